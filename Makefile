@@ -1,0 +1,96 @@
+# cardtrail — plain GNU make with pkg-config.
+#
+#   make            build ./cardtrail
+#   make check      build with ASan+UBSan into build/check and run every test
+#   make demo       image the bundled card image into a fresh case folder
+#   make bench      side-by-side timing against the peer tools (not a test)
+#   make install    PREFIX=/usr/local DESTDIR=
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+BINDIR    ?= $(PREFIX)/bin
+MANDIR    ?= $(PREFIX)/share/man
+CC        ?= cc
+PKGS      := blkid libgcrypt libarchive json-c
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+
+BUILD     ?= build/release
+SAN       ?=
+OPT       ?= -O2
+CFLAGS    ?= $(OPT) -g
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(SAN),1)
+SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+ALL_CFLAGS := -std=c11 -Isrc -D_GNU_SOURCE -DCT_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(SANFLAGS) \
+	-Iinclude $(PKG_CFLAGS) -MMD -MP
+LDLIBS    := $(PKG_LIBS) -lpthread
+
+LIB_SRC   := $(sort $(wildcard src/dev/*.c src/pipe/*.c src/hash/*.c src/image/*.c src/util/*.c))
+CMD_SRC   := $(sort $(wildcard src/cmd/*.c)) src/main.c
+LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
+CMD_OBJ   := $(CMD_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
+TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
+MANPAGES  := $(sort $(wildcard man/*.[1-8]))
+
+.PHONY: all check unit-bin demo bench install uninstall clean lint-man
+
+all: cardtrail
+
+cardtrail: $(BUILD)/cardtrail
+	cp $< $@
+
+$(BUILD)/cardtrail: $(LIB_OBJ) $(CMD_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS) $(shell pkg-config --libs cmocka)
+
+# Test helpers (FUSE fault injector, …) are plain programs, not sanitized.
+$(BUILD)/tools/faultfs: tests/tools/faultfs.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g $(shell pkg-config --cflags fuse3) -o $@ $< \
+		$(shell pkg-config --libs fuse3) -lpthread
+
+$(BUILD)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g -Iinclude -o $@ $<
+
+unit-bin: $(BUILD)/cardtrail $(UNIT_BIN) $(TOOL_BIN)
+
+check:
+	$(MAKE) --no-print-directory BUILD=build/check SAN=1 OPT=-O1 unit-bin
+	@tests/run.sh build/check
+
+demo: cardtrail
+	@fixtures/demo.sh ./cardtrail
+
+bench: cardtrail
+	@bench/run.sh ./cardtrail
+
+lint-man:
+	mandoc -Tlint -Wwarning $(MANPAGES)
+
+install: cardtrail
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5
+	install -m 0755 cardtrail $(DESTDIR)$(BINDIR)/cardtrail
+	for m in $(MANPAGES); do s=$${m##*.}; install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		install -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/cardtrail
+	for m in $(MANPAGES); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+
+clean:
+	rm -rf build cardtrail
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,72 @@
+/*
+ * image.h — acquisition: read a source once through the pipeline, hash it
+ * with every selected algorithm in parallel, write raw or split segments,
+ * handle unreadable sectors, then verify, and write the acquisition record.
+ */
+#ifndef CARDTRAIL_IMAGE_H
+#define CARDTRAIL_IMAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+
+#define CT_VERIFY_IMAGE  0x1
+#define CT_VERIFY_SOURCE 0x2
+
+enum ct_progress_kind { CT_PROGRESS_ACQUIRE, CT_PROGRESS_VERIFY };
+
+struct ct_progress {
+	enum ct_progress_kind phase;
+	uint64_t done, total;	/* bytes */
+	double elapsed;		/* seconds in this phase */
+	uint64_t bad_bytes;	/* unreadable so far */
+	int final;		/* last call of the phase */
+};
+
+struct ct_image_opts {
+	const char *source;
+	const char *casedir;
+	const char *evidence_id;	/* NULL: next free E<n> */
+	unsigned hash_mask;		/* bits of ct_hash_algos; 0 means sha256 */
+	uint64_t window;		/* piecewise SHA-256 window, 0 = none */
+	uint64_t split;			/* segment size, 0 = one .raw file */
+	int verify;			/* CT_VERIFY_* bits */
+	int allow_mounted;
+	int retries;			/* extra reads of a failing sector */
+	int resume;			/* continue from the mapfile of evidence_id */
+	int no_space_check;
+	size_t bufsize;			/* pipeline buffer (default 1 MiB) */
+	size_t nslots;			/* pipeline ring slots (default 16) */
+	const char *command_line;	/* recorded in the mapfile header */
+	/* Called from the reader thread about every 200 ms and at the end. */
+	void (*progress)(const struct ct_progress *p, void *ctx);
+	void *progress_ctx;
+};
+
+struct ct_image_result {
+	char evidence[64];		/* chosen evidence id */
+	char record_path[4096];		/* CASEDIR/E1.acquisition.json */
+	struct json_object *record;	/* the record as written (owned) */
+	uint64_t bytes;			/* bytes acquired */
+	uint64_t bad_bytes;		/* zero-filled */
+	int complete;			/* every byte read or listed as bad */
+	int verify_failed;		/* a verification did not match */
+	char error[1024];		/* why it failed / what did not match */
+};
+
+/*
+ * Acquire.  Returns 0 when the image is complete (check bad_bytes and
+ * verify_failed for exit status 4 and 3), or -errno with res->error set; in
+ * that case whatever was written stays, and the record (if it could be
+ * written at all) says "complete": false.
+ */
+int ct_image_run(const struct ct_image_opts *o, struct ct_image_result *res);
+void ct_image_result_release(struct ct_image_result *res);
+
+/* "cardtrail 0.1.0 (libgcrypt 1.10.1, libblkid 2.38.1, libarchive 3.6.2, json-c 0.16)" */
+const char *ct_tool_string(void);
+/* The same as a JSON object {name, version, libraries:{…}} (new reference). */
+struct json_object *ct_tool_json(void);
+
+#endif

@@ -1,0 +1,65 @@
+/*
+ * util.h — small shared helpers: sizes, UTC time, hex, case files.
+ *
+ * Library convention (all of include/cardtrail/): functions return 0 on
+ * success, 1 for "nothing found" where that is meaningful, or -errno.
+ * Nothing here prints or exits.
+ */
+#ifndef CARDTRAIL_UTIL_H
+#define CARDTRAIL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#define CT_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/*
+ * Parse a size such as "512", "4k", "256MiB", "2G", "1.5GB".
+ * Suffixes K/M/G/T/P (optionally followed by "iB") are powers of 1024;
+ * "KB", "MB", "GB", "TB", "PB" are powers of 1000; "s" is 512-byte sectors.
+ * Returns 0, or -EINVAL (syntax) / -ERANGE (overflow, or zero when
+ * allow_zero is 0).
+ */
+int ct_parse_size(const char *s, uint64_t *out, int allow_zero);
+
+/* Format n bytes as "1.5 GiB" into buf (always NUL-terminated). */
+void ct_human_size(uint64_t n, char *buf, size_t len);
+
+/* ISO 8601 UTC with seconds, e.g. "2026-11-21T14:02:11Z"; buf >= 21. */
+void ct_time_utc(time_t t, char *buf, size_t len);
+
+/* Lowercase hex of n bytes into out (2n+1 bytes). */
+void ct_hex(const unsigned char *d, size_t n, char *out);
+
+/* Monotonic clock in seconds. */
+double ct_now(void);
+
+/*
+ * Create DIR (and missing parents) with mode 0755.  0 if it exists as a
+ * directory, -ENOTDIR if something else is there.
+ */
+int ct_mkdir_p(const char *dir);
+
+/*
+ * Create DIR/NAME with O_CREAT|O_EXCL|O_NOFOLLOW, write len bytes, fsync the
+ * file and the directory.  -EEXIST if it is already there (nothing is
+ * overwritten).
+ */
+int ct_write_new_file(const char *dir, const char *name, const void *data, size_t len);
+
+/* fsync a directory by path. */
+int ct_fsync_dir(const char *dir);
+
+/* Write all of buf at off (retrying short writes and EINTR). */
+int ct_pwrite_all(int fd, const void *buf, size_t len, uint64_t off);
+
+/* Read a small text file (sysfs attribute), strip trailing whitespace.
+ * Returns a malloc'd string or NULL with errno set. */
+char *ct_read_text(const char *path);
+
+/* Like snprintf but returns -ENAMETOOLONG on truncation, else 0. */
+int ct_snprintf(char *buf, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#endif

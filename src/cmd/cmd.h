@@ -1,0 +1,54 @@
+/*
+ * cmd.h — the command layer.  Only src/cmd/ and src/main.c print or exit.
+ * Each subcommand is `int cmd_NAME(int argc, char **argv)` with argv[0] the
+ * subcommand's name; it returns the exit status (CT_EXIT_*).
+ */
+#ifndef CARDTRAIL_CMD_H
+#define CARDTRAIL_CMD_H
+
+#include <stdio.h>
+
+struct json_object;
+
+enum {
+	CT_EXIT_OK = 0,		/* done, everything verified */
+	CT_EXIT_FAIL = 1,	/* failed (I/O error, bad input, refused) */
+	CT_EXIT_USAGE = 2,	/* usage error */
+	CT_EXIT_VERIFY = 3,	/* a hash, signature, chain or read-back did not match */
+	CT_EXIT_BADSECT = 4,	/* done with unreadable sectors */
+};
+
+struct ct_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;	/* one line for `cardtrail --help` */
+	const char *usage;	/* full text for `cardtrail help NAME` and NAME --help */
+};
+
+extern const struct ct_command ct_commands[];
+const struct ct_command *ct_command_find(const char *name);
+
+int cmd_devices(int argc, char **argv);
+int cmd_image(int argc, char **argv);
+int cmd_help(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* "cardtrail: MSG" on stderr; with errnum != 0 appends ": strerror". */
+void ct_error(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ct_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print the usage text of a command on stream. */
+void ct_usage(const struct ct_command *c, FILE *stream);
+/* For a bad option: message, "see 'cardtrail help NAME'", return CT_EXIT_USAGE. */
+int ct_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Flush and close stdout; a hash that could not be printed is a failure
+ * (util-linux close_stdout).  Returns status, or CT_EXIT_FAIL on error.
+ */
+int ct_finish_stdout(int status);
+
+/* Print a JSON value pretty on stdout followed by a newline. */
+void ct_print_json(struct json_object *j);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * common.c — messages, usage and JSON output for the command layer.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cmd/cmd.h"
+
+const struct ct_command *
+ct_command_find(const char *name)
+{
+	const struct ct_command *c;
+
+	for (c = ct_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c;
+	return NULL;
+}
+
+void
+ct_error(int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("cardtrail: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (errnum)
+		fprintf(stderr, ": %s", strerror(errnum));
+	fputc('\n', stderr);
+}
+
+void
+ct_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fputs("cardtrail: warning: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+void
+ct_usage(const struct ct_command *c, FILE *stream)
+{
+	fputs(c->usage, stream);
+}
+
+int
+ct_usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("cardtrail: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nsee 'cardtrail help %s'\n", cmd);
+	return CT_EXIT_USAGE;
+}
+
+void
+ct_print_json(struct json_object *j)
+{
+	puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+					    JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+int
+ct_finish_stdout(int status)
+{
+	int err = 0;
+
+	if (fflush(stdout) != 0 || ferror(stdout))
+		err = errno ? errno : EIO;
+	if (fclose(stdout) != 0 && err == 0)
+		err = errno;
+	if (err && err != EPIPE) {
+		fprintf(stderr, "cardtrail: write error on standard output: %s\n", strerror(err));
+		return status == CT_EXIT_OK ? CT_EXIT_FAIL : status;
+	}
+	return status;
+}

@@ -1,0 +1,289 @@
+/*
+ * image.c — `cardtrail image [options] SOURCE CASEDIR`.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cardtrail/hash.h"
+#include "cardtrail/image.h"
+#include "cardtrail/pipe.h"
+#include "cardtrail/util.h"
+#include "cmd/cmd.h"
+
+enum { PROGRESS_NONE, PROGRESS_BAR, PROGRESS_JSON };
+
+struct progress_state {
+	int kind;
+	double last_json;
+	int bar_shown;
+};
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	ct_pipe_request_stop();
+}
+
+static void
+show_progress(const struct ct_progress *p, void *ctx)
+{
+	struct progress_state *ps = ctx;
+	double rate = p->elapsed > 0 ? (double)p->done / p->elapsed : 0;
+	double eta = rate > 0 ? (double)(p->total - p->done) / rate : 0;
+	const char *phase = p->phase == CT_PROGRESS_ACQUIRE ? "image" : "verify";
+
+	if (ps->kind == PROGRESS_JSON) {
+		if (!p->final && p->elapsed - ps->last_json < 1.0)
+			return;
+		ps->last_json = p->elapsed;
+		fprintf(stderr, "{\"phase\":\"%s\",\"done\":%llu,\"total\":%llu,\"elapsed\":%.1f,"
+			"\"rate\":%.0f,\"eta\":%.0f,\"bad_bytes\":%llu,\"final\":%s}\n", phase,
+			(unsigned long long)p->done, (unsigned long long)p->total, p->elapsed, rate,
+			eta, (unsigned long long)p->bad_bytes, p->final ? "true" : "false");
+	} else if (ps->kind == PROGRESS_BAR) {
+		char d[32], t[32], r[32];
+
+		ct_human_size(p->done, d, sizeof(d));
+		ct_human_size(p->total, t, sizeof(t));
+		ct_human_size((uint64_t)rate, r, sizeof(r));
+		fprintf(stderr, "\r%-6s %10s / %-10s %3d%%  %10s/s  ETA %d:%02d  unreadable %llu   ",
+			phase, d, t, p->total ? (int)(100.0 * (double)p->done / (double)p->total) : 100,
+			r, (int)eta / 60, (int)eta % 60, (unsigned long long)p->bad_bytes);
+		if (p->final)
+			fputc('\n', stderr);
+		ps->bar_shown = 1;
+	}
+	fflush(stderr);
+}
+
+static void
+print_summary(const struct ct_image_opts *o, const struct ct_image_result *r)
+{
+	struct json_object *rec = r->record, *v, *h, *segs, *bad, *ver;
+	char size[32];
+	size_t i;
+
+	if (!json_object_object_get_ex(rec, "source", &v))
+		return;
+	ct_human_size((uint64_t)json_object_get_int64(json_object_object_get(v, "size")), size,
+		      sizeof(size));
+	printf("%s  %s -> %s\n", r->evidence, o->source, o->casedir);
+	printf("  source     %s, %s, %d-byte sectors\n",
+	       !strcmp(json_object_get_string(json_object_object_get(v, "kind")), "block") ?
+	       "block device" : "regular file", size,
+	       json_object_get_int(json_object_object_get(v, "logical_sector_size")));
+	if (json_object_object_get_ex(rec, "write_block", &v))
+		printf("  blocked    %s\n", json_object_get_string(json_object_object_get(v, "method")));
+	if (json_object_object_get_ex(rec, "segments", &segs)) {
+		for (i = 0; i < json_object_array_length(segs); i++) {
+			struct json_object *s = json_object_array_get_idx(segs, i);
+			printf("  image      %s (%lld bytes)\n",
+			       json_object_get_string(json_object_object_get(s, "path")),
+			       (long long)json_object_get_int64(json_object_object_get(s, "bytes")));
+		}
+	}
+	if (json_object_object_get_ex(rec, "hashes", &h)) {
+		json_object_object_foreach(h, k, hv)
+			printf("  %-10s %s\n", k, json_object_get_string(hv));
+	}
+	if (json_object_object_get_ex(rec, "bad_ranges", &bad)) {
+		size_t n = json_object_array_length(bad);
+		if (n == 0)
+			printf("  unreadable none\n");
+		else
+			printf("  unreadable %llu bytes in %zu range%s, zero-filled (see %s.map)\n",
+			       (unsigned long long)r->bad_bytes, n, n == 1 ? "" : "s", r->evidence);
+	}
+	if (json_object_object_get_ex(rec, "verify", &ver)) {
+		struct json_object *img = NULL, *src = NULL;
+		json_object_object_get_ex(ver, "image", &img);
+		json_object_object_get_ex(ver, "source", &src);
+		if (img == NULL && src == NULL)
+			printf("  verify     not requested\n");
+		if (img)
+			printf("  verify     image re-read: %s\n",
+			       json_object_get_boolean(json_object_object_get(img, "match")) ?
+			       "matches the acquisition hashes" : "MISMATCH");
+		if (src) {
+			struct json_object *cmp = json_object_object_get(src, "compared_bytes");
+			if (cmp)
+				printf("  verify     source re-read: %s (%lld bytes compared)\n",
+				       json_object_get_boolean(json_object_object_get(src, "match")) ?
+				       "identical to the image" : "MISMATCH",
+				       (long long)json_object_get_int64(cmp));
+			else
+				printf("  verify     source re-read: %s\n",
+				       json_object_get_boolean(json_object_object_get(src, "match")) ?
+				       "matches the acquisition hashes" : "MISMATCH");
+		}
+	}
+	printf("  record     %s\n", r->record_path);
+}
+
+int
+cmd_image(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "evidence-id", required_argument, NULL, 'e' },
+		{ "hash", required_argument, NULL, 'H' },
+		{ "hash-window", required_argument, NULL, 'w' },
+		{ "split", required_argument, NULL, 's' },
+		{ "verify", required_argument, NULL, 'v' },
+		{ "retries", required_argument, NULL, 'r' },
+		{ "resume", no_argument, NULL, 'R' },
+		{ "allow-mounted", no_argument, NULL, 'M' },
+		{ "no-space-check", no_argument, NULL, 'S' },
+		{ "block-size", required_argument, NULL, 'b' },
+		{ "progress", required_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	static const struct { const char *name; int bits; } verifies[] = {
+		{ "none", 0 }, { "image", CT_VERIFY_IMAGE }, { "source", CT_VERIFY_SOURCE },
+		{ "both", CT_VERIFY_IMAGE | CT_VERIFY_SOURCE },
+	};
+	static const char *progress_names[] = { "none", "bar", "json" };
+	struct ct_image_opts o = { 0 };
+	struct ct_image_result r;
+	struct progress_state ps = { 0 };
+	struct sigaction sa;
+	char cmdline[1024] = "Command line:";
+	uint64_t v;
+	size_t i;
+	int c, json = 0, ret, status;
+
+	o.window = 256ULL << 20;
+	o.verify = CT_VERIFY_IMAGE | CT_VERIFY_SOURCE;
+	o.retries = 2;
+	ps.kind = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE;
+	for (i = 0; i < (size_t)argc; i++) {
+		size_t l = strlen(cmdline);
+		snprintf(cmdline + l, sizeof(cmdline) - l, " %s", i == 0 ? "cardtrail image" : argv[i]);
+	}
+	o.command_line = cmdline;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'e':
+			o.evidence_id = optarg;
+			break;
+		case 'H':
+			if (ct_hash_parse_list(optarg, &o.hash_mask) < 0)
+				return ct_usage_error("image", "--hash: '%s' is not a list of md5, sha1, "
+						      "sha256, sha512", optarg);
+			break;
+		case 'w':
+			if (ct_parse_size(optarg, &o.window, 1) < 0)
+				return ct_usage_error("image", "--hash-window: bad size '%s'", optarg);
+			break;
+		case 's':
+			if (ct_parse_size(optarg, &o.split, 0) < 0)
+				return ct_usage_error("image", "--split: bad size '%s'", optarg);
+			break;
+		case 'v':
+			for (i = 0; i < CT_ARRAY_SIZE(verifies); i++)
+				if (!strcmp(optarg, verifies[i].name))
+					break;
+			if (i == CT_ARRAY_SIZE(verifies))
+				return ct_usage_error("image", "--verify: '%s' is not none, image, "
+						      "source or both", optarg);
+			o.verify = verifies[i].bits;
+			break;
+		case 'r':
+			if (ct_parse_size(optarg, &v, 1) < 0 || v > 100)
+				return ct_usage_error("image", "--retries: '%s' is not a number from "
+						      "0 to 100", optarg);
+			o.retries = (int)v;
+			break;
+		case 'R':
+			o.resume = 1;
+			break;
+		case 'M':
+			o.allow_mounted = 1;
+			break;
+		case 'S':
+			o.no_space_check = 1;
+			break;
+		case 'b':
+			if (ct_parse_size(optarg, &v, 0) < 0 || v % 4096 || v > (64u << 20))
+				return ct_usage_error("image", "--block-size: '%s' is not a multiple of "
+						      "4096 up to 64MiB", optarg);
+			o.bufsize = (size_t)v;
+			break;
+		case 'p':
+			for (i = 0; i < CT_ARRAY_SIZE(progress_names); i++)
+				if (!strcmp(optarg, progress_names[i]))
+					break;
+			if (i == CT_ARRAY_SIZE(progress_names))
+				return ct_usage_error("image", "--progress: '%s' is not none, bar or "
+						      "json", optarg);
+			ps.kind = (int)i;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			ct_usage(ct_command_find("image"), stdout);
+			return CT_EXIT_OK;
+		default:
+			return ct_usage_error("image", "unknown option");
+		}
+	}
+	if (argc - optind != 2)
+		return ct_usage_error("image", "expected SOURCE and CASEDIR");
+	o.source = argv[optind];
+	o.casedir = argv[optind + 1];
+	if (ps.kind != PROGRESS_NONE) {
+		o.progress = show_progress;
+		o.progress_ctx = &ps;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	ret = ct_image_run(&o, &r);
+	if (ps.bar_shown)
+		fputc('\n', stderr);
+	if (ret < 0) {
+		ct_error(0, "%s", r.error[0] ? r.error : strerror(-ret));
+		if (r.record)
+			fprintf(stderr, "cardtrail: the record %s says what was done (complete: false)\n",
+				r.record_path);
+		status = CT_EXIT_FAIL;
+	} else if (r.verify_failed) {
+		ct_error(0, "%s", r.error);
+		status = CT_EXIT_VERIFY;
+	} else if (r.bad_bytes) {
+		status = CT_EXIT_BADSECT;
+	} else {
+		status = CT_EXIT_OK;
+	}
+	if (r.record && ret == 0) {
+		if (json)
+			ct_print_json(r.record);
+		else
+			print_summary(&o, &r);
+	} else if (r.record && json) {
+		ct_print_json(r.record);
+	}
+	if (status == CT_EXIT_BADSECT)
+		ct_warn("%llu bytes could not be read and were zero-filled; they are listed in "
+			"the record and in %s/%s.map", (unsigned long long)r.bad_bytes, o.casedir,
+			r.evidence);
+	ct_image_result_release(&r);
+	return status;
+}

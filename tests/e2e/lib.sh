@@ -1,0 +1,63 @@
+# Shared helpers for the end-to-end tests (sourced by tests/e2e/t*.sh).
+#
+# Each assertion prints one TAP-style line; tests/run.sh counts them.
+#   ok DESC / not_ok DESC     record a result
+#   check_eq DESC EXPECTED ACTUAL
+#   check_file DESC GOLDEN ACTUAL   (diff shown on failure)
+#   skip DESC REASON          one skipped assertion
+#   skip_all REASON           skip the rest of the script
+#   at_exit CMD               run CMD when the script ends, even on failure
+#                             (last registered runs first)
+#   need_root / need_fuse / need_loop   skip_all unless available
+# $T is a fresh temporary folder, removed at exit.
+set -u
+: "${CARDTRAIL:?set CARDTRAIL to the binary under test}"
+: "${CT_TOP:?}"
+CT_FAILS=0
+T=$(mktemp -d /tmp/ct-e2e.XXXXXX)
+CT_EXIT_CMDS=()
+at_exit() { CT_EXIT_CMDS=("$*" "${CT_EXIT_CMDS[@]}"); }
+ct_cleanup() {
+	local c
+	for c in "${CT_EXIT_CMDS[@]}"; do eval "$c" >/dev/null 2>&1; done
+	rm -rf "$T"
+}
+trap ct_cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok() { printf 'ok - %s\n' "$*"; }
+not_ok() { printf 'not ok - %s\n' "$*"; CT_FAILS=$((CT_FAILS + 1)); }
+skip() { printf 'ok - %s # SKIP %s\n' "$1" "$2"; }
+skip_all() { printf 'ok - %s # SKIP %s\n' "${0##*/}" "$*"; exit 0; }
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; printf '#   expected: %s\n#   actual:   %s\n' "$2" "$3"; fi
+}
+check_file() {
+	if diff -u "$2" "$3" >"$T/.diff" 2>&1; then ok "$1"; else not_ok "$1"; sed 's/^/#   /' "$T/.diff" | head -n 40; fi
+}
+need_root() { [ "$(id -u)" -eq 0 ] || skip_all "needs root"; }
+need_loop() {
+	need_root
+	command -v losetup >/dev/null && [ -e /dev/loop-control ] || skip_all "no loop devices"
+}
+need_fuse() {
+	[ -e /dev/fuse ] || skip_all "no /dev/fuse"
+	[ -x "${FAULTFS:-}" ] || skip_all "faultfs helper not built"
+	command -v fusermount3 >/dev/null || skip_all "fusermount3 missing"
+}
+# Create a loop device over FILE (read-only if $2 = ro); prints its path and
+# registers its removal.
+mkloop() {
+	local dev
+	if [ "${2:-}" = ro ]; then dev=$(losetup -f --show -r "$1"); else dev=$(losetup -f --show "$1"); fi || return 1
+	at_exit "losetup -d $dev"
+	printf '%s\n' "$dev"
+}
+# Seeded pseudo-random bytes: gen_bytes SEED BYTES > file
+gen_bytes() {
+	openssl enc -aes-128-ctr -nosalt -pass "pass:cardtrail-$1" -pbkdf2 -in /dev/zero 2>/dev/null | head -c "$2"
+}
+# JSON field via jq.
+jf() { jq -r "$2" "$1"; }
+# Call at the end of every script.
+done_testing() { [ "$CT_FAILS" -eq 0 ]; }
