@@ -45,13 +45,14 @@ need_fuse() {
 	[ -x "${FAULTFS:-}" ] || skip_all "faultfs helper not built"
 	command -v fusermount3 >/dev/null || skip_all "fusermount3 missing"
 }
-# Create a loop device over FILE (read-only if $2 = ro); prints its path and
-# registers its removal.
+# mkloop VAR FILE [ro]: create a loop device over FILE (read-only with ro),
+# store its path in VAR and register its removal.  (Not in $(...): the
+# cleanup must be registered in this shell, not a subshell.)
 mkloop() {
-	local dev
-	if [ "${2:-}" = ro ]; then dev=$(losetup -f --show -r "$1"); else dev=$(losetup -f --show "$1"); fi || return 1
-	at_exit "losetup -d $dev"
-	printf '%s\n' "$dev"
+	local __dev
+	if [ "${3:-}" = ro ]; then __dev=$(losetup -f --show -r "$2"); else __dev=$(losetup -f --show "$2"); fi || return 1
+	at_exit "losetup -d $__dev"
+	printf -v "$1" '%s' "$__dev"
 }
 # Seeded pseudo-random bytes: gen_bytes SEED BYTES > file
 gen_bytes() {
