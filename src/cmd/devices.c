@@ -23,6 +23,15 @@ str(struct json_object *o, const char *key)
 	return json_object_get_string(v);
 }
 
+/* str() with a default for a missing or null value. */
+static const char *
+strd(struct json_object *o, const char *key, const char *dflt)
+{
+	const char *v = str(o, key);
+
+	return v != NULL ? v : dflt;
+}
+
 /* -1 when missing or null. */
 static int64_t
 num(struct json_object *o, const char *key)
@@ -59,7 +68,7 @@ print_fs(struct json_object *fs)
 {
 	const char *s;
 
-	printf("  %s", str(fs, "type") ? str(fs, "type") : "?");
+	printf("  %s", strd(fs, "type", "?"));
 	if ((s = str(fs, "label")) != NULL)
 		printf("  label \"%s\"", s);
 	if ((s = str(fs, "uuid")) != NULL)
@@ -74,13 +83,13 @@ print_sd(struct json_object *sd)
 	int64_t cap;
 
 	printf("  %s card: manufacturer 0x%02" PRIx64 " (%s), OEM \"%s\", product \"%s\", revision %s\n",
-	    str(sd, "type") ? str(sd, "type") : "SD/MMC", num(sd, "manfid"),
-	    man ? man : "not in cardtrail's table", str(sd, "oemid") ? str(sd, "oemid") : "",
-	    str(sd, "name") ? str(sd, "name") : "", str(sd, "revision") ? str(sd, "revision") : "?");
+	    strd(sd, "type", "SD/MMC"), num(sd, "manfid"),
+	    man ? man : "not in cardtrail's table", strd(sd, "oemid", ""),
+	    strd(sd, "name", ""), strd(sd, "revision", "?"));
 	printf("  card serial: %s (%" PRId64 "), manufactured %s\n",
-	    str(sd, "serial") ? str(sd, "serial") : "?", num(sd, "serial_decimal"),
-	    str(sd, "manufactured") ? str(sd, "manufactured") : "?");
-	printf("  cid %s (crc %s)\n", str(sd, "cid") ? str(sd, "cid") : "?",
+	    strd(sd, "serial", "?"), num(sd, "serial_decimal"),
+	    strd(sd, "manufactured", "?"));
+	printf("  cid %s (crc %s)\n", strd(sd, "cid", "?"),
 	    crc == NULL ? "not delivered by the host" : json_object_get_boolean(crc) ? "ok" : "MISMATCH");
 	if (str(sd, "csd") != NULL)
 		printf("  csd %s\n", str(sd, "csd"));
@@ -108,14 +117,14 @@ print_device(struct json_object *d)
 		ct_human_size((uint64_t)size, hs, sizeof(hs));
 	else
 		snprintf(hs, sizeof(hs), "size unknown");
-	printf("%s  %s  %s", str(d, "path"), str(d, "kind"), hs);
+	printf("%s  %s  %s", strd(d, "path", "?"), strd(d, "kind", "?"), hs);
 	if (lo != NULL)
-		printf("  (loop device over %s)", str(lo, "backing_file") ? str(lo, "backing_file") : "?");
+		printf("  (loop device over %s)", strd(lo, "backing_file", "?"));
 	if ((s = str(d, "whole_disk")) != NULL)
 		printf("  (partition %" PRId64 " of %s)", num(d, "partition_number"), s);
 	printf("\n");
 	printf("  transport %s, removable %s, read-only %s",
-	    str(d, "transport") ? str(d, "transport") : "unknown",
+	    strd(d, "transport", "unknown"),
 	    yesno(d, "removable"), yesno(d, "ro"));
 	if (obj(d, "force_ro") != NULL)
 		printf(", force_ro %s", yesno(d, "force_ro"));
@@ -123,16 +132,16 @@ print_device(struct json_object *d)
 	    num(d, "logical_sector_size"), num(d, "physical_sector_size"));
 	if (str(d, "vendor") || str(d, "model") || str(d, "serial"))
 		printf("  vendor %s, model %s, serial %s\n",
-		    str(d, "vendor") ? str(d, "vendor") : "-",
-		    str(d, "model") ? str(d, "model") : "-",
-		    str(d, "serial") ? str(d, "serial") : "-");
+		    strd(d, "vendor", "-"),
+		    strd(d, "model", "-"),
+		    strd(d, "serial", "-"));
 	if (usb != NULL)
 		printf("  usb reader %s:%s %s %s, serial %s\n",
-		    str(usb, "vendor_id") ? str(usb, "vendor_id") : "?",
-		    str(usb, "product_id") ? str(usb, "product_id") : "?",
-		    str(usb, "manufacturer") ? str(usb, "manufacturer") : "",
-		    str(usb, "product") ? str(usb, "product") : "",
-		    str(usb, "serial") ? str(usb, "serial") : "none");
+		    strd(usb, "vendor_id", "?"),
+		    strd(usb, "product_id", "?"),
+		    strd(usb, "manufacturer", ""),
+		    strd(usb, "product", ""),
+		    strd(usb, "serial", "none"));
 	if (sd != NULL)
 		print_sd(sd);
 	else if ((s = str(d, "card_serial_note")) != NULL)
@@ -141,8 +150,8 @@ print_device(struct json_object *d)
 	if ((s = str(d, "probe_error")) != NULL)
 		printf("  partitions: not probed (%s)\n", s);
 	else if (pt != NULL)
-		printf("  partitions: %s (id %s)\n", str(pt, "type") ? str(pt, "type") : "?",
-		    str(pt, "id") ? str(pt, "id") : "none");
+		printf("  partitions: %s (id %s)\n", strd(pt, "type", "?"),
+		    strd(pt, "id", "none"));
 	else
 		printf("  partitions: no partition table\n");
 	n = parts != NULL ? json_object_array_length(parts) : 0;
@@ -152,7 +161,7 @@ print_device(struct json_object *d)
 
 		printf("    %" PRId64 "  start %" PRId64 "  size %" PRId64 "  type %s",
 		    num(p, "number"), num(p, "start"), num(p, "size"),
-		    str(p, "type") ? str(p, "type") : "?");
+		    strd(p, "type", "?"));
 		if (fs != NULL)
 			print_fs(fs);
 		printf("\n");
@@ -176,8 +185,8 @@ print_device(struct json_object *d)
 		struct json_object *m = json_object_array_get_idx(mounts, i);
 
 		printf("  mounted: %s on %s (%s, %s)\n",
-		    str(m, "device") ? str(m, "device") : "?", str(m, "mountpoint"),
-		    str(m, "fstype") ? str(m, "fstype") : "?",
+		    strd(m, "device", "?"), str(m, "mountpoint"),
+		    strd(m, "fstype", "?"),
 		    json_object_get_boolean(obj(m, "rw")) ? "read-write" : "read-only");
 	}
 }
