@@ -27,7 +27,7 @@ ALL_CFLAGS := -std=c11 -Isrc -D_GNU_SOURCE -DCT_VERSION='"$(VERSION)"' $(WARN) $
 	-Iinclude $(PKG_CFLAGS) -MMD -MP
 LDLIBS    := $(PKG_LIBS) -lpthread
 
-LIB_SRC   := $(sort $(wildcard src/dev/*.c src/pipe/*.c src/hash/*.c src/image/*.c src/util/*.c))
+LIB_SRC   := $(sort $(wildcard src/dev/*.c src/pipe/*.c src/hash/*.c src/image/*.c src/custody/*.c src/util/*.c))
 CMD_SRC   := $(sort $(wildcard src/cmd/*.c)) src/main.c
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ   := $(CMD_SRC:%.c=$(BUILD)/%.o)

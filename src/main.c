@@ -41,9 +41,66 @@ const struct ct_command ct_commands[] = {
 "  --block-size SIZE       read size (default 1MiB)\n"
 "  --progress KIND         none, bar or json (default: bar on a terminal)\n"
 "  --json                  print the acquisition record when done\n"
+"  --examiner NAME         who is imaging (default $CARDTRAIL_EXAMINER, then\n"
+"                          the login name), for the custody log\n"
+"  --sign-key FILE         sign the custody record (default $CARDTRAIL_SIGN_KEY)\n"
+"\n"
+"SHA-256 is always computed: the custody log (CASEDIR/custody.log) records\n"
+"it.  The image's record is appended to the log when the run ends.\n"
 "\n"
 "Exit status: 0 done and verified, 1 failed, 2 usage, 3 verification\n"
 "mismatch, 4 done with unreadable sectors (zero-filled, listed).\n" },
+	{ .name = "verify", .fn = cmd_verify,
+	  .summary = "verify a case's custody chain, signatures and files",
+	  .usage =
+"usage: cardtrail verify [options] CASEDIR\n"
+"\n"
+"Walk CASEDIR/custody.log: every record's prev hash, every signature, every\n"
+"output file still present (image segments re-hashed against the acquisition\n"
+"hashes, with the piecewise windows naming where damage is), and the links\n"
+"between records.  Prints one line per record and the chain head.\n"
+"\n"
+"  --key PUBKEY            trust this ssh-ed25519 public key (any examiner)\n"
+"  --allowed-signers FILE  trust the keys of an OpenSSH allowed_signers file,\n"
+"                          each for its principals (examiner names)\n"
+"  --quick                 check chain and signatures, do not re-hash files\n"
+"  --repair                set a torn last record aside first, and log that\n"
+"  --examiner NAME         who repairs (for --repair)\n"
+"  --sign-key FILE         sign the repair record\n"
+"  --json                  print the report as JSON\n"
+"\n"
+"Exit status: 0 all verified, 1 failed to run, 2 usage, 3 a check failed.\n" },
+	{ .name = "log", .fn = cmd_log,
+	  .summary = "show a case's custody log as a timeline",
+	  .usage =
+"usage: cardtrail log [--json] CASEDIR\n"
+"\n"
+"Who did what, when, with which card, and the results.  It shows the log;\n"
+"'cardtrail verify' checks it.\n"
+"\n"
+"  --json      print the records as a JSON array\n" },
+	{ .name = "key", .fn = cmd_key,
+	  .summary = "make an Ed25519 key pair for signing custody records",
+	  .usage =
+"usage: cardtrail key generate [--comment TEXT] [FILE]\n"
+"\n"
+"Write an OpenSSH Ed25519 private key to FILE (default cardtrail-key; mode\n"
+"0600, never overwritten) and its public key to FILE.pub, and print the\n"
+"public key.  Records signed with it verify with 'ssh-keygen -Y verify -n\n"
+"cardtrail-custody' as well as with 'cardtrail verify'.\n"
+"\n"
+"  --comment TEXT   the key's comment (default examiner@host)\n" },
+	{ .name = "note", .fn = cmd_note,
+	  .summary = "add a note of the examiner's to the custody log",
+	  .usage =
+"usage: cardtrail note [options] CASEDIR TEXT\n"
+"\n"
+"Append a note (a seal number, a hand-over, an observation) to\n"
+"CASEDIR/custody.log, creating the case if needed.\n"
+"\n"
+"  --evidence ID      the evidence the note is about\n"
+"  --examiner NAME    who writes it (default $CARDTRAIL_EXAMINER, then login)\n"
+"  --sign-key FILE    sign the record (default $CARDTRAIL_SIGN_KEY)\n" },
 	{ .name = "help", .fn = cmd_help,
 	  .summary = "show help for a command",
 	  .usage = "usage: cardtrail help [COMMAND]\n" },

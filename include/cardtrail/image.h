@@ -64,6 +64,34 @@ struct ct_image_result {
 int ct_image_run(const struct ct_image_opts *o, struct ct_image_result *res);
 void ct_image_result_release(struct ct_image_result *res);
 
+/*
+ * Re-read the image of an acquisition record (its segments in casedir)
+ * through the pipeline and compare with the record: whole-image hashes,
+ * each segment's hashes and the piecewise windows.  *report (new) holds
+ *   match (bool), hashes {algo: hex}, segments [{path, bytes, status
+ *   ("present" | "missing" | "size differs" | …), sha256, match,
+ *   mismatched_windows [index]}], mismatched_windows [{index, offset,
+ *   length, segment}], error (text, when not matching)
+ * Returns 0 when the comparison was made (see "match"), -errno otherwise
+ * (the report then has match false and the error).
+ */
+int ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
+		    struct json_object **report);
+
+/*
+ * The custody record for a finished (or failed) acquisition: action
+ * "image", subject {evidence, card}, inputs [source], outputs [segments,
+ * record, mapfile] (only when the image is complete: partial files change
+ * on --resume), result.  New object, or NULL with *err set.
+ */
+struct json_object *ct_image_custody_record(const struct ct_image_opts *o,
+					    const struct ct_image_result *res, int status,
+					    char *err, size_t errlen);
+
+/* The card facts that tie records together: {size, cid, serial, model,
+ * vendor, reader_serial} (missing ones left out), from an identity. */
+struct json_object *ct_identity_card(struct json_object *identity, uint64_t size);
+
 /* "cardtrail 0.1.0 (libgcrypt 1.10.1, libblkid 2.38.1, libarchive 3.6.2, json-c 0.16)" */
 const char *ct_tool_string(void);
 /* The same as a JSON object {name, version, libraries:{…}} (new reference). */

@@ -30,8 +30,20 @@ const struct ct_command *ct_command_find(const char *name);
 
 int cmd_devices(int argc, char **argv);
 int cmd_image(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_key(int argc, char **argv);
+int cmd_note(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+
+struct ct_key;
+/*
+ * Load the signing key named by --sign-key (given) or $CARDTRAIL_SIGN_KEY.
+ * *key stays NULL when neither is set.  Returns 0, or CT_EXIT_FAIL after
+ * printing why.
+ */
+int ct_cmd_load_sign_key(const char *given, struct ct_key **key);
 
 /* "cardtrail: MSG" on stderr; with errnum != 0 appends ": strerror". */
 void ct_error(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -11,6 +11,7 @@
 
 #include <json-c/json.h>
 
+#include "cardtrail/custody.h"
 #include "cardtrail/hash.h"
 #include "cardtrail/image.h"
 #include "cardtrail/pipe.h"
@@ -128,6 +129,13 @@ print_summary(const struct ct_image_opts *o, const struct ct_image_result *r)
 	printf("  record     %s\n", r->record_path);
 }
 
+static void
+print_custody(uint64_t seq, const char *casedir)
+{
+	printf("  custody    record %llu in %s/%s\n", (unsigned long long)seq, casedir,
+	       CT_CUSTODY_LOG);
+}
+
 int
 cmd_image(int argc, char **argv)
 {
@@ -144,6 +152,8 @@ cmd_image(int argc, char **argv)
 		{ "block-size", required_argument, NULL, 'b' },
 		{ "progress", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "examiner", required_argument, NULL, 'X' },
+		{ "sign-key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -156,7 +166,12 @@ cmd_image(int argc, char **argv)
 	struct ct_image_result r;
 	struct progress_state ps = { 0 };
 	struct sigaction sa;
-	char cmdline[1024] = "Command line:";
+	struct ct_append_opts ao = { 0 };
+	struct ct_key *key = NULL;
+	struct json_object *crec;
+	const char *keyfile = NULL;
+	char cmdline[1024] = "Command line:", err[1024] = "";
+	uint64_t seq = 0;
 	uint64_t v;
 	size_t i;
 	int c, json = 0, ret, status;
@@ -232,6 +247,12 @@ cmd_image(int argc, char **argv)
 		case 'j':
 			json = 1;
 			break;
+		case 'X':
+			ao.examiner = optarg;
+			break;
+		case 'K':
+			keyfile = optarg;
+			break;
 		case 'h':
 			ct_usage(ct_command_find("image"), stdout);
 			return CT_EXIT_OK;
@@ -247,6 +268,11 @@ cmd_image(int argc, char **argv)
 		o.progress = show_progress;
 		o.progress_ctx = &ps;
 	}
+
+	/* a bad key must stop us before the card is touched */
+	if ((ret = ct_cmd_load_sign_key(keyfile, &key)) != 0)
+		return ret;
+	ao.key = key;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -272,11 +298,26 @@ cmd_image(int argc, char **argv)
 	} else {
 		status = CT_EXIT_OK;
 	}
+	/* Log what happened, success or not: a failed run is part of the
+	 * case's history too.  A run that never started writes nothing. */
+	if (r.record) {
+		crec = ct_image_custody_record(&o, &r, status, err, sizeof(err));
+		if (crec == NULL || ct_custody_append(o.casedir, crec, &ao, &seq, err, sizeof(err)) < 0) {
+			ct_error(0, "%s", err[0] ? err : "cannot append to the custody log");
+			ct_error(0, "the image of %s is on disk but NOT in the custody log", r.evidence);
+			status = CT_EXIT_FAIL;
+		}
+		json_object_put(crec);
+	}
+	ct_key_free(key);
 	if (r.record && ret == 0) {
 		if (json)
 			ct_print_json(r.record);
-		else
+		else {
 			print_summary(&o, &r);
+			if (status != CT_EXIT_FAIL)
+				print_custody(seq, o.casedir);
+		}
 	} else if (r.record && json) {
 		ct_print_json(r.record);
 	}

@@ -785,12 +785,6 @@ verify_read(void *ctx, struct ct_pipe_buf *b, size_t cap)
 /* ---- record ---- */
 
 static struct json_object *
-jstr(const char *s)
-{
-	return s ? json_object_new_string(s) : NULL;
-}
-
-static struct json_object *
 jhex(const unsigned char *d, size_t n)
 {
 	char hex[2 * CT_HASH_MAXLEN + 1];
@@ -1000,6 +994,7 @@ resume_setup(struct acq *a)
 	}
 	if (a->mask == 0)
 		return acq_error(a, -EINVAL, "cannot resume %s: no hash list in its record", a->id);
+	a->mask |= 1u << ct_hash_lookup("sha256");
 	a->window = (uint64_t)json_object_get_int64(json_object_object_get(opts, "hash_window"));
 	a->split = (uint64_t)json_object_get_int64(json_object_object_get(opts, "split"));
 
@@ -1377,7 +1372,8 @@ ct_image_run(const struct ct_image_opts *o, struct ct_image_result *res)
 	a.src.fd = -1;
 	a.dirty_segment = -1;
 	a.last_good = UINT64_MAX;
-	a.mask = o->hash_mask ? o->hash_mask : 1u << ct_hash_lookup("sha256");
+	/* SHA-256 is always computed: the custody log records it */
+	a.mask = o->hash_mask | 1u << ct_hash_lookup("sha256");
 	a.window = o->window;
 	a.split = o->split;
 	a.bufsize = o->bufsize ? o->bufsize : (1u << 20);
@@ -1477,8 +1473,11 @@ ct_image_run(const struct ct_image_opts *o, struct ct_image_result *res)
 		jset(a.rec, "started", json_object_new_string(ts));
 	}
 	snprintf(res->evidence, sizeof(res->evidence), "%s", a.id);
-	snprintf(res->record_path, sizeof(res->record_path), "%s/%s.acquisition.json", a.casedir,
-		 a.id);
+	if (ct_snprintf(res->record_path, sizeof(res->record_path), "%s/%s.acquisition.json",
+			a.casedir, a.id) < 0) {
+		ret = acq_error(&a, -ENAMETOOLONG, "case folder name too long");
+		goto out;
+	}
 
 	/* The record as it stands before any data moves: it says incomplete
 	 * until the end proves otherwise. */
@@ -1680,4 +1679,226 @@ ct_image_result_release(struct ct_image_result *res)
 		return;
 	json_object_put(res->record);
 	res->record = NULL;
+}
+
+/* ---- re-hashing an image from its record (verify, extract) ---- */
+
+static uint64_t
+jget_u64(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? (uint64_t)json_object_get_int64(v) : 0;
+}
+
+static const char *
+jget_s(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL;
+}
+
+/* A segment name from a record must be a plain file name in the case. */
+static int
+plain_name(const char *s)
+{
+	return s && *s && !strchr(s, '/') && strcmp(s, ".") && strcmp(s, "..");
+}
+
+int
+ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
+		struct json_object **report)
+{
+	struct ct_image_opts o = { 0 };
+	struct ct_image_result res;
+	struct acq a;
+	struct hash_job hj[8];
+	struct window_job wj, *wjp = NULL;
+	struct json_object *rep = json_object_new_object(), *segs, *rsegs, *hashes, *rh, *rw, *bad_w;
+	size_t nh = 0, i, k;
+	int ret = 0, failed = -1, match = 1, missing = 0;
+
+	memset(&a, 0, sizeof(a));
+	memset(&res, 0, sizeof(res));
+	memset(&wj, 0, sizeof(wj));
+	memset(hj, 0, sizeof(hj));
+	o.nslots = 16;
+	a.o = &o;
+	a.res = &res;
+	a.src.fd = -1;
+	a.map_fd = -1;
+	a.rec_fd = -1;
+	a.dirty_segment = -1;
+	a.bufsize = bufsize ? bufsize : (1u << 20);
+	a.verify_from_image = 1;
+	pthread_mutex_init(&a.map_mu, NULL);
+	*report = rep;
+	rsegs = json_object_new_array();
+	json_object_object_add(rep, "segments", rsegs);
+
+	if ((ret = ct_gcrypt_init()) < 0)
+		goto out;
+	snprintf(a.casedir, sizeof(a.casedir), "%s", casedir);
+	snprintf(a.id, sizeof(a.id), "%s", jget_s(acq, "evidence") ? jget_s(acq, "evidence") : "?");
+	a.src.size = jget_u64(acq, "bytes");
+	a.window = jget_u64(acq, "window_size");
+	if (!json_object_object_get_ex(acq, "hashes", &hashes) ||
+	    !json_object_object_get_ex(acq, "segments", &segs) ||
+	    json_object_array_length(segs) == 0) {
+		ret = acq_error(&a, -EINVAL, "the acquisition record of %s has no hashes or segments",
+				a.id);
+		goto out;
+	}
+	json_object_object_foreach(hashes, hname, hv) {
+		int idx = ct_hash_lookup(hname);
+		(void)hv;
+		if (idx >= 0)
+			a.mask |= 1u << idx;
+	}
+	a.nseg = (unsigned)json_object_array_length(segs);
+	a.segs = calloc(a.nseg, sizeof(*a.segs));
+	if (a.segs == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* segments must tile the image; all but the last share one size */
+	for (i = 0; i < a.nseg; i++) {
+		struct json_object *s = json_object_array_get_idx(segs, i), *rs;
+		const char *name = jget_s(s, "path");
+		char path[PATH_MAX];
+		struct stat st;
+		const char *status = "present";
+
+		a.segs[i].fd = -1;
+		a.segs[i].off = jget_u64(s, "offset");
+		a.segs[i].size = jget_u64(s, "bytes");
+		if (!plain_name(name) || a.segs[i].off != (i ? a.segs[i - 1].off + a.segs[i - 1].size : 0)) {
+			ret = acq_error(&a, -EINVAL, "the acquisition record of %s has a bad segment "
+					"list", a.id);
+			goto out;
+		}
+		if (ct_snprintf(a.segs[i].name, sizeof(a.segs[i].name), "%s", name) < 0 ||
+		    ct_snprintf(path, sizeof(path), "%s/%s", casedir, name) < 0) {
+			ret = acq_error(&a, -ENAMETOOLONG, "segment name too long in the record of %s",
+					a.id);
+			goto out;
+		}
+		if (lstat(path, &st) < 0) {
+			status = "missing";
+			missing = 1;
+		} else if (!S_ISREG(st.st_mode)) {
+			status = "not a regular file";
+			missing = 1;
+		} else if ((uint64_t)st.st_size != a.segs[i].size) {
+			status = "size differs";
+			missing = 1;
+		}
+		rs = json_object_new_object();
+		json_object_object_add(rs, "path", json_object_new_string(name));
+		json_object_object_add(rs, "bytes", jint(a.segs[i].size));
+		json_object_object_add(rs, "status", json_object_new_string(status));
+		json_object_array_add(rsegs, rs);
+	}
+	a.split = a.nseg > 1 ? a.segs[0].size : 0;
+	if (a.segs[a.nseg - 1].off + a.segs[a.nseg - 1].size != a.src.size) {
+		ret = acq_error(&a, -EINVAL, "the segments of %s do not add up to its size", a.id);
+		goto out;
+	}
+	if (missing) {
+		match = 0;
+		acq_error(&a, 0, "a segment of %s is missing or has the wrong size", a.id);
+		goto done;
+	}
+	if (a.window)
+		wjp = &wj;
+	if ((ret = jobs_init(&a, hj, &nh, wjp, 1)) < 0)
+		goto out;
+	a.phase = CT_PROGRESS_VERIFY;
+	ret = run_pipeline(&a, verify_read, hj, nh, wjp, 0, NULL, &failed);
+	if (ret < 0)
+		goto out;
+	/* whole-image hashes */
+	rh = json_object_new_object();
+	for (i = 0; i < nh; i++) {
+		const struct ct_hash_algo *al = &ct_hash_algos[hj[i].algo];
+		char hex[2 * CT_HASH_MAXLEN + 1];
+		const char *want = jget_s(hashes, al->name);
+
+		ct_hex(hj[i].digest, al->len, hex);
+		json_object_object_add(rh, al->name, json_object_new_string(hex));
+		if (want == NULL || strcmp(want, hex))
+			match = 0;
+	}
+	json_object_object_add(rep, "hashes", rh);
+	/* per segment, each algorithm */
+	for (i = 0; i < a.nseg; i++) {
+		struct json_object *s = json_object_array_get_idx(segs, i), *sh, *rs;
+		int seg_ok = 1;
+
+		rs = json_object_array_get_idx(rsegs, i);
+		json_object_object_get_ex(s, "hashes", &sh);
+		for (k = 0; k < nh; k++) {
+			const struct ct_hash_algo *al = &ct_hash_algos[hj[k].algo];
+			char hex[2 * CT_HASH_MAXLEN + 1];
+			const char *want = sh ? jget_s(sh, al->name) : NULL;
+
+			ct_hex(a.split ? a.segs[i].digest[hj[k].algo] : hj[k].digest, al->len, hex);
+			if (want && strcmp(want, hex))
+				seg_ok = 0;
+			if (!strcmp(al->name, "sha256"))
+				json_object_object_add(rs, "sha256", json_object_new_string(hex));
+		}
+		json_object_object_add(rs, "match", json_object_new_boolean(seg_ok));
+		json_object_object_add(rs, "mismatched_windows", json_object_new_array());
+		if (!seg_ok)
+			match = 0;
+	}
+	/* windows name where the damage is */
+	bad_w = json_object_new_array();
+	if (wjp && json_object_object_get_ex(acq, "windows", &rw)) {
+		for (i = 0; i < wj.count && i < json_object_array_length(rw); i++) {
+			struct json_object *w = json_object_array_get_idx(rw, i), *bw;
+			char hex[65];
+			const char *want = jget_s(w, "sha256");
+			uint64_t off = (uint64_t)i * a.window;
+			struct segment *sg = segment_at(&a, off);
+
+			ct_hex(wj.digests[i], 32, hex);
+			if (want && !strcmp(want, hex))
+				continue;
+			match = 0;
+			bw = json_object_new_object();
+			json_object_object_add(bw, "index", jint(i));
+			json_object_object_add(bw, "offset", jint(off));
+			json_object_object_add(bw, "length", jint(jget_u64(w, "length")));
+			json_object_object_add(bw, "segment", json_object_new_string(sg ? sg->name : "?"));
+			json_object_array_add(bad_w, bw);
+			if (sg) {
+				struct json_object *rs = json_object_array_get_idx(rsegs,
+										   (size_t)(sg - a.segs));
+				json_object_array_add(json_object_object_get(rs, "mismatched_windows"),
+						      jint(i));
+			}
+		}
+	}
+	json_object_object_add(rep, "mismatched_windows", bad_w);
+done:
+	json_object_object_add(rep, "match", json_object_new_boolean(match));
+	if (!match)
+		json_object_object_add(rep, "error", json_object_new_string(res.error));
+	ret = 0;
+out:
+	if (ret < 0) {
+		json_object_object_add(rep, "match", json_object_new_boolean(0));
+		json_object_object_add(rep, "error", json_object_new_string(
+					       res.error[0] ? res.error : strerror(-ret)));
+	}
+	for (i = 0; a.segs && i < a.nseg; i++)
+		if (a.segs[i].fd >= 0)
+			close(a.segs[i].fd);
+	jobs_release(hj, nh, wjp);
+	free(a.segs);
+	pthread_mutex_destroy(&a.map_mu);
+	return ret;
 }

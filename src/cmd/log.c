@@ -1,0 +1,202 @@
+/*
+ * log.c — `cardtrail log [--json] CASEDIR`: the case as a timeline.  It
+ * shows; `cardtrail verify` checks.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cardtrail/custody.h"
+#include "cardtrail/util.h"
+#include "cmd/cmd.h"
+
+static struct json_object *
+get(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+static const char *
+gets(struct json_object *o, const char *k, const char *dflt)
+{
+	struct json_object *v = get(o, k);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : dflt;
+}
+
+/* One action's summary: a table of what to say per action. */
+static void
+say_open(struct json_object *r)
+{
+	printf("case opened (%s)", gets(r, "case", "?"));
+}
+
+static void
+say_image(struct json_object *r)
+{
+	struct json_object *res = get(r, "result"), *card = get(get(r, "subject"), "card");
+	struct json_object *in = json_object_array_get_idx(get(r, "inputs"), 0);
+	struct json_object *h = get(res, "hashes"), *v = get(res, "verify");
+	char size[32];
+	int64_t bad = json_object_get_int64(get(res, "bad_bytes"));
+
+	ct_human_size((uint64_t)json_object_get_int64(get(card, "size")), size, sizeof(size));
+	printf("%s from %s (%s", gets(get(r, "subject"), "evidence", "?"), gets(in, "path", "?"), size);
+	if (gets(card, "cid", NULL))
+		printf(", card CID %s", gets(card, "cid", ""));
+	else if (gets(card, "serial", NULL))
+		printf(", serial %s", gets(card, "serial", ""));
+	else
+		printf(", no card serial visible");
+	printf(")");
+	if (!json_object_get_boolean(get(res, "complete"))) {
+		printf(": INCOMPLETE (%s)", gets(res, "error", gets(res, "status", "?")));
+		return;
+	}
+	if (h) {
+		json_object_object_foreach(h, name, hv)
+			printf(", %s %.12s…", name, json_object_get_string(hv));
+	}
+	if (bad > 0)
+		printf("; %" PRId64 " bytes unreadable in %d ranges, zero-filled", bad,
+		       json_object_get_int(get(res, "bad_ranges")));
+	else
+		printf("; no unreadable sectors");
+	if (v) {
+		struct json_object *vi = get(v, "image"), *vs = get(v, "source");
+		printf("; verify %s", gets(v, "requested", "?"));
+		if (vi)
+			printf(", image %s", json_object_get_boolean(vi) ? "matched" : "MISMATCH");
+		if (vs)
+			printf(", source %s", json_object_get_boolean(vs) ? "matched" : "MISMATCH");
+	}
+}
+
+static void
+say_note(struct json_object *r)
+{
+	printf("note: \"%s\"", gets(get(r, "result"), "text", ""));
+}
+
+static void
+say_repair(struct json_object *r)
+{
+	struct json_object *res = get(r, "result");
+
+	printf("torn record of %lld bytes set aside in %s",
+	       (long long)json_object_get_int64(get(res, "torn_bytes")), gets(res, "kept_in", "?"));
+}
+
+static void
+say_extract(struct json_object *r)
+{
+	struct json_object *res = get(r, "result");
+
+	printf("%s: %d flights, %d files", gets(get(r, "subject"), "evidence", "?"),
+	       json_object_get_int(get(res, "flights")), json_object_get_int(get(res, "files")));
+}
+
+static void
+say_wipe(struct json_object *r)
+{
+	struct json_object *res = get(r, "result");
+
+	printf("card %s wiped with %s: %s", gets(get(get(r, "subject"), "card"), "serial", "?"),
+	       gets(res, "method", "?"), gets(res, "status", "?"));
+}
+
+static const struct {
+	const char *action;
+	void (*say)(struct json_object *);
+} sayers[] = {
+	{ "open", say_open }, { "image", say_image }, { "note", say_note },
+	{ "repair", say_repair }, { "extract", say_extract }, { "wipe", say_wipe },
+};
+
+int
+cmd_log(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct ct_custody_log log;
+	struct json_object *arr;
+	char head[65] = "";
+	size_t i, k;
+	int c, ret, json = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			ct_usage(ct_command_find("log"), stdout);
+			return CT_EXIT_OK;
+		default:
+			return ct_usage_error("log", "unknown option");
+		}
+	}
+	if (argc - optind != 1)
+		return ct_usage_error("log", "expected CASEDIR");
+	ret = ct_custody_read(argv[optind], &log);
+	if (ret == 1) {
+		ct_error(0, "no custody log in '%s'", argv[optind]);
+		return CT_EXIT_FAIL;
+	}
+	if (ret < 0) {
+		ct_error(-ret, "cannot read the custody log of '%s'", argv[optind]);
+		return CT_EXIT_FAIL;
+	}
+	if (json) {
+		arr = json_object_new_array();
+		for (i = 0; i < log.n; i++)
+			json_object_array_add(arr, log.lines[i].rec ? json_object_get(log.lines[i].rec)
+					      : json_object_new_string(log.lines[i].bytes));
+		ct_print_json(arr);
+		json_object_put(arr);
+		ct_custody_release(&log);
+		return CT_EXIT_OK;
+	}
+	if (log.n)
+		ct_sha256_hex(log.lines[log.n - 1].bytes, log.lines[log.n - 1].len, head);
+	printf("case %s: %zu records in %s/%s\n",
+	       log.n && log.lines[0].rec ? gets(log.lines[0].rec, "case", "?") : "?", log.n,
+	       argv[optind], CT_CUSTODY_LOG);
+	for (i = 0; i < log.n; i++) {
+		struct json_object *r = log.lines[i].rec;
+		const char *a;
+
+		if (r == NULL) {
+			printf("line %zu: not a record (%.40s…)\n", i + 1, log.lines[i].bytes);
+			continue;
+		}
+		a = gets(r, "action", "?");
+		printf("%s  #%-3lld %-8s %-16s ", gets(r, "time", "?"),
+		       (long long)json_object_get_int64(get(r, "seq")), a, gets(r, "examiner", "?"));
+		for (k = 0; k < CT_ARRAY_SIZE(sayers); k++)
+			if (!strcmp(a, sayers[k].action)) {
+				sayers[k].say(r);
+				break;
+			}
+		if (k == CT_ARRAY_SIZE(sayers))
+			printf("(unknown action)");
+		if (get(r, "sig"))
+			printf("  [signed]");
+		printf("\n");
+	}
+	if (log.torn)
+		printf("torn tail: %zu bytes at offset %" PRIu64 " (run 'cardtrail verify --repair')\n",
+		       log.torn_len, log.torn_off);
+	printf("chain head %s (not verified here: run 'cardtrail verify %s')\n", head, argv[optind]);
+	ct_custody_release(&log);
+	return CT_EXIT_OK;
+}

@@ -1,0 +1,191 @@
+/*
+ * verify.c — `cardtrail verify [--key PUBKEY | --allowed-signers FILE]
+ * [--quick] [--repair] [--json] CASEDIR`.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cardtrail/custody.h"
+#include "cmd/cmd.h"
+
+static struct json_object *
+get(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+static const char *
+gets(struct json_object *o, const char *k, const char *dflt)
+{
+	struct json_object *v = get(o, k);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : dflt;
+}
+
+static void
+print_report(struct json_object *rep, const char *casedir)
+{
+	struct json_object *recs = get(rep, "records"), *outs = get(rep, "outputs");
+	struct json_object *probs = get(rep, "problems"), *counts = get(rep, "counts");
+	size_t i, k, nout = outs ? json_object_array_length(outs) : 0, nbad = 0;
+
+	printf("case %s  (%s/%s)\n", gets(rep, "case", "?"), casedir, CT_CUSTODY_LOG);
+	printf("%4s  %-20s  %-8s  %-8s  %-10s  %s\n", "seq", "time", "action", "evidence",
+	       "signature", "verdict");
+	for (i = 0; recs && i < json_object_array_length(recs); i++) {
+		struct json_object *r = json_object_array_get_idx(recs, i), *p = get(r, "problems");
+		printf("%4lld  %-20s  %-8s  %-8s  %-10s  %s\n",
+		       (long long)json_object_get_int64(get(r, "seq")), gets(r, "time", "?"),
+		       gets(r, "action", "?"), gets(r, "evidence", "-"),
+		       gets(r, "signature", "-"), gets(r, "verdict", "?"));
+		for (k = 0; p && k < json_object_array_length(p); k++)
+			printf("      ! %s\n", json_object_get_string(json_object_array_get_idx(p, k)));
+	}
+	for (i = 0; i < nout; i++) {
+		struct json_object *o = json_object_array_get_idx(outs, i);
+		const char *st = gets(o, "status", "?");
+		if (strcmp(st, "ok") && strcmp(st, "image") && strcmp(st, "present"))
+			nbad++;
+	}
+	printf("outputs: %zu listed, %zu not as recorded\n", nout, nbad);
+	for (i = 0; i < nout; i++) {
+		struct json_object *o = json_object_array_get_idx(outs, i);
+		printf("  %-28s %-9s %s\n", gets(o, "path", "?"), gets(o, "status", "?"),
+		       gets(o, "detail", ""));
+	}
+	if (get(rep, "torn"))
+		printf("torn tail: %lld bytes at offset %lld\n",
+		       (long long)json_object_get_int64(get(get(rep, "torn"), "bytes")),
+		       (long long)json_object_get_int64(get(get(rep, "torn"), "offset")));
+	printf("signatures: %d signed, %d unsigned%s\n",
+	       json_object_get_int(get(counts, "signed")), json_object_get_int(get(counts, "unsigned")),
+	       json_object_get_boolean(get(rep, "keys_checked")) ? " (signers checked against the "
+	       "trusted keys)" : " (signatures checked; signers NOT checked: no --key or "
+	       "--allowed-signers)");
+	printf("chain head: %s\n", gets(rep, "head", ""));
+	if (json_object_get_boolean(get(rep, "ok"))) {
+		printf("verified: %lld records, chain intact, every output as recorded\n",
+		       (long long)json_object_get_int64(get(counts, "records")));
+	} else {
+		printf("NOT verified: %zu problem%s\n", json_object_array_length(probs),
+		       json_object_array_length(probs) == 1 ? "" : "s");
+		for (i = 0; i < json_object_array_length(probs); i++)
+			printf("  - %s\n", json_object_get_string(json_object_array_get_idx(probs, i)));
+	}
+}
+
+int
+cmd_verify(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "key", required_argument, NULL, 'k' },
+		{ "allowed-signers", required_argument, NULL, 'a' },
+		{ "repair", no_argument, NULL, 'r' },
+		{ "quick", no_argument, NULL, 'q' },
+		{ "examiner", required_argument, NULL, 'e' },
+		{ "sign-key", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct ct_verify_opts vo = { 0 };
+	struct ct_append_opts ao = { 0 };
+	struct ct_trust *trust = NULL;
+	struct ct_key *skey = NULL;
+	struct json_object *rep = NULL;
+	const char *casedir, *signkey = NULL;
+	char err[1024] = "", side[256] = "";
+	int c, ret, json = 0, repair = 0, status = CT_EXIT_FAIL, line = 0;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'k':
+		case 'a':
+			if (trust == NULL && (trust = ct_trust_new()) == NULL) {
+				ct_error(ENOMEM, "cannot load keys");
+				return CT_EXIT_FAIL;
+			}
+			ret = c == 'k' ? ct_trust_add_pubkey_file(trust, optarg, &line) :
+					 ct_trust_add_allowed_signers(trust, optarg, &line);
+			if (ret < 0) {
+				if (ret == -EINVAL)
+					ct_error(0, "'%s': no usable ssh-ed25519 key%s%.0d", optarg,
+						 line ? " at line " : "", line);
+				else
+					ct_error(-ret, "cannot read '%s'", optarg);
+				ct_trust_free(trust);
+				return CT_EXIT_FAIL;
+			}
+			break;
+		case 'r':
+			repair = 1;
+			break;
+		case 'q':
+			vo.no_rehash = 1;
+			break;
+		case 'e':
+			ao.examiner = optarg;
+			break;
+		case 's':
+			signkey = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			ct_usage(ct_command_find("verify"), stdout);
+			ct_trust_free(trust);
+			return CT_EXIT_OK;
+		default:
+			ct_trust_free(trust);
+			return ct_usage_error("verify", "unknown option");
+		}
+	}
+	if (argc - optind != 1) {
+		ct_trust_free(trust);
+		return ct_usage_error("verify", "expected CASEDIR");
+	}
+	casedir = argv[optind];
+	vo.trust = trust;
+	if (repair) {
+		if ((ret = ct_cmd_load_sign_key(signkey, &skey)) != 0)
+			goto out;
+		ao.key = skey;
+		ret = ct_custody_repair(casedir, &ao, side, sizeof(side), err, sizeof(err));
+		if (ret < 0) {
+			ct_error(0, "%s", err[0] ? err : strerror(-ret));
+			goto out;
+		}
+		if (ret == 0)
+			fprintf(stderr, "cardtrail: the torn record was set aside in %s/%s and a "
+				"repair record appended\n", casedir, side);
+		else
+			fprintf(stderr, "cardtrail: nothing to repair: the log has no torn record\n");
+	}
+	ret = ct_custody_verify(casedir, &vo, &rep);
+	if (ret == 1) {
+		ct_error(0, "no custody log in '%s'", casedir);
+		goto out;
+	}
+	if (ret < 0) {
+		ct_error(-ret, "cannot read the custody log of '%s'", casedir);
+		goto out;
+	}
+	if (json)
+		ct_print_json(rep);
+	else
+		print_report(rep, casedir);
+	status = json_object_get_boolean(get(rep, "ok")) ? CT_EXIT_OK : CT_EXIT_VERIFY;
+out:
+	json_object_put(rep);
+	ct_trust_free(trust);
+	ct_key_free(skey);
+	return status;
+}

@@ -1,0 +1,525 @@
+/*
+ * log.c — CASEDIR/custody.log: read, append under flock, repair a torn tail.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gcrypt.h>
+#include <json-c/json.h>
+
+#include "cardtrail/custody.h"
+#include "cardtrail/hash.h"
+#include "cardtrail/image.h"
+#include "cardtrail/util.h"
+
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+#define MAX_LOG_SIZE (256u << 20)
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+void
+ct_sha256_hex(const void *p, size_t len, char out[65])
+{
+	unsigned char d[32];
+
+	gcry_md_hash_buffer(GCRY_MD_SHA256, d, p, len);
+	ct_hex(d, 32, out);
+}
+
+const char *
+ct_custody_examiner(const char *given)
+{
+	static char name[256];
+	const char *e;
+	struct passwd *pw;
+
+	if (given && *given)
+		return given;
+	if ((e = getenv("CARDTRAIL_EXAMINER")) != NULL && *e)
+		return e;
+	if ((pw = getpwuid(geteuid())) != NULL && pw->pw_name) {
+		snprintf(name, sizeof(name), "%s", pw->pw_name);
+		return name;
+	}
+	snprintf(name, sizeof(name), "uid %u", (unsigned)geteuid());
+	return name;
+}
+
+/* Split a buffer into lines; the bytes after the last newline are torn. */
+static int
+split_lines(char *buf, size_t len, struct ct_custody_log *log)
+{
+	size_t start = 0, i, cap = 0;
+
+	memset(log, 0, sizeof(*log));
+	for (i = 0; i < len; i++) {
+		struct ct_custody_line *l;
+		if (buf[i] != '\n')
+			continue;
+		if (log->n == cap) {
+			struct ct_custody_line *nl;
+			cap = cap ? cap * 2 : 64;
+			nl = realloc(log->lines, cap * sizeof(*nl));
+			if (nl == NULL)
+				return -ENOMEM;
+			log->lines = nl;
+		}
+		l = &log->lines[log->n++];
+		l->len = i - start;
+		l->off = start;
+		l->bytes = strndup(buf + start, l->len);
+		if (l->bytes == NULL)
+			return -ENOMEM;
+		l->rec = json_tokener_parse(l->bytes);
+		if (l->rec && !json_object_is_type(l->rec, json_type_object)) {
+			json_object_put(l->rec);
+			l->rec = NULL;
+		}
+		start = i + 1;
+	}
+	if (start < len) {
+		log->torn_len = len - start;
+		log->torn_off = start;
+		log->torn = malloc(log->torn_len + 1);
+		if (log->torn == NULL)
+			return -ENOMEM;
+		memcpy(log->torn, buf + start, log->torn_len);
+		log->torn[log->torn_len] = '\0';
+	}
+	return 0;
+}
+
+static int
+read_fd(int fd, char **out, size_t *outlen)
+{
+	struct stat st;
+	char *buf;
+	size_t got = 0;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size > MAX_LOG_SIZE)
+		return -EFBIG;
+	buf = malloc((size_t)st.st_size + 1);
+	if (buf == NULL)
+		return -ENOMEM;
+	while (got < (size_t)st.st_size) {
+		ssize_t n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			free(buf);
+			return n < 0 ? -errno : -EIO;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*out = buf;
+	*outlen = got;
+	return 0;
+}
+
+void
+ct_custody_release(struct ct_custody_log *log)
+{
+	size_t i;
+
+	if (log == NULL)
+		return;
+	for (i = 0; i < log->n; i++) {
+		free(log->lines[i].bytes);
+		json_object_put(log->lines[i].rec);
+	}
+	free(log->lines);
+	free(log->torn);
+	memset(log, 0, sizeof(*log));
+}
+
+int
+ct_custody_read(const char *casedir, struct ct_custody_log *log)
+{
+	char path[PATH_MAX], *buf = NULL;
+	size_t len;
+	int fd, ret;
+
+	memset(log, 0, sizeof(*log));
+	if ((ret = ct_snprintf(path, sizeof(path), "%s/%s", casedir, CT_CUSTODY_LOG)) < 0)
+		return ret;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return errno == ENOENT ? 1 : -errno;
+	/* a shared lock: never read an append half-way */
+	if (flock(fd, LOCK_SH) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	ret = read_fd(fd, &buf, &len);
+	close(fd);
+	if (ret < 0)
+		return ret;
+	ret = split_lines(buf, len, log);
+	free(buf);
+	if (ret < 0)
+		ct_custody_release(log);
+	return ret;
+}
+
+int
+ct_custody_file_json(const char *casedir, const char *name, struct json_object **out)
+{
+	char path[PATH_MAX], hex[65];
+	unsigned char d[32];
+	unsigned long long bytes = 0;
+	struct json_object *o;
+	int ret;
+
+	if ((ret = ct_snprintf(path, sizeof(path), "%s/%s", casedir, name)) < 0)
+		return ret;
+	if ((ret = ct_sha256_file(path, d, &bytes)) < 0)
+		return ret;
+	ct_hex(d, 32, hex);
+	o = json_object_new_object();
+	json_object_object_add(o, "path", json_object_new_string(name));
+	json_object_object_add(o, "sha256", json_object_new_string(hex));
+	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)bytes));
+	*out = o;
+	return 0;
+}
+
+static void
+new_uuid(char out[37])
+{
+	unsigned char u[16];
+	char hex[33];
+
+	gcry_randomize(u, sizeof(u), GCRY_STRONG_RANDOM);
+	u[6] = (u[6] & 0x0f) | 0x40;	/* version 4 */
+	u[8] = (u[8] & 0x3f) | 0x80;	/* RFC 4122 variant */
+	ct_hex(u, 16, hex);
+	snprintf(out, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16, hex + 20);
+}
+
+static const char *
+jget_str(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL;
+}
+
+/*
+ * Make the line for a record: the fixed fields first, in a fixed order, then
+ * what the caller gave, then prev, then the signature.  *line is malloc'd.
+ */
+static int
+compose(struct json_object *given, uint64_t seq, const char *caseid, const char *prev,
+	const struct ct_append_opts *o, char **line, size_t *linelen)
+{
+	static const char *const caller_keys[] = { "subject", "inputs", "outputs", "result" };
+	struct json_object *r = json_object_new_object();
+	char ts[32], host[256] = "", *out = NULL, *armored = NULL;
+	const char *text;
+	size_t i, tl;
+	int ret = 0;
+
+	ct_time_utc(time(NULL), ts, sizeof(ts));
+	if (gethostname(host, sizeof(host) - 1) < 0)
+		snprintf(host, sizeof(host), "?");
+	json_object_object_add(r, "v", json_object_new_int(1));
+	json_object_object_add(r, "seq", json_object_new_int64((int64_t)seq));
+	json_object_object_add(r, "time", json_object_new_string(ts));
+	json_object_object_add(r, "case", json_object_new_string(caseid));
+	json_object_object_add(r, "action", json_object_new_string(jget_str(given, "action")));
+	json_object_object_add(r, "examiner",
+			       json_object_new_string(ct_custody_examiner(o ? o->examiner : NULL)));
+	json_object_object_add(r, "host", json_object_new_string(host));
+	json_object_object_add(r, "tool", json_object_new_string(ct_tool_string()));
+	for (i = 0; i < CT_ARRAY_SIZE(caller_keys); i++) {
+		struct json_object *v;
+		if (json_object_object_get_ex(given, caller_keys[i], &v))
+			json_object_object_add(r, caller_keys[i], json_object_get(v));
+	}
+	json_object_object_add(r, "prev", json_object_new_string(prev));
+	text = json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	tl = strlen(text);
+	if (memchr(text, '\n', tl)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	if (o && o->key) {
+		struct json_object *s;
+		const char *sj;
+
+		if ((ret = ct_sshsig_sign(o->key, CT_SSHSIG_NAMESPACE, text, tl, &armored)) < 0)
+			goto out;
+		s = json_object_new_string(armored);
+		sj = json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN |
+						    JSON_C_TO_STRING_NOSLASHESCAPE);
+		/* the record's bytes without its closing brace, then the sig */
+		if (asprintf(&out, "%.*s,\"sig\":%s}", (int)(tl - 1), text, sj) < 0)
+			out = NULL;
+		json_object_put(s);
+	} else {
+		out = strdup(text);
+	}
+	if (out == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	*line = out;
+	*linelen = strlen(out);
+out:
+	free(armored);
+	json_object_put(r);
+	return ret;
+}
+
+/* Open (creating if needed) and lock the log. */
+static int
+open_locked(const char *casedir, int create, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	if ((ret = ct_snprintf(path, sizeof(path), "%s/%s", casedir, CT_CUSTODY_LOG)) < 0)
+		return ret;
+	for (;;) {
+		fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0 || errno != ENOENT || !create)
+			break;
+		if ((ret = ct_mkdir_p(casedir)) < 0) {
+			seterr(err, errlen, "cannot create case folder '%s': %s", casedir,
+			       strerror(-ret));
+			return ret;
+		}
+		fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+		if (fd >= 0 || errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		ret = -errno;
+		seterr(err, errlen, "cannot open '%s': %s", path, strerror(errno));
+		return ret;
+	}
+	if (flock(fd, LOCK_EX) < 0) {
+		ret = -errno;
+		seterr(err, errlen, "cannot lock '%s': %s", path, strerror(errno));
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+/* Append rec to the log open and locked on fd (whose content is log). */
+static int
+append_locked(int fd, const char *casedir, const struct ct_custody_log *log,
+	      struct json_object *rec, const struct ct_append_opts *o, uint64_t *seq_out,
+	      char *err, size_t errlen)
+{
+	char caseid[64], prev[65], *buf = NULL, *line = NULL, *open_line = NULL;
+	size_t len = 0, ll = 0, ol = 0;
+	uint64_t seq;
+	struct stat st;
+	ssize_t n;
+	int ret;
+
+	if (log->torn) {
+		seterr(err, errlen, "%s/%s ends with a torn record (%zu bytes at offset %" PRIu64
+		       "); nothing is appended on top of it: run 'cardtrail verify --repair %s'",
+		       casedir, CT_CUSTODY_LOG, log->torn_len, log->torn_off, casedir);
+		return -EBADMSG;
+	}
+	if (log->n == 0) {
+		struct json_object *op = json_object_new_object(), *res = json_object_new_object();
+
+		new_uuid(caseid);
+		json_object_object_add(op, "action", json_object_new_string("open"));
+		json_object_object_add(res, "case_dir", json_object_new_string(casedir));
+		json_object_object_add(op, "result", res);
+		ret = compose(op, 0, caseid, ZERO_HASH, o, &open_line, &ol);
+		json_object_put(op);
+		if (ret < 0)
+			goto out;
+		ct_sha256_hex(open_line, ol, prev);
+		seq = 1;
+	} else {
+		const struct ct_custody_line *last = &log->lines[log->n - 1];
+		const struct ct_custody_line *first = &log->lines[0];
+		const char *c = first->rec ? jget_str(first->rec, "case") : NULL;
+		struct json_object *sv;
+
+		if (last->rec == NULL || !json_object_object_get_ex(last->rec, "seq", &sv) ||
+		    c == NULL) {
+			seterr(err, errlen, "%s/%s: the last record is not a valid record; run "
+			       "'cardtrail verify %s'", casedir, CT_CUSTODY_LOG, casedir);
+			ret = -EBADMSG;
+			goto out;
+		}
+		snprintf(caseid, sizeof(caseid), "%s", c);
+		seq = (uint64_t)json_object_get_int64(sv) + 1;
+		ct_sha256_hex(last->bytes, last->len, prev);
+	}
+	if ((ret = compose(rec, seq, caseid, prev, o, &line, &ll)) < 0) {
+		seterr(err, errlen, "cannot make the custody record: %s", strerror(-ret));
+		goto out;
+	}
+	if (asprintf(&buf, "%s%s%s\n", open_line ? open_line : "", open_line ? "\n" : "", line) < 0) {
+		buf = NULL;
+		ret = -ENOMEM;
+		goto out;
+	}
+	len = strlen(buf);
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	/* one write: a reader holding the shared lock never sees half */
+	n = write(fd, buf, len);
+	if (n < 0 || (size_t)n != len) {
+		ret = n < 0 ? -errno : -EIO;
+		/* take a partial line back; we hold the lock, nobody else wrote */
+		if (n > 0 && ftruncate(fd, st.st_size) < 0)
+			ret = -errno;
+		seterr(err, errlen, "cannot append to %s/%s: %s", casedir, CT_CUSTODY_LOG,
+		       strerror(-ret));
+		goto out;
+	}
+	if (fsync(fd) < 0) {
+		ret = -errno;
+		seterr(err, errlen, "cannot fsync %s/%s: %s", casedir, CT_CUSTODY_LOG,
+		       strerror(errno));
+		goto out;
+	}
+	if ((ret = ct_fsync_dir(casedir)) < 0) {
+		seterr(err, errlen, "cannot fsync '%s': %s", casedir, strerror(-ret));
+		goto out;
+	}
+	if (seq_out)
+		*seq_out = seq;
+	ret = 0;
+out:
+	free(buf);
+	free(line);
+	free(open_line);
+	return ret;
+}
+
+int
+ct_custody_append(const char *casedir, struct json_object *rec, const struct ct_append_opts *o,
+		  uint64_t *seq_out, char *err, size_t errlen)
+{
+	struct ct_custody_log log;
+	char *buf = NULL;
+	size_t len;
+	int fd, ret;
+
+	if ((ret = ct_gcrypt_init()) < 0)
+		return ret;
+	if (jget_str(rec, "action") == NULL) {
+		seterr(err, errlen, "a custody record needs an action");
+		return -EINVAL;
+	}
+	if ((fd = open_locked(casedir, 1, err, errlen)) < 0)
+		return fd;
+	if ((ret = read_fd(fd, &buf, &len)) < 0) {
+		seterr(err, errlen, "cannot read %s/%s: %s", casedir, CT_CUSTODY_LOG, strerror(-ret));
+		goto out;
+	}
+	if ((ret = split_lines(buf, len, &log)) < 0)
+		goto out;
+	ret = append_locked(fd, casedir, &log, rec, o, seq_out, err, errlen);
+	ct_custody_release(&log);
+out:
+	free(buf);
+	if (close(fd) < 0 && ret == 0) {
+		ret = -errno;
+		seterr(err, errlen, "cannot close %s/%s: %s", casedir, CT_CUSTODY_LOG, strerror(errno));
+	}
+	return ret;
+}
+
+int
+ct_custody_repair(const char *casedir, const struct ct_append_opts *o, char *side, size_t sidelen,
+		  char *err, size_t errlen)
+{
+	struct ct_custody_log log;
+	struct json_object *rec = NULL, *outs, *res, *f = NULL;
+	char name[128], *buf = NULL;
+	size_t len;
+	int fd, ret;
+
+	memset(&log, 0, sizeof(log));
+	if ((ret = ct_gcrypt_init()) < 0)
+		return ret;
+	if ((fd = open_locked(casedir, 0, err, errlen)) < 0)
+		return fd;
+	if ((ret = read_fd(fd, &buf, &len)) < 0 || (ret = split_lines(buf, len, &log)) < 0)
+		goto out;
+	if (log.torn == NULL) {
+		ret = 1;
+		goto out;
+	}
+	/* Set the torn bytes aside first: nothing is ever deleted. */
+	snprintf(name, sizeof(name), "%s.torn-%" PRIu64, CT_CUSTODY_LOG, log.torn_off);
+	if ((ret = ct_write_new_file(casedir, name, log.torn, log.torn_len)) < 0) {
+		seterr(err, errlen, "cannot set the torn bytes aside in %s/%s: %s", casedir, name,
+		       strerror(-ret));
+		goto out;
+	}
+	if (ftruncate(fd, (off_t)log.torn_off) < 0 || fsync(fd) < 0) {
+		ret = -errno;
+		seterr(err, errlen, "cannot cut the torn record from %s/%s (its bytes are safe in "
+		       "%s): %s", casedir, CT_CUSTODY_LOG, name, strerror(errno));
+		goto out;
+	}
+	free(log.torn);
+	log.torn = NULL;
+	if ((ret = ct_custody_file_json(casedir, name, &f)) < 0)
+		goto out;
+	rec = json_object_new_object();
+	json_object_object_add(rec, "action", json_object_new_string("repair"));
+	outs = json_object_new_array();
+	json_object_array_add(outs, f);
+	json_object_object_add(rec, "outputs", outs);
+	res = json_object_new_object();
+	json_object_object_add(res, "torn_offset", json_object_new_int64((int64_t)log.torn_off));
+	json_object_object_add(res, "torn_bytes", json_object_new_int64((int64_t)log.torn_len));
+	json_object_object_add(res, "kept_in", json_object_new_string(name));
+	json_object_object_add(rec, "result", res);
+	ret = append_locked(fd, casedir, &log, rec, o, NULL, err, errlen);
+	if (ret == 0 && side)
+		snprintf(side, sidelen, "%s", name);
+out:
+	json_object_put(rec);
+	ct_custody_release(&log);
+	free(buf);
+	if (close(fd) < 0 && ret == 0)
+		ret = -errno;
+	return ret;
+}

@@ -1,0 +1,481 @@
+/*
+ * verify.c — walk the custody chain: every prev, every signature, every
+ * output still present re-hashed, and the links between records (an
+ * extract's input is an imaged evidence; a wipe's card is an imaged card).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <json-c/json.h>
+
+#include "cardtrail/custody.h"
+#include "cardtrail/hash.h"
+#include "cardtrail/image.h"
+#include "cardtrail/util.h"
+
+#define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
+
+static const char *const known_actions[] = {
+	"open", "image", "extract", "wipe", "note", "repair",
+};
+
+struct walk {
+	const char *casedir;
+	const struct ct_verify_opts *o;
+	struct json_object *report, *records, *outputs, *problems;
+	struct json_object *cur_problems;	/* the current record's */
+	int ok;
+};
+
+static void
+problem(struct walk *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+problem(struct walk *w, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_object_array_add(w->problems, json_object_new_string(buf));
+	if (w->cur_problems)
+		json_object_array_add(w->cur_problems, json_object_new_string(buf));
+	w->ok = 0;
+}
+
+static struct json_object *
+get(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+static const char *
+gets(struct json_object *o, const char *k)
+{
+	struct json_object *v = get(o, k);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+/* A path from a record must stay inside the case folder. */
+static int
+safe_rel(const char *p)
+{
+	const char *s = p;
+
+	if (p == NULL || *p == '\0' || *p == '/')
+		return 0;
+	while (*s) {
+		size_t l = strcspn(s, "/");
+		if ((l == 2 && !strncmp(s, "..", 2)) || (l == 1 && *s == '.'))
+			return 0;
+		s += l + (s[l] == '/');
+	}
+	return 1;
+}
+
+/*
+ * The bytes a signature covers: the line without its trailing
+ * ,"sig":"…" member.  Returns a malloc'd copy or NULL if the sig is not
+ * the last member in cardtrail's own serialization.
+ */
+static char *
+unsigned_bytes(const char *line, size_t len, const char *sig, size_t *outlen)
+{
+	struct json_object *s = json_object_new_string(sig);
+	const char *sj = json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN |
+						       JSON_C_TO_STRING_NOSLASHESCAPE);
+	size_t sl = strlen(sj), tail = strlen(",\"sig\":") + sl + 1;
+	char *out = NULL;
+
+	if (len > tail && !memcmp(line + len - tail, ",\"sig\":", 7) &&
+	    !memcmp(line + len - tail + 7, sj, sl) && line[len - 1] == '}') {
+		out = malloc(len - tail + 2);
+		if (out) {
+			memcpy(out, line, len - tail);
+			out[len - tail] = '}';
+			out[len - tail + 1] = '\0';
+			*outlen = len - tail + 1;
+		}
+	}
+	json_object_put(s);
+	return out;
+}
+
+static void
+check_signature(struct walk *w, const struct ct_custody_line *l, struct json_object *entry,
+		int *seen_signed, uint64_t seq)
+{
+	const char *sig = gets(l->rec, "sig"), *examiner = gets(l->rec, "examiner");
+	struct ct_key *signer = NULL;
+	char fp[80], *msg;
+	size_t ml = 0;
+	int rc;
+
+	if (sig == NULL) {
+		json_object_object_add(entry, "signature", json_object_new_string("unsigned"));
+		if (*seen_signed && w->o->trust)
+			problem(w, "record %" PRIu64 " is unsigned but follows signed records", seq);
+		return;
+	}
+	*seen_signed = 1;
+	msg = unsigned_bytes(l->bytes, l->len, sig, &ml);
+	if (msg == NULL) {
+		json_object_object_add(entry, "signature", json_object_new_string("invalid"));
+		problem(w, "record %" PRIu64 ": the signature is not where cardtrail puts it", seq);
+		return;
+	}
+	rc = ct_sshsig_verify(sig, CT_SSHSIG_NAMESPACE, msg, ml, &signer);
+	free(msg);
+	if (rc < 0) {
+		json_object_object_add(entry, "signature", json_object_new_string("invalid"));
+		problem(w, "record %" PRIu64 ": the signature does not verify (%s)", seq,
+			rc == -EBADMSG ? "the record was changed after signing, or signed by "
+			"another key than the one it names" : "unreadable signature");
+		return;
+	}
+	ct_key_fingerprint(signer, fp, sizeof(fp));
+	json_object_object_add(entry, "signer", json_object_new_string(fp));
+	if (w->o->trust && !ct_trust_check(w->o->trust, signer, examiner)) {
+		json_object_object_add(entry, "signature", json_object_new_string("untrusted"));
+		problem(w, "record %" PRIu64 " is signed by %s, which is not a trusted key for "
+			"examiner '%s'", seq, fp, examiner ? examiner : "?");
+	} else {
+		json_object_object_add(entry, "signature", json_object_new_string("valid"));
+	}
+	ct_key_free(signer);
+}
+
+static void
+add_output(struct walk *w, uint64_t seq, const char *path, const char *status, const char *detail)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "seq", json_object_new_int64((int64_t)seq));
+	json_object_object_add(o, "path", json_object_new_string(path ? path : "?"));
+	json_object_object_add(o, "status", json_object_new_string(status));
+	if (detail)
+		json_object_object_add(o, "detail", json_object_new_string(detail));
+	json_object_array_add(w->outputs, o);
+}
+
+/* An image record: its acquisition record must be intact (checked as a
+ * plain output first), then the segments are re-hashed against it. */
+static void
+check_image_outputs(struct walk *w, struct json_object *rec, uint64_t seq)
+{
+	struct json_object *outs = get(rec, "outputs"), *acq = NULL, *rep = NULL;
+	const char *acq_path = NULL;
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; outs && i < json_object_array_length(outs); i++) {
+		struct json_object *f = json_object_array_get_idx(outs, i);
+		const char *role = gets(f, "role");
+		if (role && !strcmp(role, "acquisition-record"))
+			acq_path = gets(f, "path");
+	}
+	if (acq_path == NULL || !safe_rel(acq_path) ||
+	    ct_snprintf(path, sizeof(path), "%s/%s", w->casedir, acq_path) < 0)
+		return;	/* reported by the plain output check */
+	acq = json_object_from_file(path);
+	if (acq == NULL)
+		return;
+	if (ct_image_rehash(w->casedir, acq, w->o->bufsize, &rep) < 0 || rep == NULL) {
+		problem(w, "record %" PRIu64 ": cannot re-hash the image of %s: %s", seq,
+			gets(get(rec, "subject"), "evidence") ?: "?", gets(rep, "error") ?: "?");
+	} else {
+		struct json_object *segs = get(rep, "segments");
+		for (i = 0; segs && i < json_object_array_length(segs); i++) {
+			struct json_object *s = json_object_array_get_idx(segs, i);
+			struct json_object *bw = get(s, "mismatched_windows");
+			const char *st = gets(s, "status");
+			char detail[512] = "";
+
+			if (st && strcmp(st, "present")) {
+				/* missing and wrong sizes are reported per output */
+				continue;
+			}
+			if (json_object_get_boolean(get(s, "match")))
+				continue;
+			if (bw && json_object_array_length(bw) > 0) {
+				size_t k, n = json_object_array_length(bw);
+				int off = snprintf(detail, sizeof(detail), "window%s", n > 1 ? "s" : "");
+				for (k = 0; k < n && off < (int)sizeof(detail) - 24; k++)
+					off += snprintf(detail + off, sizeof(detail) - (size_t)off, "%s #%d",
+							k ? "," : "",
+							json_object_get_int(json_object_array_get_idx(bw, k)));
+			}
+			problem(w, "record %" PRIu64 ": image segment %s does not match the acquisition "
+				"hashes%s%s", seq, gets(s, "path"), detail[0] ? " in " : "", detail);
+		}
+		if (!json_object_get_boolean(get(rep, "match")) && w->ok)
+			problem(w, "record %" PRIu64 ": the image does not match its acquisition "
+				"hashes", seq);
+	}
+	json_object_put(rep);
+	json_object_put(acq);
+}
+
+static void
+check_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int is_image)
+{
+	struct json_object *outs = get(rec, "outputs");
+	size_t i;
+
+	for (i = 0; outs && i < json_object_array_length(outs); i++) {
+		struct json_object *f = json_object_array_get_idx(outs, i);
+		const char *p = gets(f, "path"), *want = gets(f, "sha256"), *role = gets(f, "role");
+		char path[PATH_MAX], hex[65], detail[256];
+		unsigned char d[32];
+		unsigned long long bytes = 0;
+		struct stat st;
+		int rc;
+
+		if (!safe_rel(p) || ct_snprintf(path, sizeof(path), "%s/%s", w->casedir, p) < 0) {
+			add_output(w, seq, p, "BAD PATH", "outside the case folder");
+			problem(w, "record %" PRIu64 ": output '%s' is not a path inside the case", seq,
+				p ? p : "?");
+			continue;
+		}
+		if (lstat(path, &st) < 0) {
+			add_output(w, seq, p, "missing", NULL);
+			problem(w, "record %" PRIu64 ": output %s is missing", seq, p);
+			continue;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			add_output(w, seq, p, "NOT A FILE", NULL);
+			problem(w, "record %" PRIu64 ": output %s is not a regular file", seq, p);
+			continue;
+		}
+		if (is_image && role && !strcmp(role, "image")) {
+			/* re-hashed with the windows below, not twice */
+			if ((uint64_t)st.st_size != (uint64_t)json_object_get_int64(get(f, "bytes"))) {
+				snprintf(detail, sizeof(detail), "%lld bytes, recorded %lld",
+					 (long long)st.st_size,
+					 (long long)json_object_get_int64(get(f, "bytes")));
+				add_output(w, seq, p, "MISMATCH", detail);
+				problem(w, "record %" PRIu64 ": image segment %s has %s", seq, p, detail);
+			} else {
+				add_output(w, seq, p, "image", "re-hashed with the acquisition hashes");
+			}
+			continue;
+		}
+		if (w->o->no_rehash) {
+			add_output(w, seq, p, "present", "not re-hashed");
+			continue;
+		}
+		if ((rc = ct_sha256_file(path, d, &bytes)) < 0) {
+			add_output(w, seq, p, "UNREADABLE", strerror(-rc));
+			problem(w, "record %" PRIu64 ": cannot read output %s: %s", seq, p, strerror(-rc));
+			continue;
+		}
+		ct_hex(d, 32, hex);
+		if (want == NULL || strcmp(want, hex) ||
+		    bytes != (unsigned long long)json_object_get_int64(get(f, "bytes"))) {
+			snprintf(detail, sizeof(detail), "sha256 %.16s…, recorded %.16s…", hex,
+				 want ? want : "nothing");
+			add_output(w, seq, p, "MISMATCH", detail);
+			problem(w, "record %" PRIu64 ": output %s has changed (%s)", seq, p, detail);
+			continue;
+		}
+		add_output(w, seq, p, "ok", NULL);
+	}
+	if (is_image && !w->o->no_rehash) {
+		int before = w->ok;
+		w->ok = 1;
+		check_image_outputs(w, rec, seq);
+		w->ok = w->ok && before;
+	}
+}
+
+/* Links between records: extract inputs and wipe subjects. */
+static void
+check_links(struct walk *w, struct ct_custody_log *log, size_t upto, struct json_object *rec,
+	    uint64_t seq)
+{
+	const char *action = gets(rec, "action");
+	const char *ev = gets(get(rec, "subject"), "evidence");
+	size_t i, k;
+
+	if (action && !strcmp(action, "extract")) {
+		struct json_object *ins = get(rec, "inputs");
+		for (k = 0; ins && k < json_object_array_length(ins); k++) {
+			const char *h = gets(json_object_array_get_idx(ins, k), "sha256");
+			int found = 0;
+			for (i = 0; i < upto && !found; i++) {
+				struct json_object *r = log->lines[i].rec;
+				const char *a = gets(r, "action");
+				if (a && !strcmp(a, "image") && h &&
+				    (ev == NULL || (gets(get(r, "subject"), "evidence") &&
+						    !strcmp(gets(get(r, "subject"), "evidence"), ev))) &&
+				    gets(get(get(r, "result"), "hashes"), "sha256") &&
+				    !strcmp(gets(get(get(r, "result"), "hashes"), "sha256"), h))
+					found = 1;
+			}
+			if (!found)
+				problem(w, "record %" PRIu64 ": extract input %s is not the image of an "
+					"earlier image record%s%s", seq,
+					gets(json_object_array_get_idx(ins, k), "path") ?: "?",
+					ev ? " of " : "", ev ? ev : "");
+		}
+	}
+	if (action && !strcmp(action, "wipe")) {
+		struct json_object *card = get(get(rec, "subject"), "card");
+		int found = 0;
+		for (i = 0; i < upto && !found; i++) {
+			struct json_object *r = log->lines[i].rec, *c2;
+			const char *a = gets(r, "action");
+			if (!a || strcmp(a, "image"))
+				continue;
+			c2 = get(get(r, "subject"), "card");
+			if (c2 && card &&
+			    json_object_get_int64(get(c2, "size")) == json_object_get_int64(get(card, "size"))) {
+				const char *s1 = gets(card, "cid") ? gets(card, "cid") : gets(card, "serial");
+				const char *s2 = gets(card, "cid") ? gets(c2, "cid") : gets(c2, "serial");
+				if (s1 == NULL || (s2 && !strcmp(s1, s2)))
+					found = 1;
+			}
+		}
+		if (!found && !json_object_get_boolean(get(get(rec, "result"), "no_image_check")))
+			problem(w, "record %" PRIu64 ": the wiped card matches no imaged evidence of "
+				"this case", seq);
+	}
+}
+
+int
+ct_custody_verify(const char *casedir, const struct ct_verify_opts *o, struct json_object **report)
+{
+	struct ct_custody_log log;
+	struct walk w;
+	struct json_object *counts;
+	char head[65] = "", prev[65];
+	const char *caseid = NULL;
+	size_t i, k;
+	int ret, seen_signed = 0, nsigned = 0, nunsigned = 0;
+
+	*report = NULL;
+	if ((ret = ct_gcrypt_init()) < 0)
+		return ret;
+	ret = ct_custody_read(casedir, &log);
+	if (ret != 0)
+		return ret;
+	memset(&w, 0, sizeof(w));
+	w.casedir = casedir;
+	w.o = o;
+	w.ok = 1;
+	w.report = json_object_new_object();
+	w.records = json_object_new_array();
+	w.outputs = json_object_new_array();
+	w.problems = json_object_new_array();
+
+	for (i = 0; i < log.n; i++) {
+		struct ct_custody_line *l = &log.lines[i];
+		struct json_object *e = json_object_new_object(), *rec = l->rec;
+		const char *action, *p;
+		uint64_t seq = i;
+		int was_ok = w.ok;
+
+		w.cur_problems = json_object_new_array();
+		json_object_object_add(e, "line", json_object_new_int64((int64_t)i + 1));
+		if (rec == NULL) {
+			json_object_object_add(e, "seq", json_object_new_int64((int64_t)i));
+			json_object_object_add(e, "problems", w.cur_problems);
+			problem(&w, "line %zu (record %zu) is not a JSON record", i + 1, i);
+			json_object_object_add(e, "verdict", json_object_new_string("FAILED"));
+			json_object_array_add(w.records, e);
+			w.cur_problems = NULL;
+			continue;
+		}
+		if (get(rec, "seq"))
+			seq = (uint64_t)json_object_get_int64(get(rec, "seq"));
+		action = gets(rec, "action");
+		json_object_object_add(e, "seq", json_object_new_int64((int64_t)seq));
+		json_object_object_add(e, "time", json_object_new_string(gets(rec, "time") ?: "?"));
+		json_object_object_add(e, "action", json_object_new_string(action ?: "?"));
+		json_object_object_add(e, "evidence",
+				       json_object_new_string(gets(get(rec, "subject"), "evidence") ?: "-"));
+		json_object_object_add(e, "examiner", json_object_new_string(gets(rec, "examiner") ?: "?"));
+		if (json_object_get_int(get(rec, "v")) != 1)
+			problem(&w, "record %" PRIu64 ": unknown format version", seq);
+		if (seq != i)
+			problem(&w, "record at line %zu says seq %" PRIu64 ", expected %zu (a record was "
+				"removed, inserted or moved)", i + 1, seq, i);
+		if (i == 0) {
+			snprintf(prev, sizeof(prev), "%s", ZERO_HASH);
+			caseid = gets(rec, "case");
+			if (action == NULL || strcmp(action, "open"))
+				problem(&w, "record 0 is not the case's open record");
+		} else {
+			ct_sha256_hex(log.lines[i - 1].bytes, log.lines[i - 1].len, prev);
+		}
+		p = gets(rec, "prev");
+		if (p == NULL || strcmp(p, prev))
+			problem(&w, "record %" PRIu64 ": prev does not match the previous record (the "
+				"chain is broken here: a record before it was changed, removed or "
+				"moved)", seq);
+		if (caseid == NULL || gets(rec, "case") == NULL || strcmp(caseid, gets(rec, "case")))
+			problem(&w, "record %" PRIu64 " belongs to another case", seq);
+		for (k = 0; action && k < CT_ARRAY_SIZE(known_actions); k++)
+			if (!strcmp(action, known_actions[k]))
+				break;
+		if (action == NULL || k == CT_ARRAY_SIZE(known_actions))
+			problem(&w, "record %" PRIu64 ": unknown action '%s'", seq, action ?: "");
+		check_signature(&w, l, e, &seen_signed, seq);
+		if (gets(rec, "sig"))
+			nsigned++;
+		else
+			nunsigned++;
+		check_outputs(&w, rec, seq, action && !strcmp(action, "image"));
+		check_links(&w, &log, i, rec, seq);
+		json_object_object_add(e, "problems", w.cur_problems);
+		json_object_object_add(e, "verdict", json_object_new_string(
+					       json_object_array_length(w.cur_problems) ? "FAILED" : "ok"));
+		(void)was_ok;
+		json_object_array_add(w.records, e);
+		w.cur_problems = NULL;
+	}
+	if (log.n > 0)
+		ct_sha256_hex(log.lines[log.n - 1].bytes, log.lines[log.n - 1].len, head);
+	if (log.torn) {
+		struct json_object *t = json_object_new_object();
+		json_object_object_add(t, "offset", json_object_new_int64((int64_t)log.torn_off));
+		json_object_object_add(t, "bytes", json_object_new_int64((int64_t)log.torn_len));
+		json_object_object_add(w.report, "torn", t);
+		problem(&w, "the log ends with a torn record (%zu bytes at offset %" PRIu64 "): power "
+			"lost during an append? 'cardtrail verify --repair' sets it aside",
+			log.torn_len, log.torn_off);
+	} else {
+		json_object_object_add(w.report, "torn", NULL);
+	}
+	if (log.n == 0)
+		problem(&w, "the log holds no complete record");
+	json_object_object_add(w.report, "case", caseid ? json_object_new_string(caseid) : NULL);
+	json_object_object_add(w.report, "records", w.records);
+	json_object_object_add(w.report, "outputs", w.outputs);
+	json_object_object_add(w.report, "head", json_object_new_string(head));
+	json_object_object_add(w.report, "problems", w.problems);
+	json_object_object_add(w.report, "ok", json_object_new_boolean(w.ok));
+	json_object_object_add(w.report, "keys_checked",
+			       json_object_new_boolean(o->trust != NULL));
+	counts = json_object_new_object();
+	json_object_object_add(counts, "records", json_object_new_int64((int64_t)log.n));
+	json_object_object_add(counts, "signed", json_object_new_int(nsigned));
+	json_object_object_add(counts, "unsigned", json_object_new_int(nunsigned));
+	json_object_object_add(counts, "outputs",
+			       json_object_new_int64((int64_t)json_object_array_length(w.outputs)));
+	json_object_object_add(w.report, "counts", counts);
+	*report = w.report;
+	ct_custody_release(&log);
+	return 0;
+}
