@@ -42,7 +42,7 @@ struct acq;
 
 /* A file of the image: E1.raw, or one of E1.001, E1.002, ... */
 struct segment {
-	char name[80];
+	char name[96];
 	uint64_t off, size;	/* place in the stream; size as planned */
 	int fd;
 	unsigned char digest[8][CT_HASH_MAXLEN];	/* per algorithm (split only) */
@@ -121,7 +121,7 @@ struct acq {
 	/* writer error */
 	int write_errno;
 	uint64_t write_err_off;
-	char write_err_file[80];
+	char write_err_file[128];
 
 	int rec_fd;
 	struct json_object *rec;
@@ -204,7 +204,7 @@ plan_segments(struct acq *a)
 		s->off = a->split ? i * a->split : 0;
 		s->size = a->split ? (size - s->off < a->split ? size - s->off : a->split) : size;
 		if (a->split)
-			snprintf(s->name, sizeof(s->name), "%s.%03" PRIu64, a->id, i + 1);
+			snprintf(s->name, sizeof(s->name), "%s.%03u", a->id, (unsigned)(i + 1));
 		else
 			snprintf(s->name, sizeof(s->name), "%s.raw", a->id);
 	}

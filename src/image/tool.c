@@ -20,7 +20,7 @@ ct_tool_string(void)
 	snprintf(buf, sizeof(buf),
 		 "cardtrail %s (libgcrypt %s, libblkid %s, libarchive %s, json-c %s)",
 		 CT_VERSION, gcry_check_version(NULL), blk ? blk : "?",
-		 archive_version_details() ? archive_version_string() + sizeof("libarchive") : "?",
+		 archive_version_string() + sizeof("libarchive"),
 		 json_c_version());
 	return buf;
 }
