@@ -143,12 +143,14 @@ ct_dev_set_ro(struct ct_dev *d)
 		return 0;
 	if ((was = ct_dev_get_ro(d)) < 0)
 		return was;
-	if (d->ro_saved < 0)
-		d->ro_saved = was;
+	/* Already read-only (the card's switch, losetup -r, an earlier
+	 * BLKROSET): leave it alone.  Restoring "1" later would set the
+	 * block device's own flag, which outlives e.g. a loop device. */
 	if (was)
 		return 0;
 	if (ioctl(d->fd, BLKROSET, &ro) < 0)
 		return -errno;
+	d->ro_saved = 0;
 	return 0;
 }
 

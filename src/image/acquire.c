@@ -103,6 +103,7 @@ struct acq {
 	struct ct_map map;
 	int map_fd;
 	uint64_t written;	/* writer: bytes written and confirmed */
+	uint64_t wrote_upto;	/* writer: bytes written (not yet synced) */
 	uint64_t unsynced;
 	double last_flush;
 	int dirty_segment;	/* index of segment with unsynced data, or -1 */
@@ -626,6 +627,7 @@ writer_consume(void *ctx, const struct ct_pipe_buf *b)
 		a->unsynced += n;
 		off += n;
 		p += n;
+		a->wrote_upto = off;
 		if (in + n == s->size) {
 			/* segment complete: make it durable and close it */
 			if ((ret = writer_sync(a, off, 1)) < 0)
@@ -1554,8 +1556,12 @@ ct_image_run(const struct ct_image_opts *o, struct ct_image_result *res)
 	a.phase = CT_PROGRESS_ACQUIRE;
 	a.last_flush = ct_now();
 	ret = run_pipeline(&a, acquire_read, hj, nh, wjp, 1, NULL, &failed);
-	res->bytes = a.vanished ? a.vanish_off : (ret == 0 ? a.src.size : a.written);
 	res->bad_bytes = a.bad_bytes;
+	if (ret < 0 && a.wrote_upto > a.written && a.write_errno == 0)
+		/* stopped by the reader or a signal: the writer's last bytes
+		 * are good; sync them and let the mapfile vouch for them */
+		(void)writer_sync(&a, a.wrote_upto, 1);
+	res->bytes = ret == 0 ? a.src.size : a.written;
 	if (ret < 0) {
 		if (a.vanished)
 			acq_error(&a, ret, "the source stopped answering at offset %" PRIu64 " (%s): "
@@ -1567,12 +1573,10 @@ ct_image_run(const struct ct_image_opts *o, struct ct_image_result *res)
 				  "%" PRIu64 " bytes were imaged and kept", a.casedir, a.write_err_file,
 				  a.write_err_off, strerror(a.write_errno), a.written);
 		else if (ret == -EINTR)
-			acq_error(&a, ret, "interrupted at offset %" PRIu64 "; %" PRIu64 " bytes were "
-				  "imaged and kept; continue with --resume --evidence-id %s",
-				  a.written, a.written, a.id);
+			acq_error(&a, ret, "interrupted; %" PRIu64 " bytes were imaged and kept; "
+				  "continue with --resume --evidence-id %s", a.written, a.id);
 		else
 			acq_error(&a, ret, "imaging failed: %s", strerror(-ret));
-		/* keep the mapfile as the writer last vouched for it */
 		goto out;
 	}
 	acquired = 1;

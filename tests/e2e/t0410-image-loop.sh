@@ -38,6 +38,10 @@ mkloop rodev /dev/shm/ct-loop-$$.img ro || skip_all "losetup -r failed"
 check_eq "image of a read-only loop device exits 0" 0 $?
 check_eq "record: ro_before true" true "$(jf "$T/case/E2.acquisition.json" .write_block.ro_before)"
 check_eq "read-only device still read-only" 1 "$(blockdev --getro "$rodev")"
+# cardtrail did not set the block device's own flag: attached again
+# read-write, the same loop device is writable (a "restore" to 1 would stick)
+losetup -d "$rodev" && losetup "$rodev" /dev/shm/ct-loop-$$.img
+check_eq "same loop device re-attached read-write is writable" 0 "$(blockdev --getro "$rodev")"
 
 # A mounted source is refused; nothing is written.
 truncate -s 32M "$T/ext.img"
