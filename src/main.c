@@ -50,6 +50,42 @@ const struct ct_command ct_commands[] = {
 "\n"
 "Exit status: 0 done and verified, 1 failed, 2 usage, 3 verification\n"
 "mismatch, 4 done with unreadable sectors (zero-filled, listed).\n" },
+	{ .name = "wipe", .fn = cmd_wipe,
+	  .summary = "overwrite a card, verify every pass, write a certificate",
+	  .usage =
+"usage: cardtrail wipe [options] --case CASEDIR DEVICE\n"
+"       cardtrail wipe --no-image-check [--cert-dir DIR] [options] DEVICE\n"
+"       cardtrail wipe --list-methods\n"
+"\n"
+"Overwrite every addressable byte of DEVICE with the passes of a method,\n"
+"flush, read each pass back with O_DIRECT and compare it with the\n"
+"regenerated pattern, then write a certificate (NIST SP 800-88 fields) and\n"
+"append a wipe record to the case's custody log.  The card must match an\n"
+"evidence imaged and verified in CASEDIR.  This is Clear, not Purge: flash\n"
+"cards remap blocks the host cannot reach.\n"
+"\n"
+"  --case CASEDIR        the case in which the card was imaged\n"
+"  --method M            zero, random, nist-clear (default), dod3, dod7,\n"
+"                        hmg-is5, schneier, gutmann, custom:PASS,...\n"
+"  --list-methods        print every method with its passes\n"
+"  --verify WHAT         all (default), last or none\n"
+"  --discard             BLKSECDISCARD (else BLKDISCARD) after verification\n"
+"  --format FS           lay down fat32 or exfat after verification\n"
+"  --label NAME          the new filesystem's label\n"
+"  --destination TEXT    where the card goes next (for the certificate)\n"
+"  --examiner NAME       who wipes (default $CARDTRAIL_EXAMINER, then login)\n"
+"  --sign-key FILE       sign the custody record (default $CARDTRAIL_SIGN_KEY)\n"
+"  --force               wipe a device that is not removable, mmc or usb\n"
+"  --no-image-check      wipe without a verified image (recorded)\n"
+"  --cert-dir DIR        certificates without a case (default: .)\n"
+"  --yes                 do not ask for the serial to be typed back\n"
+"  --dry-run             print the identity and the plan; write nothing\n"
+"  --resume              continue an interrupted wipe from its state file\n"
+"  --progress KIND       none, bar or json (default: bar on a terminal)\n"
+"  --json                print the certificate as JSON\n"
+"\n"
+"Exit status: 0 every pass written and verified, 1 refused or failed,\n"
+"2 usage, 3 a read-back did not match (or addresses wrap).\n" },
 	{ .name = "verify", .fn = cmd_verify,
 	  .summary = "verify a case's custody chain, signatures and files",
 	  .usage =

@@ -34,6 +34,7 @@ int cmd_verify(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_note(int argc, char **argv);
+int cmd_wipe(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -1,0 +1,1457 @@
+/*
+ * wipe.c — `cardtrail wipe`: safety checks, the image-before-wipe rule,
+ * an address probe, the passes (written through the pipeline, flushed,
+ * read back with O_DIRECT and compared with the regenerated pattern), a
+ * resumable state file, discard, and the certificate.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/fs.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gcrypt.h>
+#include <json-c/json.h>
+
+#include "cardtrail/custody.h"
+#include "cardtrail/dev.h"
+#include "cardtrail/hash.h"
+#include "cardtrail/identity.h"
+#include "cardtrail/image.h"
+#include "cardtrail/pipe.h"
+#include "cardtrail/util.h"
+#include "cardtrail/wipe.h"
+
+extern char **environ;
+
+#define STATE_SAVE_SECONDS 1.0
+#define PROBE_BLOCKS 64
+#define PROBE_SIZE 4096
+#define MAX_MISMATCH_LIST 16
+
+struct wipe {
+	const struct ct_wipe_opts *o;
+	struct ct_wipe_result *res;
+	struct ct_dev dev;
+	struct json_object *ident, *card;
+	struct ct_wipe_method method;
+	struct ct_pass_plan plans[CT_WIPE_MAX_PASSES];
+	int verify_pass[CT_WIPE_MAX_PASSES];
+	struct json_object *pass_results;	/* array, one object per pass */
+	char dir[PATH_MAX];		/* case or cert dir */
+	char base[128];			/* E1, or serial-time */
+	int state_fd;
+	struct json_object *state;
+	unsigned cur_pass;
+	uint64_t synced;		/* bytes of the current pass written and synced */
+	double last_save, t0;
+	size_t bufsize;
+	enum ct_wipe_verify verify;	/* the first run's, on --resume */
+	int write_errno;
+	uint64_t write_err_off;
+	time_t started;
+};
+
+static int
+werr(struct wipe *w, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+werr(struct wipe *w, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->res->error[0] == '\0') {
+		va_start(ap, fmt);
+		vsnprintf(w->res->error, sizeof(w->res->error), fmt, ap);
+		va_end(ap);
+	}
+	return err;
+}
+
+static struct json_object *
+jget(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
+}
+
+static const char *
+jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v = jget(o, k);
+
+	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+}
+
+static struct json_object *
+jint(uint64_t v)
+{
+	return json_object_new_int64((int64_t)v);
+}
+
+static void
+hex(const unsigned char *d, size_t n, char *out)
+{
+	ct_hex(d, n, out);
+}
+
+static int
+unhex(const char *s, unsigned char *out, size_t n)
+{
+	size_t i;
+
+	if (s == NULL || strlen(s) != 2 * n)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		unsigned v;
+		if (sscanf(s + 2 * i, "%2x", &v) != 1)
+			return -EINVAL;
+		out[i] = (unsigned char)v;
+	}
+	return 0;
+}
+
+/* ---- safety ---- */
+
+static int
+sys_attr_exists(dev_t d, const char *attr)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/%s", major(d), minor(d), attr);
+	return stat(path, &st) == 0;
+}
+
+static int
+holders_count(dev_t d)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dir;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/holders", major(d), minor(d));
+	dir = opendir(path);
+	if (dir == NULL)
+		return 0;
+	while ((de = readdir(dir)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(dir);
+	return n;
+}
+
+/* Is any of devs[] a swap device? */
+static int
+is_swap(const dev_t *devs, size_t n)
+{
+	FILE *f = fopen("/proc/swaps", "re");
+	char line[512];
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		char name[400];
+		struct stat st;
+		size_t i;
+
+		if (sscanf(line, "%399s", name) != 1 || name[0] != '/')
+			continue;
+		if (stat(name, &st) < 0 || !S_ISBLK(st.st_mode))
+			continue;
+		for (i = 0; i < n; i++)
+			if (st.st_rdev == devs[i])
+				found = 1;
+	}
+	fclose(f);
+	return found;
+}
+
+static int
+safety_checks(struct wipe *w)
+{
+	const char *transport = jstr(w->ident, "transport");
+	struct json_object *rem = jget(w->ident, "removable");
+	dev_t parts[256];
+	size_t np = 0, i;
+	int mounted = 0, rw = 0, ret;
+	struct stat st;
+
+	if (w->dev.kind != CT_DEV_BLOCK)
+		return werr(w, -ENOTBLK, "'%s' is not a block device: cardtrail wipes cards, not "
+			    "files", w->o->device);
+	if (sys_attr_exists(w->dev.rdev, "partition") && !w->o->force)
+		return werr(w, -EINVAL, "'%s' is a partition: name the whole card (or --force)",
+			    w->o->device);
+	if ((ret = ct_mount_state(w->dev.rdev, &mounted, &rw, NULL)) < 0)
+		return werr(w, ret, "cannot tell whether '%s' is mounted: %s", w->o->device,
+			    strerror(-ret));
+	if (mounted > 0)
+		return werr(w, -EBUSY, "'%s' (or a partition of it) is mounted: unmount it first",
+			    w->o->device);
+	if (stat("/", &st) == 0 && ct_path_on_device("/", w->dev.rdev) > 0)
+		return werr(w, -EBUSY, "'%s' holds the running system", w->o->device);
+	if ((ret = ct_dev_partitions(w->dev.rdev, parts, CT_ARRAY_SIZE(parts), &np)) < 0)
+		np = 1, parts[0] = w->dev.rdev;
+	if (is_swap(parts, np))
+		return werr(w, -EBUSY, "'%s' (or a partition of it) is in use as swap", w->o->device);
+	for (i = 0; i < np; i++)
+		if (holders_count(parts[i]) > 0)
+			return werr(w, -EBUSY, "'%s' is a member of something (a device-mapper, RAID "
+				    "or loop device holds it: see /sys/dev/block/%u:%u/holders)",
+				    w->o->device, major(parts[i]), minor(parts[i]));
+	if (!w->o->force && !(transport && (!strcmp(transport, "mmc") || !strcmp(transport, "usb"))) &&
+	    !(rem && json_object_get_boolean(rem)))
+		return werr(w, -EPERM, "'%s' is not a removable card (transport %s): refusing "
+			    "unless --force", w->o->device, transport ? transport : "unknown");
+	return 0;
+}
+
+/* The image-before-wipe rule: a complete, verified image of this card in
+ * the case.  Sets res->evidence. */
+static int
+case_match(struct wipe *w)
+{
+	struct ct_custody_log log;
+	const char *cid = jstr(w->card, "cid"), *serial = jstr(w->card, "serial");
+	char seen[1024] = "";
+	size_t i;
+	int ret, n = 0;
+
+	ret = ct_custody_read(w->o->casedir, &log);
+	if (ret == 1)
+		return werr(w, -ENOENT, "no custody log in '%s': image the card into the case "
+			    "before wiping it (or --no-image-check)", w->o->casedir);
+	if (ret < 0)
+		return werr(w, ret, "cannot read the custody log of '%s': %s", w->o->casedir,
+			    strerror(-ret));
+	for (i = 0; i < log.n; i++) {
+		struct json_object *r = log.lines[i].rec, *res, *c, *v;
+		const char *a = jstr(r, "action"), *ev;
+		int ok;
+
+		if (a == NULL || strcmp(a, "image"))
+			continue;
+		res = jget(r, "result");
+		c = jget(jget(r, "subject"), "card");
+		ev = jstr(jget(r, "subject"), "evidence");
+		v = jget(res, "verify");
+		ok = json_object_get_boolean(jget(res, "complete")) &&
+		     (jget(v, "image") == NULL || json_object_get_boolean(jget(v, "image"))) &&
+		     (jget(v, "source") == NULL || json_object_get_boolean(jget(v, "source"))) &&
+		     (jget(v, "image") || jget(v, "source"));
+		if (ev && n++ < 8) {
+			size_t l = strlen(seen);
+			snprintf(seen + l, sizeof(seen) - l, "%s%s (%lld bytes%s%s%s)", l ? ", " : "", ev,
+				 (long long)json_object_get_int64(jget(c, "size")),
+				 jstr(c, "serial") ? ", serial " : "", jstr(c, "serial") ?: "",
+				 ok ? "" : ", not verified");
+		}
+		if (!ok || c == NULL || (uint64_t)json_object_get_int64(jget(c, "size")) != w->dev.size)
+			continue;
+		if (cid && jstr(c, "cid") && strcmp(cid, jstr(c, "cid")))
+			continue;
+		if (serial && jstr(c, "serial") && strcmp(serial, jstr(c, "serial")))
+			continue;
+		if ((cid != NULL) != (jstr(c, "cid") != NULL) && (serial != NULL) != (jstr(c, "serial") != NULL))
+			continue;	/* one side knows the card, the other does not */
+		snprintf(w->res->evidence, sizeof(w->res->evidence), "%s", ev ? ev : "");
+	}
+	ct_custody_release(&log);
+	if (w->res->evidence[0] == '\0')
+		return werr(w, -EPERM, "'%s' (%" PRIu64 " bytes%s%s) matches no verified image in "
+			    "'%s'%s%s: image it first (or --no-image-check)", w->o->device, w->dev.size,
+			    serial ? ", serial " : "", serial ? serial : "", w->o->casedir,
+			    seen[0] ? "; imaged there: " : "", seen);
+	return 0;
+}
+
+/* ---- state file (resume) ---- */
+
+static int
+state_save(struct wipe *w, const char *phase, uint64_t off)
+{
+	const char *text;
+	size_t len;
+	int ret;
+
+	if (w->state_fd < 0)
+		return 0;
+	json_object_object_add(w->state, "pass", json_object_new_int((int)w->cur_pass));
+	json_object_object_add(w->state, "phase", json_object_new_string(phase));
+	json_object_object_add(w->state, "offset", jint(off));
+	json_object_object_add(w->state, "passes_done", json_object_get(w->pass_results));
+	text = json_object_to_json_string_ext(w->state, JSON_C_TO_STRING_PRETTY |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	len = strlen(text);
+	ret = ct_pwrite_all(w->state_fd, text, len, 0);
+	if (ret == 0 && ftruncate(w->state_fd, (off_t)len) < 0)
+		ret = -errno;
+	if (ret == 0 && fdatasync(w->state_fd) < 0)
+		ret = -errno;
+	return ret;
+}
+
+static struct json_object *
+plans_json(struct wipe *w)
+{
+	struct json_object *arr = json_object_new_array();
+	unsigned i;
+
+	for (i = 0; i < w->method.npasses; i++) {
+		struct json_object *p = json_object_new_object();
+		char h[40];
+
+		if (w->plans[i].keystream) {
+			json_object_object_add(p, "kind", json_object_new_string("keystream"));
+			hex(w->plans[i].key, 16, h);
+			json_object_object_add(p, "key", json_object_new_string(h));
+			hex(w->plans[i].nonce, 8, h);
+			json_object_object_add(p, "nonce", json_object_new_string(h));
+		} else {
+			json_object_object_add(p, "kind", json_object_new_string("pattern"));
+			hex(w->plans[i].pat, w->plans[i].patlen, h);
+			json_object_object_add(p, "pattern", json_object_new_string(h));
+		}
+		json_object_array_add(arr, p);
+	}
+	return arr;
+}
+
+static int
+plans_from_json(struct wipe *w, struct json_object *arr)
+{
+	size_t i;
+
+	if (arr == NULL || json_object_array_length(arr) != w->method.npasses)
+		return -EINVAL;
+	for (i = 0; i < w->method.npasses; i++) {
+		struct json_object *p = json_object_array_get_idx(arr, i);
+		struct ct_pass_plan *q = &w->plans[i];
+		const char *kind = jstr(p, "kind");
+
+		memset(q, 0, sizeof(*q));
+		if (kind && !strcmp(kind, "keystream")) {
+			q->keystream = 1;
+			if (unhex(jstr(p, "key"), q->key, 16) < 0 || unhex(jstr(p, "nonce"), q->nonce, 8) < 0)
+				return -EINVAL;
+		} else {
+			const char *pat = jstr(p, "pattern");
+			q->patlen = pat ? (unsigned)strlen(pat) / 2 : 0;
+			if ((q->patlen != 1 && q->patlen != 3) || unhex(pat, q->pat, q->patlen) < 0)
+				return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/* ---- passes ---- */
+
+struct pass_ctx {
+	struct wipe *w;
+	const struct ct_pass_plan *plan;
+	struct ct_pass_cipher *cipher;	/* reader thread's */
+	struct ct_pass_cipher *cipher2;	/* consumer thread's */
+	unsigned char *expect;		/* consumer's buffer */
+	uint64_t mismatch_bytes, first_mismatch;
+	uint64_t wrap_min;		/* smallest origin - offset seen, or 0 */
+	struct json_object *mismatches;
+	int read_errno;
+	uint64_t read_err_off;
+};
+
+static void
+report(struct wipe *w, int verifying, uint64_t done)
+{
+	struct ct_wipe_progress p;
+	static double last;
+	double now = ct_now();
+
+	if (w->o->progress == NULL || (now - last < 0.2 && done < w->dev.size))
+		return;
+	last = now;
+	p.pass = w->cur_pass + 1;
+	p.npasses = w->method.npasses;
+	p.verifying = verifying;
+	p.done = done;
+	p.total = w->dev.size;
+	p.elapsed = now - w->t0;
+	w->o->progress(&p, w->o->progress_ctx);
+}
+
+static int
+gen_read(void *ctx, struct ct_pipe_buf *b, size_t cap)
+{
+	struct pass_ctx *pc = ctx;
+	uint64_t size = pc->w->dev.size;
+	size_t n;
+	int ret;
+
+	if (b->off >= size)
+		return 0;
+	n = (size_t)(size - b->off < cap ? size - b->off : cap);
+	if ((ret = ct_pass_fill(pc->plan, pc->cipher, b->data, n, b->off)) < 0)
+		return ret;
+	b->len = n;
+	report(pc->w, 0, b->off + n);
+	return 0;
+}
+
+static int
+write_consume(void *ctx, const struct ct_pipe_buf *b)
+{
+	struct pass_ctx *pc = ctx;
+	struct wipe *w = pc->w;
+	int ret;
+
+	if ((ret = ct_pwrite_all(w->dev.fd, b->data, b->len, b->off)) < 0) {
+		w->write_errno = -ret;
+		w->write_err_off = b->off;
+		return ret;
+	}
+	if (ct_now() - w->last_save >= STATE_SAVE_SECONDS) {
+		if (fdatasync(w->dev.fd) < 0) {
+			w->write_errno = errno;
+			w->write_err_off = b->off;
+			return -errno;
+		}
+		w->synced = b->off + b->len;
+		w->last_save = ct_now();
+		(void)state_save(w, "write", w->synced);
+	}
+	return 0;
+}
+
+static int
+dev_read(void *ctx, struct ct_pipe_buf *b, size_t cap)
+{
+	struct pass_ctx *pc = ctx;
+	uint64_t size = pc->w->dev.size;
+	size_t n, got;
+	int ret;
+
+	if (b->off >= size)
+		return 0;
+	n = (size_t)(size - b->off < cap ? size - b->off : cap);
+	ret = ct_dev_read(&pc->w->dev, b->data, n, b->off, &got);
+	if (ret < 0) {
+		pc->read_errno = -ret;
+		pc->read_err_off = b->off + got;
+		return ret;
+	}
+	b->len = n;
+	report(pc->w, 1, b->off + n);
+	return 0;
+}
+
+static int
+compare_consume(void *ctx, const struct ct_pipe_buf *b)
+{
+	struct pass_ctx *pc = ctx;
+	size_t s, sec = pc->w->dev.lss;
+	int ret;
+
+	if ((ret = ct_pass_fill(pc->plan, pc->cipher2, pc->expect, b->len, b->off)) < 0)
+		return ret;
+	if (memcmp(pc->expect, b->data, b->len) == 0)
+		return 0;
+	for (s = 0; s < b->len; s += sec) {
+		uint64_t off = b->off + s;
+		int64_t origin;
+
+		if (memcmp(pc->expect + s, b->data + s, sec) == 0)
+			continue;
+		if (pc->mismatch_bytes == 0)
+			pc->first_mismatch = off;
+		pc->mismatch_bytes += sec;
+		if (json_object_array_length(pc->mismatches) < MAX_MISMATCH_LIST)
+			json_object_array_add(pc->mismatches, jint(off));
+		/* where was this block written?  (a wrapped address) */
+		origin = ct_pass_block_origin(pc->plan, pc->cipher2, b->data + s);
+		if (origin > (int64_t)off) {
+			uint64_t d = (uint64_t)origin - off;
+			if (pc->wrap_min == 0 || d < pc->wrap_min)
+				pc->wrap_min = d;
+		}
+	}
+	return 0;
+}
+
+static int
+flush_dev(struct wipe *w)
+{
+	if (fsync(w->dev.fd) < 0)
+		return -errno;
+	/* drop the kernel's buffers so the read-back comes from the card */
+	if (ioctl(w->dev.fd, BLKFLSBUF, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static int
+run_pass(struct wipe *w, unsigned i, int verify, uint64_t start, int skip_write,
+	 struct json_object *pr)
+{
+	struct pass_ctx pc;
+	struct ct_consumer cons;
+	struct ct_pipe_cfg cfg = { .bufsize = w->bufsize, .nslots = 8 };
+	double t;
+	int ret, failed;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.w = w;
+	pc.plan = &w->plans[i];
+	pc.mismatches = json_object_new_array();
+	w->cur_pass = i;
+	if ((ret = ct_pass_cipher_open(pc.plan, &pc.cipher)) < 0 ||
+	    (ret = ct_pass_cipher_open(pc.plan, &pc.cipher2)) < 0)
+		goto out;
+
+	if (!skip_write) {
+		w->synced = start;
+		w->last_save = ct_now();
+		(void)state_save(w, "write", start);
+		t = ct_now();
+		w->t0 = t;
+		cfg.start = start;
+		cfg.read = gen_read;
+		cfg.read_ctx = &pc;
+		cons = (struct ct_consumer){ .name = "writer", .consume = write_consume, .ctx = &pc };
+		ret = ct_pipe_run(&cfg, &cons, 1, &failed);
+		if (ret < 0) {
+			if (ret == -EINTR) {
+				(void)fdatasync(w->dev.fd);
+				(void)state_save(w, "write", w->synced);
+				w->res->interrupted = 1;
+				werr(w, ret, "interrupted during pass %u at offset %" PRIu64 "; run the "
+				     "same command with --resume to continue", i + 1, w->synced);
+			} else if (w->write_errno) {
+				werr(w, ret, "write error in pass %u at offset %" PRIu64 ": %s", i + 1,
+				     w->write_err_off, strerror(w->write_errno));
+				json_object_object_add(pr, "write_error", json_object_new_string(
+							       strerror(w->write_errno)));
+				json_object_object_add(pr, "write_error_offset", jint(w->write_err_off));
+			} else {
+				werr(w, ret, "pass %u failed: %s", i + 1, strerror(-ret));
+			}
+			goto out;
+		}
+		if ((ret = flush_dev(w)) < 0) {
+			werr(w, ret, "cannot flush '%s' after pass %u: %s", w->o->device, i + 1,
+			     strerror(-ret));
+			json_object_object_add(pr, "write_error", json_object_new_string(strerror(-ret)));
+			goto out;
+		}
+		json_object_object_add(pr, "written", json_object_new_boolean(1));
+		json_object_object_add(pr, "write_seconds", json_object_new_double(ct_now() - t));
+		w->synced = w->dev.size;
+		(void)state_save(w, verify ? "verify" : "write", w->dev.size);
+	}
+	if (!verify) {
+		json_object_object_add(pr, "verified", json_object_new_string("not read back"));
+		ret = 0;
+		goto out;
+	}
+	pc.expect = ct_alloc_aligned(w->bufsize);
+	if (pc.expect == NULL) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	t = ct_now();
+	w->t0 = t;
+	cfg.start = 0;
+	cfg.read = dev_read;
+	cfg.read_ctx = &pc;
+	cons = (struct ct_consumer){ .name = "compare", .consume = compare_consume, .ctx = &pc };
+	ret = ct_pipe_run(&cfg, &cons, 1, &failed);
+	if (ret == -EINTR) {
+		(void)state_save(w, "verify", w->dev.size);
+		w->res->interrupted = 1;
+		werr(w, ret, "interrupted while verifying pass %u; run the same command with "
+		     "--resume to continue", i + 1);
+		goto out;
+	}
+	if (ret < 0) {
+		werr(w, ret, "read error verifying pass %u at offset %" PRIu64 ": %s", i + 1,
+		     pc.read_err_off, strerror(pc.read_errno ? pc.read_errno : -ret));
+		json_object_object_add(pr, "verified", json_object_new_string("read error"));
+		json_object_object_add(pr, "read_error_offset", jint(pc.read_err_off));
+		goto out;
+	}
+	json_object_object_add(pr, "verify_seconds", json_object_new_double(ct_now() - t));
+	if (pc.mismatch_bytes) {
+		json_object_object_add(pr, "verified", json_object_new_string("MISMATCH"));
+		json_object_object_add(pr, "mismatch_bytes", jint(pc.mismatch_bytes));
+		json_object_object_add(pr, "first_mismatch", jint(pc.first_mismatch));
+		json_object_object_add(pr, "mismatch_offsets", json_object_get(pc.mismatches));
+		w->res->verify_failed = 1;
+		if (pc.wrap_min) {
+			w->res->wrapped = 1;
+			w->res->real_capacity = pc.wrap_min;
+			json_object_object_add(pr, "addresses_wrap_at", jint(pc.wrap_min));
+			werr(w, 0, "pass %u did not read back: addresses wrap around (a counterfeit "
+			     "card?): offset %" PRIu64 " holds what was written %" PRIu64 " bytes "
+			     "further; apparent real capacity %" PRIu64 " bytes of %" PRIu64, i + 1,
+			     pc.first_mismatch, pc.wrap_min, pc.wrap_min, w->dev.size);
+		} else {
+			werr(w, 0, "pass %u did not read back as written: %" PRIu64 " bytes differ, "
+			     "first at offset %" PRIu64, i + 1, pc.mismatch_bytes, pc.first_mismatch);
+		}
+	} else {
+		json_object_object_add(pr, "verified", json_object_new_string("match"));
+	}
+	ret = 0;
+out:
+	json_object_put(pc.mismatches);
+	free(pc.expect);
+	ct_pass_cipher_close(pc.cipher);
+	ct_pass_cipher_close(pc.cipher2);
+	return ret;
+}
+
+/*
+ * Before fixed-byte-only methods: unique blocks at spread offsets, read
+ * back; a card that wraps addresses returns another block's content
+ * (what f3probe does).  The passes overwrite the probe blocks.
+ */
+static int
+address_probe(struct wipe *w, struct json_object *out)
+{
+	struct ct_pass_plan plan;
+	struct ct_pass_cipher *c = NULL;
+	unsigned char *buf = NULL, *rd = NULL;
+	uint64_t offs[PROBE_BLOCKS + 1], size = w->dev.size, wrap_min = 0, bad = 0, first_bad = 0;
+	size_t n = 0, i, got;
+	int ret;
+
+	{
+		/* a keystream of its own: blocks that name their address */
+		struct ct_wipe_method m = { .npasses = 1, .passes = { { .kind = CT_PASS_KEYSTREAM } } };
+		if ((ret = ct_wipe_plan(&m, &plan)) < 0)
+			return ret;
+	}
+	if (size < 2 * PROBE_SIZE)
+		return 0;
+	for (i = 0; i < PROBE_BLOCKS; i++) {
+		uint64_t o = size / PROBE_BLOCKS * i / PROBE_SIZE * PROBE_SIZE;
+		if (n == 0 || o != offs[n - 1])
+			offs[n++] = o;
+	}
+	offs[n++] = (size - PROBE_SIZE) / PROBE_SIZE * PROBE_SIZE;
+	buf = ct_alloc_aligned(PROBE_SIZE);
+	rd = ct_alloc_aligned(PROBE_SIZE);
+	if (buf == NULL || rd == NULL || (ret = ct_pass_cipher_open(&plan, &c)) < 0) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if ((ret = ct_pass_fill(&plan, c, buf, PROBE_SIZE, offs[i])) < 0)
+			goto out;
+		if ((ret = ct_pwrite_all(w->dev.fd, buf, PROBE_SIZE, offs[i])) < 0) {
+			werr(w, ret, "write error during the address probe at offset %" PRIu64 ": %s",
+			     offs[i], strerror(-ret));
+			goto out;
+		}
+	}
+	if ((ret = flush_dev(w)) < 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		int64_t origin;
+
+		if ((ret = ct_dev_read(&w->dev, rd, PROBE_SIZE, offs[i], &got)) < 0) {
+			werr(w, ret, "read error during the address probe at offset %" PRIu64 ": %s",
+			     offs[i], strerror(-ret));
+			goto out;
+		}
+		if ((ret = ct_pass_fill(&plan, c, buf, PROBE_SIZE, offs[i])) < 0)
+			goto out;
+		if (memcmp(buf, rd, PROBE_SIZE) == 0)
+			continue;
+		if (bad++ == 0)
+			first_bad = offs[i];
+		origin = ct_pass_block_origin(&plan, c, rd);
+		if (origin > (int64_t)offs[i] && (wrap_min == 0 || (uint64_t)origin - offs[i] < wrap_min))
+			wrap_min = (uint64_t)origin - offs[i];
+	}
+	json_object_object_add(out, "blocks", jint(n));
+	json_object_object_add(out, "block_size", jint(PROBE_SIZE));
+	json_object_object_add(out, "failed", jint(bad));
+	if (bad) {
+		w->res->verify_failed = 1;
+		if (wrap_min) {
+			w->res->wrapped = 1;
+			w->res->real_capacity = wrap_min;
+			json_object_object_add(out, "addresses_wrap_at", jint(wrap_min));
+			werr(w, 0, "the address probe found wrapped addresses (a counterfeit card?): "
+			     "apparent real capacity %" PRIu64 " bytes of %" PRIu64, wrap_min, size);
+		} else {
+			werr(w, 0, "the address probe did not read back: %" PRIu64 " of %zu blocks "
+			     "differ, first at offset %" PRIu64, bad, n, first_bad);
+		}
+	}
+	ret = 0;
+out:
+	free(buf);
+	free(rd);
+	ct_pass_cipher_close(c);
+	return ret;
+}
+
+/* ---- after the passes ---- */
+
+static void
+do_discard(struct wipe *w, struct json_object *out)
+{
+	uint64_t range[2] = { 0, w->dev.size };
+
+	json_object_object_add(out, "requested", json_object_new_boolean(1));
+	if (ioctl(w->dev.fd, BLKSECDISCARD, &range) == 0) {
+		json_object_object_add(out, "ioctl", json_object_new_string("BLKSECDISCARD"));
+		json_object_object_add(out, "accepted", json_object_new_boolean(1));
+		return;
+	}
+	json_object_object_add(out, "secdiscard_error", json_object_new_string(strerror(errno)));
+	if (ioctl(w->dev.fd, BLKDISCARD, &range) == 0) {
+		json_object_object_add(out, "ioctl", json_object_new_string("BLKDISCARD"));
+		json_object_object_add(out, "accepted", json_object_new_boolean(1));
+		return;
+	}
+	json_object_object_add(out, "ioctl", json_object_new_string("BLKDISCARD"));
+	json_object_object_add(out, "accepted", json_object_new_boolean(0));
+	json_object_object_add(out, "error", json_object_new_string(strerror(errno)));
+}
+
+/* mkfs on the device, its output thrown away; exit status recorded. */
+static int
+do_format(struct wipe *w, struct json_object *out)
+{
+	const char *argv[8];
+	char *const *av = (char *const *)argv;
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	int st = 0, ret, n = 0;
+
+	if (!strcmp(w->o->format, "fat32")) {
+		argv[n++] = "mkfs.fat";
+		argv[n++] = "-F";
+		argv[n++] = "32";
+		if (w->o->label) {
+			argv[n++] = "-n";
+			argv[n++] = w->o->label;
+		}
+	} else {
+		argv[n++] = "mkfs.exfat";
+		if (w->o->label) {
+			argv[n++] = "-L";
+			argv[n++] = w->o->label;
+		}
+	}
+	argv[n++] = w->o->device;
+	argv[n] = NULL;
+	json_object_object_add(out, "filesystem", json_object_new_string(w->o->format));
+	json_object_object_add(out, "tool", json_object_new_string(argv[0]));
+	if (w->o->label)
+		json_object_object_add(out, "label", json_object_new_string(w->o->label));
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	ret = posix_spawnp(&pid, argv[0], &fa, NULL, av, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	if (ret != 0) {
+		json_object_object_add(out, "result", json_object_new_string(strerror(ret)));
+		return -ret;
+	}
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	json_object_object_add(out, "exit", json_object_new_int(WIFEXITED(st) ? WEXITSTATUS(st) : -1));
+	json_object_object_add(out, "result", json_object_new_string(
+				       WIFEXITED(st) && WEXITSTATUS(st) == 0 ? "formatted" : "FAILED"));
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -EIO;
+}
+
+static const char honesty[] =
+	"Clear, not Purge: flash memory cards remap blocks into spare area that the host "
+	"cannot address, so an overwrite of every addressable sector, verified by read-back, "
+	"is NIST SP 800-88 Clear. Where the data's sensitivity requires Purge or Destroy, "
+	"destroy the card physically (shred or disintegrate).";
+
+static char *
+cert_text(struct json_object *c)
+{
+	struct json_object *media = jget(c, "media"), *sd = jget(media, "sd");
+	struct json_object *passes = jget(c, "passes"), *v, *disc = jget(c, "discard");
+	struct json_object *fmt = jget(c, "format"), *probe = jget(c, "address_probe");
+	char *buf = NULL, hs[32];
+	size_t len = 0, i;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (f == NULL)
+		return NULL;
+	ct_human_size((uint64_t)json_object_get_int64(jget(media, "capacity")), hs, sizeof(hs));
+	fprintf(f, "CERTIFICATE OF SANITIZATION\n(fields of NIST SP 800-88 Rev. 1, Appendix G)\n\n");
+	fprintf(f, "Person performing sanitization\n  Name:           %s\n  Host:           %s\n\n",
+		jstr(c, "examiner") ?: "?", jstr(c, "host") ?: "?");
+	fprintf(f, "Media information\n");
+	fprintf(f, "  Device:         %s\n", jstr(media, "device") ?: "?");
+	fprintf(f, "  Make / model:   %s / %s\n", jstr(media, "make") ?: "unknown",
+		jstr(media, "model") ?: "unknown");
+	fprintf(f, "  Serial number:  %s\n", jstr(media, "serial") ?: "not available");
+	if (jstr(media, "serial_note"))
+		fprintf(f, "                  (%s)\n", jstr(media, "serial_note"));
+	if (sd && !json_object_is_type(sd, json_type_null))
+		fprintf(f, "  SD CID:         %s (manufacturer 0x%02x %s, OEM %s, product %s, "
+			"revision %s, serial %s, manufactured %s)\n", jstr(sd, "cid") ?: "?",
+			json_object_get_int(jget(sd, "manfid")), jstr(sd, "manufacturer") ?: "",
+			jstr(sd, "oemid") ?: "?", jstr(sd, "name") ?: "?", jstr(sd, "revision") ?: "?",
+			jstr(sd, "serial") ?: "?", jstr(sd, "manufactured") ?: "?");
+	fprintf(f, "  Media type:     %s\n", jstr(media, "type") ?: "?");
+	fprintf(f, "  Capacity:       %lld bytes (%s)\n",
+		(long long)json_object_get_int64(jget(media, "capacity")), hs);
+	fprintf(f, "  Imaged first:   %s\n\n", jstr(c, "image_check") ?: "?");
+	fprintf(f, "Sanitization details\n");
+	fprintf(f, "  Method type:    %s\n", jstr(c, "method_type") ?: "?");
+	fprintf(f, "  Note:           %s\n", honesty);
+	fprintf(f, "  Method used:    %s (%s), %zu pass%s\n", jstr(jget(c, "method"), "name") ?: "?",
+		jstr(jget(c, "method"), "label") ?: "", json_object_array_length(passes),
+		json_object_array_length(passes) == 1 ? "" : "es");
+	for (i = 0; i < json_object_array_length(passes); i++) {
+		struct json_object *p = json_object_array_get_idx(passes, i);
+		fprintf(f, "    pass %-3zu %-12s %s, verification: %s\n", i + 1,
+			jstr(p, "pattern") ?: "?",
+			json_object_get_boolean(jget(p, "written")) ? "written" : "NOT written",
+			jstr(p, "verified") ?: "not reached");
+	}
+	if (probe)
+		fprintf(f, "  Address probe:  %lld blocks of %lld bytes written and read back, %lld "
+			"failed\n", (long long)json_object_get_int64(jget(probe, "blocks")),
+			(long long)json_object_get_int64(jget(probe, "block_size")),
+			(long long)json_object_get_int64(jget(probe, "failed")));
+	fprintf(f, "  Verification:   %s\n", jstr(c, "verification") ?: "?");
+	if (disc && json_object_get_boolean(jget(disc, "requested")))
+		fprintf(f, "  Discard:        %s %s\n", jstr(disc, "ioctl") ?: "?",
+			json_object_get_boolean(jget(disc, "accepted")) ? "accepted by the kernel" :
+			"refused by the kernel");
+	else
+		fprintf(f, "  Discard:        not requested\n");
+	fprintf(f, "  Tool:           %s\n", jstr(c, "tool") ?: "?");
+	fprintf(f, "  Started:        %s\n  Finished:       %s\n", jstr(c, "started") ?: "?",
+		jstr(c, "finished") ?: "?");
+	fprintf(f, "  Bytes written:  %lld per pass\n", (long long)json_object_get_int64(jget(c, "bytes")));
+	fprintf(f, "  Errors:         %s\n", jstr(c, "errors") ?: "none");
+	fprintf(f, "  Result:         %s\n", jstr(c, "result") ?: "?");
+	fprintf(f, "  Final state:    %s\n\n", jstr(c, "final_state") ?: "?");
+	fprintf(f, "Post-sanitization\n");
+	if (fmt)
+		fprintf(f, "  Format:         %s%s%s%s laid down after verification: %s\n",
+			jstr(fmt, "filesystem") ?: "?", jstr(fmt, "label") ? " \"" : "",
+			jstr(fmt, "label") ?: "", jstr(fmt, "label") ? "\"" : "",
+			jstr(fmt, "result") ?: "?");
+	else
+		fprintf(f, "  Format:         none\n");
+	v = jget(c, "destination");
+	fprintf(f, "  Destination:    %s\n", v ? json_object_get_string(v) : "not stated");
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Write the certificate pair under a name nobody has used. */
+static int
+write_cert(struct wipe *w, struct json_object *cert)
+{
+	char name[256], ts[32];
+	const char *js;
+	char *txt;
+	int k, ret = -EEXIST;
+
+	js = json_object_to_json_string_ext(cert, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+					    JSON_C_TO_STRING_NOSLASHESCAPE);
+	txt = cert_text(cert);
+	if (txt == NULL)
+		return -ENOMEM;
+	ct_time_utc(time(NULL), ts, sizeof(ts));
+	for (k = 1; k < 100 && ret == -EEXIST; k++) {
+		char sfx[16] = "";
+		if (k > 1)
+			snprintf(sfx, sizeof(sfx), "-%d", k);
+		snprintf(name, sizeof(name), "%s%s.wipe.json", w->base, sfx);
+		ret = ct_write_new_file(w->dir, name, js, strlen(js));
+		if (ret == 0) {
+			(void)ct_snprintf(w->res->cert_json, sizeof(w->res->cert_json), "%s/%s",
+					  w->dir, name);
+			snprintf(name, sizeof(name), "%s%s.wipe.txt", w->base, sfx);
+			ret = ct_write_new_file(w->dir, name, txt, strlen(txt));
+			if (ret == 0)
+				(void)ct_snprintf(w->res->cert_txt, sizeof(w->res->cert_txt), "%s/%s",
+						  w->dir, name);
+		}
+	}
+	free(txt);
+	if (ret < 0)
+		werr(w, ret, "cannot write the certificate in '%s': %s", w->dir, strerror(-ret));
+	return ret;
+}
+
+static const char *
+final_state(struct wipe *w, int ok, char *buf, size_t len)
+{
+	unsigned last = w->method.npasses - 1;
+	char pat[16];
+
+	if (!ok) {
+		snprintf(buf, len, "not sanitized: the wipe did not complete as verified");
+		return buf;
+	}
+	if (w->plans[last].keystream)
+		snprintf(buf, len, "every addressable byte holds the keystream of the last pass%s",
+			 w->verify_pass[last] ? " (verified)" : " (not read back)");
+	else {
+		if (w->plans[last].patlen == 3)
+			snprintf(pat, sizeof(pat), "0x%02x%02x%02x", w->plans[last].pat[0],
+				 w->plans[last].pat[1], w->plans[last].pat[2]);
+		else
+			snprintf(pat, sizeof(pat), "0x%02x", w->plans[last].pat[0]);
+		snprintf(buf, len, "every addressable byte reads %s%s", pat,
+			 w->verify_pass[last] ? " (verified)" : " (not read back)");
+	}
+	if (w->o->format) {
+		size_t l = strlen(buf);
+		snprintf(buf + l, len - l, ", then a fresh %s filesystem", w->o->format);
+	}
+	return buf;
+}
+
+static struct json_object *
+media_json(struct wipe *w)
+{
+	struct json_object *m = json_object_new_object(), *sd = jget(w->ident, "sd");
+	struct json_object *usb = jget(w->ident, "usb");
+	const char *make = jstr(w->ident, "vendor");
+
+	json_object_object_add(m, "device", json_object_new_string(w->o->device));
+	if (sd && !json_object_is_type(sd, json_type_null)) {
+		make = jstr(sd, "manufacturer") ? jstr(sd, "manufacturer") : make;
+		json_object_object_add(m, "make", make ? json_object_new_string(make) : NULL);
+		json_object_object_add(m, "model", jstr(sd, "name") ?
+				       json_object_new_string(jstr(sd, "name")) : NULL);
+		json_object_object_add(m, "serial", jstr(sd, "serial") ?
+				       json_object_new_string(jstr(sd, "serial")) : NULL);
+		json_object_object_add(m, "serial_note",
+				       json_object_new_string("from the card's own CID register"));
+		json_object_object_add(m, "sd", json_object_get(sd));
+	} else {
+		json_object_object_add(m, "make", make ? json_object_new_string(make) : NULL);
+		json_object_object_add(m, "model", jstr(w->ident, "model") ?
+				       json_object_new_string(jstr(w->ident, "model")) : NULL);
+		json_object_object_add(m, "serial", jstr(w->ident, "serial") ?
+				       json_object_new_string(jstr(w->ident, "serial")) : NULL);
+		json_object_object_add(m, "serial_note", json_object_new_string(
+			usb && !json_object_is_type(usb, json_type_null) ?
+			"the card sits behind a USB reader: this is the reader's serial, the card's "
+			"own serial (CID) was not available" :
+			"the card's own serial (CID) was not visible to the host"));
+		json_object_object_add(m, "sd", NULL);
+	}
+	if (usb && !json_object_is_type(usb, json_type_null))
+		json_object_object_add(m, "usb_reader", json_object_get(usb));
+	json_object_object_add(m, "type", json_object_new_string("flash memory card"));
+	json_object_object_add(m, "capacity", jint(w->dev.size));
+	json_object_object_add(m, "logical_sector_size", json_object_new_int((int)w->dev.lss));
+	return m;
+}
+
+static struct json_object *
+plan_json(struct wipe *w)
+{
+	struct json_object *p = json_object_new_object(), *arr = json_object_new_array();
+	unsigned i;
+	char s[24];
+
+	json_object_object_add(p, "device", json_object_new_string(w->o->device));
+	json_object_object_add(p, "media", media_json(w));
+	json_object_object_add(p, "card", json_object_get(w->card));
+	json_object_object_add(p, "evidence", w->res->evidence[0] ?
+			       json_object_new_string(w->res->evidence) : NULL);
+	json_object_object_add(p, "method", json_object_new_string(w->method.name));
+	json_object_object_add(p, "label", json_object_new_string(w->method.label));
+	for (i = 0; i < w->method.npasses; i++) {
+		struct json_object *q = json_object_new_object();
+		ct_wipe_pass_str(&w->method.passes[i], s, sizeof(s));
+		json_object_object_add(q, "pattern", json_object_new_string(s));
+		json_object_object_add(q, "verify", json_object_new_boolean(w->verify_pass[i]));
+		json_object_array_add(arr, q);
+	}
+	json_object_object_add(p, "passes", arr);
+	json_object_object_add(p, "certificate_dir", json_object_new_string(w->dir));
+	json_object_object_add(p, "discard", json_object_new_boolean(w->o->discard));
+	json_object_object_add(p, "format", w->o->format ? json_object_new_string(w->o->format) : NULL);
+	return p;
+}
+
+/* ---- the run ---- */
+
+static void
+choose_verify(struct wipe *w)
+{
+	unsigned i, n = w->method.npasses;
+	int last_ks = -1;
+
+	for (i = 0; i < n; i++) {
+		w->verify_pass[i] = w->verify == CT_WIPE_VERIFY_ALL;
+		if (w->method.passes[i].kind == CT_PASS_KEYSTREAM)
+			last_ks = (int)i;
+	}
+	if (w->verify == CT_WIPE_VERIFY_LAST) {
+		w->verify_pass[n - 1] = 1;
+		/* a keystream pass is what catches a card whose addresses
+		 * wrap: the last one is always read back, too */
+		if (last_ks >= 0)
+			w->verify_pass[last_ks] = 1;
+	}
+}
+
+static int
+needs_probe(struct wipe *w)
+{
+	unsigned i;
+
+	for (i = 0; i < w->method.npasses; i++)
+		if (w->method.passes[i].kind == CT_PASS_KEYSTREAM && w->verify_pass[i])
+			return 0;
+	return 1;
+}
+
+static void
+set_base(struct wipe *w)
+{
+	const char *serial = jstr(w->card, "cid") ? jstr(w->card, "serial") : jstr(w->card, "serial");
+	const char *dev = strrchr(w->o->device, '/');
+	size_t i;
+
+	if (w->res->evidence[0]) {
+		snprintf(w->base, sizeof(w->base), "%s", w->res->evidence);
+		return;
+	}
+	snprintf(w->base, sizeof(w->base), "%s", serial ? serial : dev ? dev + 1 : w->o->device);
+	for (i = 0; w->base[i]; i++)
+		if (w->base[i] == '/' || (unsigned char)w->base[i] < 0x20)
+			w->base[i] = '_';
+}
+
+static int
+open_state(struct wipe *w, int create)
+{
+	char name[200], path[PATH_MAX];
+	char *text = NULL;
+	int fd, ret;
+
+	snprintf(name, sizeof(name), "%s.wipe.state", w->base);
+	if (ct_snprintf(path, sizeof(path), "%s/%s", w->dir, name) < 0)
+		return -ENAMETOOLONG;
+	snprintf(w->res->state_path, sizeof(w->res->state_path), "%s", path);
+	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT | O_EXCL : 0), 0600);
+	if (fd < 0) {
+		ret = -errno;
+		if (ret == -EEXIST)
+			return werr(w, ret, "a wipe of this card was started and not finished (%s): "
+				    "continue it with --resume", path);
+		if (ret == -ENOENT)
+			return werr(w, ret, "nothing to resume: no %s", path);
+		return werr(w, ret, "cannot open %s: %s", path, strerror(-ret));
+	}
+	w->state_fd = fd;
+	if (create)
+		return 0;
+	{
+		struct stat st;
+		ssize_t n;
+		if (fstat(fd, &st) < 0 || st.st_size > (1 << 20))
+			return werr(w, -EINVAL, "%s is not a wipe state file", path);
+		text = calloc(1, (size_t)st.st_size + 1);
+		if (text == NULL)
+			return -ENOMEM;
+		n = pread(fd, text, (size_t)st.st_size, 0);
+		w->state = n > 0 ? json_tokener_parse(text) : NULL;
+		free(text);
+	}
+	if (w->state == NULL)
+		return werr(w, -EINVAL, "%s is damaged: cannot resume", path);
+	return 0;
+}
+
+int
+ct_wipe_run(const struct ct_wipe_opts *o, struct ct_wipe_result *res)
+{
+	struct wipe w;
+	struct json_object *cert = NULL, *probe = NULL, *disc = NULL, *fmt = NULL;
+	char ts[32], fs[256], errs[1100];
+	unsigned i, first = 0;
+	uint64_t start = 0;
+	int ret, skip_write = 0, wrote = 0, ok;
+	const char *phase;
+
+	memset(res, 0, sizeof(*res));
+	memset(&w, 0, sizeof(w));
+	w.o = o;
+	w.res = res;
+	w.state_fd = -1;
+	w.dev.fd = -1;
+	w.bufsize = o->bufsize ? o->bufsize : (4u << 20);
+	w.pass_results = json_object_new_array();
+	w.started = time(NULL);
+	w.verify = o->verify;
+
+	if ((ret = ct_gcrypt_init()) < 0)
+		goto out;
+	if ((ret = ct_wipe_method_parse(o->method_spec ? o->method_spec : "nist-clear", &w.method,
+					res->error, sizeof(res->error))) < 0)
+		goto refuse;
+	ret = ct_dev_open(&w.dev, o->device, o->dry_run ? CT_DEV_RDONLY : CT_DEV_RDWR | CT_DEV_EXCL);
+	if (ret == -EINVAL) {
+		ret = werr(&w, -ENOTBLK, "'%s' is not a block device: cardtrail wipes cards, not "
+			   "files", o->device);
+		goto refuse;
+	}
+	if (ret < 0) {
+		werr(&w, ret, ret == -EBUSY ? "'%s' is in use (mounted, or open by another program)"
+		     : "cannot open '%s': %s", o->device, strerror(-ret));
+		goto refuse;
+	}
+	if ((ret = ct_identity_get(o->device, &w.ident)) < 0) {
+		werr(&w, ret, "cannot identify '%s': %s", o->device, strerror(-ret));
+		goto refuse;
+	}
+	w.card = ct_identity_card(w.ident, w.dev.size);
+	if ((ret = safety_checks(&w)) < 0)
+		goto refuse;
+	if (w.dev.size == 0 || w.dev.size % 16 || w.bufsize % w.dev.lss) {
+		ret = werr(&w, -EINVAL, "'%s' has a size (%" PRIu64 ") cardtrail cannot wipe",
+			   o->device, w.dev.size);
+		goto refuse;
+	}
+	if (!o->no_image_check) {
+		if (o->casedir == NULL) {
+			ret = werr(&w, -EINVAL, "--case is required: a card is imaged before it is "
+				   "wiped (or --no-image-check)");
+			goto refuse;
+		}
+		if ((ret = case_match(&w)) < 0)
+			goto refuse;
+	} else if (o->casedir) {
+		/* not required, but name the evidence when there is one */
+		if (case_match(&w) < 0)
+			res->error[0] = '\0';
+	}
+	snprintf(w.dir, sizeof(w.dir), "%s", o->casedir ? o->casedir : o->cert_dir ? o->cert_dir : ".");
+	set_base(&w);
+
+	/* the resumed run keeps the first run's method, verify mode and keys */
+	if (o->resume) {
+		struct json_object *st;
+		const char *spec;
+		if ((ret = open_state(&w, 0)) < 0)
+			goto refuse;
+		st = w.state;
+		if (json_object_get_boolean(jget(st, "complete"))) {
+			ret = werr(&w, -EINVAL, "the wipe in %s already completed", res->state_path);
+			goto refuse;
+		}
+		if ((uint64_t)json_object_get_int64(jget(st, "size")) != w.dev.size ||
+		    (jstr(w.card, "serial") && jstr(jget(st, "card"), "serial") &&
+		     strcmp(jstr(w.card, "serial"), jstr(jget(st, "card"), "serial")))) {
+			ret = werr(&w, -EINVAL, "'%s' is not the card of %s (size or serial differ)",
+				   o->device, res->state_path);
+			goto refuse;
+		}
+		spec = jstr(st, "method");
+		if (spec == NULL || ct_wipe_method_parse(spec, &w.method, res->error,
+							 sizeof(res->error)) < 0 ||
+		    plans_from_json(&w, jget(st, "plans")) < 0) {
+			ret = werr(&w, -EINVAL, "%s is damaged: cannot resume", res->state_path);
+			goto refuse;
+		}
+		w.verify = (enum ct_wipe_verify)json_object_get_int(jget(st, "verify"));
+		first = (unsigned)json_object_get_int(jget(st, "pass"));
+		phase = jstr(st, "phase");
+		start = (uint64_t)json_object_get_int64(jget(st, "offset"));
+		if (first >= w.method.npasses || start > w.dev.size || phase == NULL) {
+			ret = werr(&w, -EINVAL, "%s is damaged: cannot resume", res->state_path);
+			goto refuse;
+		}
+		skip_write = !strcmp(phase, "verify");
+		start = start / w.dev.lss * w.dev.lss;
+		json_object_put(w.pass_results);
+		w.pass_results = json_object_get(jget(st, "passes_done"));
+		if (w.pass_results == NULL)
+			w.pass_results = json_object_new_array();
+		while (json_object_array_length(w.pass_results) > first)
+			json_object_array_del_idx(w.pass_results,
+						  json_object_array_length(w.pass_results) - 1, 1);
+		w.started = time(NULL);
+	}
+	choose_verify(&w);
+	res->plan = plan_json(&w);
+	if (o->dry_run) {
+		ret = 0;
+		goto out;
+	}
+	if (o->confirm && o->confirm(res->plan, o->confirm_ctx) != 0) {
+		ret = werr(&w, -ECANCELED, "not confirmed: nothing was written");
+		goto refuse;
+	}
+	if (!o->resume) {
+		if ((ret = ct_mkdir_p(w.dir)) < 0) {
+			werr(&w, ret, "cannot create '%s': %s", w.dir, strerror(-ret));
+			goto refuse;
+		}
+		if ((ret = open_state(&w, 1)) < 0)
+			goto refuse;
+		if ((ret = ct_wipe_plan(&w.method, w.plans)) < 0)
+			goto out;
+		w.state = json_object_new_object();
+		json_object_object_add(w.state, "device", json_object_new_string(o->device));
+		json_object_object_add(w.state, "size", jint(w.dev.size));
+		json_object_object_add(w.state, "card", json_object_get(w.card));
+		json_object_object_add(w.state, "method", json_object_new_string(
+					       o->method_spec ? o->method_spec : "nist-clear"));
+		json_object_object_add(w.state, "verify", json_object_new_int((int)w.verify));
+		json_object_object_add(w.state, "plans", plans_json(&w));
+		ct_time_utc(w.started, ts, sizeof(ts));
+		json_object_object_add(w.state, "started", json_object_new_string(ts));
+		json_object_object_add(w.state, "complete", json_object_new_boolean(0));
+		if ((ret = state_save(&w, "write", 0)) < 0) {
+			werr(&w, ret, "cannot write %s: %s", res->state_path, strerror(-ret));
+			goto out;
+		}
+		if (needs_probe(&w)) {
+			probe = json_object_new_object();
+			wrote = 1;
+			if ((ret = address_probe(&w, probe)) < 0 || res->verify_failed)
+				goto done;
+			json_object_object_add(w.state, "address_probe", json_object_get(probe));
+		}
+	} else {
+		probe = json_object_get(jget(w.state, "address_probe"));
+	}
+
+	for (i = first; i < w.method.npasses; i++) {
+		struct json_object *pr = json_object_new_object();
+		char s[24];
+
+		ct_wipe_pass_str(&w.method.passes[i], s, sizeof(s));
+		json_object_object_add(pr, "pass", json_object_new_int((int)i + 1));
+		if (w.plans[i].keystream)
+			snprintf(s, sizeof(s), "keystream");
+		else if (w.plans[i].patlen == 3)
+			snprintf(s, sizeof(s), "0x%02x%02x%02x", w.plans[i].pat[0], w.plans[i].pat[1],
+				 w.plans[i].pat[2]);
+		else
+			snprintf(s, sizeof(s), "0x%02x", w.plans[i].pat[0]);
+		json_object_object_add(pr, "pattern", json_object_new_string(s));
+		json_object_array_add(w.pass_results, pr);
+		wrote = 1;
+		ret = run_pass(&w, i, w.verify_pass[i], i == first ? start : 0,
+			       i == first && skip_write, pr);
+		if (i == first && skip_write)
+			json_object_object_add(pr, "written", json_object_new_boolean(1));
+		if (i == first && o->resume)
+			json_object_object_add(pr, "resumed_at", jint(start));
+		if (ret < 0 || res->verify_failed)
+			break;
+		w.cur_pass = i + 1;
+		(void)state_save(&w, "write", 0);
+	}
+	if (res->interrupted)
+		goto out;	/* the state file says where to go on */
+done:
+	ok = ret == 0 && !res->verify_failed;
+	if (ok && o->discard) {
+		disc = json_object_new_object();
+		do_discard(&w, disc);
+	}
+	if (ok && o->format) {
+		fmt = json_object_new_object();
+		if (do_format(&w, fmt) < 0) {
+			ret = werr(&w, -EIO, "the wipe verified, but %s on '%s' failed", o->format,
+				   o->device);
+		}
+	}
+
+	/* the certificate, success or failure */
+	cert = json_object_new_object();
+	json_object_object_add(cert, "certificate", json_object_new_string(
+				       "certificate of sanitization (NIST SP 800-88 Rev. 1, Appendix G fields)"));
+	json_object_object_add(cert, "examiner", json_object_new_string(ct_custody_examiner(o->examiner)));
+	{
+		char host[256] = "?";
+		gethostname(host, sizeof(host) - 1);
+		json_object_object_add(cert, "host", json_object_new_string(host));
+	}
+	json_object_object_add(cert, "media", media_json(&w));
+	json_object_object_add(cert, "evidence", res->evidence[0] ?
+			       json_object_new_string(res->evidence) : NULL);
+	json_object_object_add(cert, "image_check", json_object_new_string(
+		o->no_image_check ? "NOT checked: --no-image-check was given" :
+		"the card matches an evidence imaged and verified in the case"));
+	json_object_object_add(cert, "no_image_check", json_object_new_boolean(o->no_image_check));
+	json_object_object_add(cert, "method_type", json_object_new_string("Clear"));
+	json_object_object_add(cert, "method_note", json_object_new_string(honesty));
+	json_object_object_add(cert, "recommendation", json_object_new_string(
+		"destroy the card physically where the data's sensitivity requires Purge or Destroy"));
+	{
+		struct json_object *m = json_object_new_object();
+		json_object_object_add(m, "name", json_object_new_string(w.method.name));
+		json_object_object_add(m, "spec", json_object_new_string(
+					       o->method_spec ? o->method_spec : "nist-clear"));
+		json_object_object_add(m, "label", json_object_new_string(w.method.label));
+		json_object_object_add(m, "passes", json_object_new_int((int)w.method.npasses));
+		json_object_object_add(cert, "method", m);
+	}
+	json_object_object_add(cert, "passes", json_object_get(w.pass_results));
+	json_object_object_add(cert, "verification", json_object_new_string(
+		w.verify == CT_WIPE_VERIFY_ALL ? "every pass read back with O_DIRECT after fsync "
+		"and BLKFLSBUF, and compared with the regenerated pattern" :
+		w.verify == CT_WIPE_VERIFY_LAST ? "the last pass (and the last keystream pass) read "
+		"back with O_DIRECT after fsync and BLKFLSBUF, and compared with the regenerated "
+		"pattern" : "none requested (--verify none); an address probe checked that "
+		"addresses do not wrap"));
+	if (probe)
+		json_object_object_add(cert, "address_probe", json_object_get(probe));
+	json_object_object_add(cert, "discard", disc ? json_object_get(disc) :
+			       json_object_new_object());
+	if (fmt)
+		json_object_object_add(cert, "format", json_object_get(fmt));
+	json_object_object_add(cert, "tool", json_object_new_string(ct_tool_string()));
+	ct_time_utc(w.started, ts, sizeof(ts));
+	json_object_object_add(cert, "started", json_object_new_string(ts));
+	ct_time_utc(time(NULL), ts, sizeof(ts));
+	json_object_object_add(cert, "finished", json_object_new_string(ts));
+	json_object_object_add(cert, "bytes", jint(w.dev.size));
+	snprintf(errs, sizeof(errs), "%s", res->error[0] ? res->error : "none");
+	json_object_object_add(cert, "errors", json_object_new_string(errs));
+	json_object_object_add(cert, "result", json_object_new_string(
+		ok && ret == 0 ? "VERIFIED" : res->wrapped ? "FAILED: addresses wrap (counterfeit card?)" :
+		res->verify_failed ? "FAILED: read-back mismatch" : ok ? "FAILED: format step" :
+		"FAILED: write error"));
+	if (res->wrapped)
+		json_object_object_add(cert, "apparent_real_capacity", jint(res->real_capacity));
+	json_object_object_add(cert, "final_state", json_object_new_string(final_state(&w, ok, fs, sizeof(fs))));
+	json_object_object_add(cert, "destination", o->destination ?
+			       json_object_new_string(o->destination) : NULL);
+	if (wrote || ok) {
+		int r = write_cert(&w, cert);
+		if (r < 0 && ret == 0)
+			ret = r;
+	}
+	res->cert = cert;
+	cert = NULL;
+	json_object_object_add(w.state, "complete", json_object_new_boolean(1));
+	json_object_object_add(w.state, "result", json_object_new_string(
+				       jstr(res->cert, "result")));
+	(void)state_save(&w, "done", w.dev.size);
+	if (ret == 0 && res->verify_failed)
+		ret = 0;
+	goto out;
+refuse:
+	res->refused = 1;
+out:
+	if (w.state_fd >= 0)
+		close(w.state_fd);
+	if (w.dev.fd >= 0) {
+		int r = ct_dev_close(&w.dev);
+		if (r < 0 && ret == 0)
+			ret = werr(&w, r, "cannot close '%s': %s", o->device, strerror(-r));
+	}
+	json_object_put(cert);
+	json_object_put(probe);
+	json_object_put(disc);
+	json_object_put(fmt);
+	json_object_put(w.pass_results);
+	json_object_put(w.state);
+	json_object_put(w.ident);
+	json_object_put(w.card);
+	explicit_bzero(w.plans, sizeof(w.plans));
+	return ret;
+}
+
+void
+ct_wipe_result_release(struct ct_wipe_result *res)
+{
+	if (res == NULL)
+		return;
+	json_object_put(res->cert);
+	json_object_put(res->plan);
+	res->cert = res->plan = NULL;
+}
+
+struct json_object *
+ct_wipe_custody_record(const struct ct_wipe_opts *o, const struct ct_wipe_result *res,
+		       char *err, size_t errlen)
+{
+	struct json_object *r = json_object_new_object(), *subj, *ins, *in, *outs, *f, *result;
+	const char *name;
+	int ret;
+
+	json_object_object_add(r, "action", json_object_new_string("wipe"));
+	subj = json_object_new_object();
+	json_object_object_add(subj, "evidence", res->evidence[0] ?
+			       json_object_new_string(res->evidence) : NULL);
+	json_object_object_add(subj, "card", json_object_get(jget(res->plan, "card")));
+	json_object_object_add(r, "subject", subj);
+	ins = json_object_new_array();
+	in = json_object_new_object();
+	json_object_object_add(in, "path", json_object_new_string(o->device));
+	json_object_object_add(in, "kind", json_object_new_string("block"));
+	json_object_array_add(ins, in);
+	json_object_object_add(r, "inputs", ins);
+	outs = json_object_new_array();
+	if (res->cert_json[0]) {
+		name = strrchr(res->cert_json, '/');
+		if ((ret = ct_custody_file_json(o->casedir, name ? name + 1 : res->cert_json, &f)) < 0)
+			goto fail;
+		json_object_object_add(f, "role", json_object_new_string("certificate"));
+		json_object_array_add(outs, f);
+		name = strrchr(res->cert_txt, '/');
+		if ((ret = ct_custody_file_json(o->casedir, name ? name + 1 : res->cert_txt, &f)) < 0)
+			goto fail;
+		json_object_object_add(f, "role", json_object_new_string("certificate-text"));
+		json_object_array_add(outs, f);
+	}
+	json_object_object_add(r, "outputs", outs);
+	result = json_object_new_object();
+	json_object_object_add(result, "method", json_object_new_string(
+				       jstr(jget(res->cert, "method"), "spec") ?: "?"));
+	json_object_object_add(result, "status", json_object_new_string(
+				       jstr(res->cert, "result") ?: "?"));
+	json_object_object_add(result, "method_type", json_object_new_string("Clear"));
+	json_object_object_add(result, "bytes", json_object_get(jget(res->cert, "bytes")));
+	json_object_object_add(result, "no_image_check", json_object_new_boolean(o->no_image_check));
+	if (res->wrapped)
+		json_object_object_add(result, "apparent_real_capacity",
+				       json_object_new_int64((int64_t)res->real_capacity));
+	json_object_object_add(r, "result", result);
+	return r;
+fail:
+	snprintf(err, errlen, "cannot hash the certificate for the custody log: %s", strerror(-ret));
+	json_object_put(r);
+	return NULL;
+}
