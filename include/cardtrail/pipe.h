@@ -38,7 +38,7 @@ struct ct_consumer {
 
 struct ct_pipe_cfg {
 	size_t bufsize;		/* bytes per slot, multiple of 4096 (default 1 MiB) */
-	size_t nslots;		/* ring slots (default 8) */
+	size_t nslots;		/* ring slots (default 16) */
 	uint64_t start;		/* offset of the first buffer */
 	ct_pipe_read_fn read;
 	void *read_ctx;

@@ -218,8 +218,8 @@ ct_map_parse(const char *text, size_t len, struct ct_map *m, int *line)
 		}
 		if (sscanf(buf, "%llx %llx %1s", &a, &b, st) != 3 || !valid_status(st[0]) || b == 0)
 			goto bad;
-		if (a != ct_map_size(m))
-			goto bad;	/* blocks must be contiguous from 0 */
+		if (a != ct_map_size(m) || b > UINT64_MAX - a)
+			goto bad;	/* contiguous from 0, and no wrap-around */
 		if ((ret = reserve(m, 1)) < 0) {
 			ct_map_free(m);
 			return ret;

@@ -39,9 +39,10 @@ ct_parse_size(const char *s, uint64_t *out, int allow_zero)
 	if (s == NULL)
 		return -EINVAL;
 	while (isdigit((unsigned char)*p)) {
-		if (ip > (UINT64_MAX - 9) / 10)
+		uint64_t d = (uint64_t)(*p++ - '0');
+		if (ip > (UINT64_MAX - d) / 10)
 			return -ERANGE;
-		ip = ip * 10 + (uint64_t)(*p++ - '0');
+		ip = ip * 10 + d;
 		digits++;
 	}
 	if (*p == '.') {
