@@ -106,8 +106,15 @@ say_wipe(struct json_object *r)
 {
 	struct json_object *res = get(r, "result");
 
-	printf("card %s wiped with %s: %s", gets(get(get(r, "subject"), "card"), "serial", "?"),
-	       gets(res, "method", "?"), gets(res, "status", "?"));
+	struct json_object *card = get(get(r, "subject"), "card");
+	char size[32];
+
+	ct_human_size((uint64_t)json_object_get_int64(get(card, "size")), size, sizeof(size));
+	printf("%s (%s, %s%s) wiped with %s: %s%s", gets(get(r, "subject"), "evidence", "card"),
+	       size, gets(card, "serial", NULL) ? "serial " : "no card serial visible",
+	       gets(card, "serial", ""), gets(res, "method", "?"), gets(res, "status", "?"),
+	       json_object_get_boolean(get(res, "no_image_check")) ? " (NOT imaged first: "
+	       "--no-image-check)" : "");
 }
 
 static const struct {
