@@ -62,4 +62,12 @@ char *ct_read_text(const char *path);
 int ct_snprintf(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+
+
+/* ---- JSON accessors (json-c), NULL-safe ---- */
+struct json_object;
+/* The member k of o, or NULL when o is NULL or has no such member. */
+struct json_object *ct_json_get(struct json_object *o, const char *k);
+/* The string member k of o, or dflt when it is missing or not a string. */
+const char *ct_json_str(struct json_object *o, const char *k, const char *dflt);
 #endif

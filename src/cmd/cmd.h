@@ -46,6 +46,12 @@ struct ct_key;
  */
 int ct_cmd_load_sign_key(const char *given, struct ct_key **key);
 
+/*
+ * SIGINT, SIGTERM and SIGHUP ask a running pipeline to stop at a safe
+ * point (the command then records where it stopped) instead of killing it.
+ */
+void ct_cmd_catch_signals(void);
+
 /* "cardtrail: MSG" on stderr; with errnum != 0 appends ": strerror". */
 void ct_error(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ct_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -2,12 +2,14 @@
  * common.c — messages, usage and JSON output for the command layer.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
+#include "cardtrail/pipe.h"
 #include "cmd/cmd.h"
 
 const struct ct_command *
@@ -89,4 +91,24 @@ ct_finish_stdout(int status)
 		return status == CT_EXIT_OK ? CT_EXIT_FAIL : status;
 	}
 	return status;
+}
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	ct_pipe_request_stop();
+}
+
+void
+ct_cmd_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }

@@ -27,13 +27,6 @@ struct progress_state {
 };
 
 static void
-on_signal(int sig)
-{
-	(void)sig;
-	ct_pipe_request_stop();
-}
-
-static void
 show_progress(const struct ct_progress *p, void *ctx)
 {
 	struct progress_state *ps = ctx;
@@ -165,7 +158,6 @@ cmd_image(int argc, char **argv)
 	struct ct_image_opts o = { 0 };
 	struct ct_image_result r;
 	struct progress_state ps = { 0 };
-	struct sigaction sa;
 	struct ct_append_opts ao = { 0 };
 	struct ct_key *key = NULL;
 	struct json_object *crec;
@@ -274,12 +266,7 @@ cmd_image(int argc, char **argv)
 		return ret;
 	ao.key = key;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	ct_cmd_catch_signals();
 
 	ret = ct_image_run(&o, &r);
 	if (ps.bar_shown)

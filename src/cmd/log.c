@@ -13,49 +13,34 @@
 #include "cardtrail/util.h"
 #include "cmd/cmd.h"
 
-static struct json_object *
-get(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *
-gets(struct json_object *o, const char *k, const char *dflt)
-{
-	struct json_object *v = get(o, k);
-
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : dflt;
-}
 
 /* One action's summary: a table of what to say per action. */
 static void
 say_open(struct json_object *r)
 {
-	printf("case opened (%s)", gets(r, "case", "?"));
+	printf("case opened (%s)", ct_json_str(r, "case", "?"));
 }
 
 static void
 say_image(struct json_object *r)
 {
-	struct json_object *res = get(r, "result"), *card = get(get(r, "subject"), "card");
-	struct json_object *in = json_object_array_get_idx(get(r, "inputs"), 0);
-	struct json_object *h = get(res, "hashes"), *v = get(res, "verify");
+	struct json_object *res = ct_json_get(r, "result"), *card = ct_json_get(ct_json_get(r, "subject"), "card");
+	struct json_object *in = json_object_array_get_idx(ct_json_get(r, "inputs"), 0);
+	struct json_object *h = ct_json_get(res, "hashes"), *v = ct_json_get(res, "verify");
 	char size[32];
-	int64_t bad = json_object_get_int64(get(res, "bad_bytes"));
+	int64_t bad = json_object_get_int64(ct_json_get(res, "bad_bytes"));
 
-	ct_human_size((uint64_t)json_object_get_int64(get(card, "size")), size, sizeof(size));
-	printf("%s from %s (%s", gets(get(r, "subject"), "evidence", "?"), gets(in, "path", "?"), size);
-	if (gets(card, "cid", NULL))
-		printf(", card CID %s", gets(card, "cid", ""));
-	else if (gets(card, "serial", NULL))
-		printf(", serial %s", gets(card, "serial", ""));
+	ct_human_size((uint64_t)json_object_get_int64(ct_json_get(card, "size")), size, sizeof(size));
+	printf("%s from %s (%s", ct_json_str(ct_json_get(r, "subject"), "evidence", "?"), ct_json_str(in, "path", "?"), size);
+	if (ct_json_str(card, "cid", NULL))
+		printf(", card CID %s", ct_json_str(card, "cid", ""));
+	else if (ct_json_str(card, "serial", NULL))
+		printf(", serial %s", ct_json_str(card, "serial", ""));
 	else
 		printf(", no card serial visible");
 	printf(")");
-	if (!json_object_get_boolean(get(res, "complete"))) {
-		printf(": INCOMPLETE (%s)", gets(res, "error", gets(res, "status", "?")));
+	if (!json_object_get_boolean(ct_json_get(res, "complete"))) {
+		printf(": INCOMPLETE (%s)", ct_json_str(res, "error", ct_json_str(res, "status", "?")));
 		return;
 	}
 	if (h) {
@@ -64,12 +49,12 @@ say_image(struct json_object *r)
 	}
 	if (bad > 0)
 		printf("; %" PRId64 " bytes unreadable in %d ranges, zero-filled", bad,
-		       json_object_get_int(get(res, "bad_ranges")));
+		       json_object_get_int(ct_json_get(res, "bad_ranges")));
 	else
 		printf("; no unreadable sectors");
 	if (v) {
-		struct json_object *vi = get(v, "image"), *vs = get(v, "source");
-		printf("; verify %s", gets(v, "requested", "?"));
+		struct json_object *vi = ct_json_get(v, "image"), *vs = ct_json_get(v, "source");
+		printf("; verify %s", ct_json_str(v, "requested", "?"));
 		if (vi)
 			printf(", image %s", json_object_get_boolean(vi) ? "matched" : "MISMATCH");
 		if (vs)
@@ -80,40 +65,40 @@ say_image(struct json_object *r)
 static void
 say_note(struct json_object *r)
 {
-	printf("note: \"%s\"", gets(get(r, "result"), "text", ""));
+	printf("note: \"%s\"", ct_json_str(ct_json_get(r, "result"), "text", ""));
 }
 
 static void
 say_repair(struct json_object *r)
 {
-	struct json_object *res = get(r, "result");
+	struct json_object *res = ct_json_get(r, "result");
 
 	printf("torn record of %lld bytes set aside in %s",
-	       (long long)json_object_get_int64(get(res, "torn_bytes")), gets(res, "kept_in", "?"));
+	       (long long)json_object_get_int64(ct_json_get(res, "torn_bytes")), ct_json_str(res, "kept_in", "?"));
 }
 
 static void
 say_extract(struct json_object *r)
 {
-	struct json_object *res = get(r, "result");
+	struct json_object *res = ct_json_get(r, "result");
 
-	printf("%s: %d flights, %d files", gets(get(r, "subject"), "evidence", "?"),
-	       json_object_get_int(get(res, "flights")), json_object_get_int(get(res, "files")));
+	printf("%s: %d flights, %d files", ct_json_str(ct_json_get(r, "subject"), "evidence", "?"),
+	       json_object_get_int(ct_json_get(res, "flights")), json_object_get_int(ct_json_get(res, "files")));
 }
 
 static void
 say_wipe(struct json_object *r)
 {
-	struct json_object *res = get(r, "result");
+	struct json_object *res = ct_json_get(r, "result");
 
-	struct json_object *card = get(get(r, "subject"), "card");
+	struct json_object *card = ct_json_get(ct_json_get(r, "subject"), "card");
 	char size[32];
 
-	ct_human_size((uint64_t)json_object_get_int64(get(card, "size")), size, sizeof(size));
-	printf("%s (%s, %s%s) wiped with %s: %s%s", gets(get(r, "subject"), "evidence", "card"),
-	       size, gets(card, "serial", NULL) ? "serial " : "no card serial visible",
-	       gets(card, "serial", ""), gets(res, "method", "?"), gets(res, "status", "?"),
-	       json_object_get_boolean(get(res, "no_image_check")) ? " (NOT imaged first: "
+	ct_human_size((uint64_t)json_object_get_int64(ct_json_get(card, "size")), size, sizeof(size));
+	printf("%s (%s, %s%s) wiped with %s: %s%s", ct_json_str(ct_json_get(r, "subject"), "evidence", "card"),
+	       size, ct_json_str(card, "serial", NULL) ? "serial " : "no card serial visible",
+	       ct_json_str(card, "serial", ""), ct_json_str(res, "method", "?"), ct_json_str(res, "status", "?"),
+	       json_object_get_boolean(ct_json_get(res, "no_image_check")) ? " (NOT imaged first: "
 	       "--no-image-check)" : "");
 }
 
@@ -176,7 +161,7 @@ cmd_log(int argc, char **argv)
 	if (log.n)
 		ct_sha256_hex(log.lines[log.n - 1].bytes, log.lines[log.n - 1].len, head);
 	printf("case %s: %zu records in %s/%s\n",
-	       log.n && log.lines[0].rec ? gets(log.lines[0].rec, "case", "?") : "?", log.n,
+	       log.n && log.lines[0].rec ? ct_json_str(log.lines[0].rec, "case", "?") : "?", log.n,
 	       argv[optind], CT_CUSTODY_LOG);
 	for (i = 0; i < log.n; i++) {
 		struct json_object *r = log.lines[i].rec;
@@ -186,9 +171,9 @@ cmd_log(int argc, char **argv)
 			printf("line %zu: not a record (%.40s…)\n", i + 1, log.lines[i].bytes);
 			continue;
 		}
-		a = gets(r, "action", "?");
-		printf("%s  #%-3lld %-8s %-16s ", gets(r, "time", "?"),
-		       (long long)json_object_get_int64(get(r, "seq")), a, gets(r, "examiner", "?"));
+		a = ct_json_str(r, "action", "?");
+		printf("%s  #%-3lld %-8s %-16s ", ct_json_str(r, "time", "?"),
+		       (long long)json_object_get_int64(ct_json_get(r, "seq")), a, ct_json_str(r, "examiner", "?"));
 		for (k = 0; k < CT_ARRAY_SIZE(sayers); k++)
 			if (!strcmp(a, sayers[k].action)) {
 				sayers[k].say(r);
@@ -196,7 +181,7 @@ cmd_log(int argc, char **argv)
 			}
 		if (k == CT_ARRAY_SIZE(sayers))
 			printf("(unknown action)");
-		if (get(r, "sig"))
+		if (ct_json_get(r, "sig"))
 			printf("  [signed]");
 		printf("\n");
 	}

@@ -10,68 +10,54 @@
 #include <json-c/json.h>
 
 #include "cardtrail/custody.h"
+#include "cardtrail/util.h"
 #include "cmd/cmd.h"
 
-static struct json_object *
-get(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *
-gets(struct json_object *o, const char *k, const char *dflt)
-{
-	struct json_object *v = get(o, k);
-
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : dflt;
-}
 
 static void
 print_report(struct json_object *rep, const char *casedir)
 {
-	struct json_object *recs = get(rep, "records"), *outs = get(rep, "outputs");
-	struct json_object *probs = get(rep, "problems"), *counts = get(rep, "counts");
+	struct json_object *recs = ct_json_get(rep, "records"), *outs = ct_json_get(rep, "outputs");
+	struct json_object *probs = ct_json_get(rep, "problems"), *counts = ct_json_get(rep, "counts");
 	size_t i, k, nout = outs ? json_object_array_length(outs) : 0, nbad = 0;
 
-	printf("case %s  (%s/%s)\n", gets(rep, "case", "?"), casedir, CT_CUSTODY_LOG);
+	printf("case %s  (%s/%s)\n", ct_json_str(rep, "case", "?"), casedir, CT_CUSTODY_LOG);
 	printf("%4s  %-20s  %-8s  %-8s  %-10s  %s\n", "seq", "time", "action", "evidence",
 	       "signature", "verdict");
 	for (i = 0; recs && i < json_object_array_length(recs); i++) {
-		struct json_object *r = json_object_array_get_idx(recs, i), *p = get(r, "problems");
+		struct json_object *r = json_object_array_get_idx(recs, i), *p = ct_json_get(r, "problems");
 		printf("%4lld  %-20s  %-8s  %-8s  %-10s  %s\n",
-		       (long long)json_object_get_int64(get(r, "seq")), gets(r, "time", "?"),
-		       gets(r, "action", "?"), gets(r, "evidence", "-"),
-		       gets(r, "signature", "-"), gets(r, "verdict", "?"));
+		       (long long)json_object_get_int64(ct_json_get(r, "seq")), ct_json_str(r, "time", "?"),
+		       ct_json_str(r, "action", "?"), ct_json_str(r, "evidence", "-"),
+		       ct_json_str(r, "signature", "-"), ct_json_str(r, "verdict", "?"));
 		for (k = 0; p && k < json_object_array_length(p); k++)
 			printf("      ! %s\n", json_object_get_string(json_object_array_get_idx(p, k)));
 	}
 	for (i = 0; i < nout; i++) {
 		struct json_object *o = json_object_array_get_idx(outs, i);
-		const char *st = gets(o, "status", "?");
+		const char *st = ct_json_str(o, "status", "?");
 		if (strcmp(st, "ok") && strcmp(st, "image") && strcmp(st, "present"))
 			nbad++;
 	}
 	printf("outputs: %zu listed, %zu not as recorded\n", nout, nbad);
 	for (i = 0; i < nout; i++) {
 		struct json_object *o = json_object_array_get_idx(outs, i);
-		printf("  %-28s %-9s %s\n", gets(o, "path", "?"), gets(o, "status", "?"),
-		       gets(o, "detail", ""));
+		printf("  %-28s %-9s %s\n", ct_json_str(o, "path", "?"), ct_json_str(o, "status", "?"),
+		       ct_json_str(o, "detail", ""));
 	}
-	if (get(rep, "torn"))
+	if (ct_json_get(rep, "torn"))
 		printf("torn tail: %lld bytes at offset %lld\n",
-		       (long long)json_object_get_int64(get(get(rep, "torn"), "bytes")),
-		       (long long)json_object_get_int64(get(get(rep, "torn"), "offset")));
+		       (long long)json_object_get_int64(ct_json_get(ct_json_get(rep, "torn"), "bytes")),
+		       (long long)json_object_get_int64(ct_json_get(ct_json_get(rep, "torn"), "offset")));
 	printf("signatures: %d signed, %d unsigned%s\n",
-	       json_object_get_int(get(counts, "signed")), json_object_get_int(get(counts, "unsigned")),
-	       json_object_get_boolean(get(rep, "keys_checked")) ? " (signers checked against the "
+	       json_object_get_int(ct_json_get(counts, "signed")), json_object_get_int(ct_json_get(counts, "unsigned")),
+	       json_object_get_boolean(ct_json_get(rep, "keys_checked")) ? " (signers checked against the "
 	       "trusted keys)" : " (signatures checked; signers NOT checked: no --key or "
 	       "--allowed-signers)");
-	printf("chain head: %s\n", gets(rep, "head", ""));
-	if (json_object_get_boolean(get(rep, "ok"))) {
+	printf("chain head: %s\n", ct_json_str(rep, "head", ""));
+	if (json_object_get_boolean(ct_json_get(rep, "ok"))) {
 		printf("verified: %lld records, chain intact, every output as recorded\n",
-		       (long long)json_object_get_int64(get(counts, "records")));
+		       (long long)json_object_get_int64(ct_json_get(counts, "records")));
 	} else {
 		printf("NOT verified: %zu problem%s\n", json_object_array_length(probs),
 		       json_object_array_length(probs) == 1 ? "" : "s");
@@ -182,7 +168,7 @@ cmd_verify(int argc, char **argv)
 		ct_print_json(rep);
 	else
 		print_report(rep, casedir);
-	status = json_object_get_boolean(get(rep, "ok")) ? CT_EXIT_OK : CT_EXIT_VERIFY;
+	status = json_object_get_boolean(ct_json_get(rep, "ok")) ? CT_EXIT_OK : CT_EXIT_VERIFY;
 out:
 	json_object_put(rep);
 	ct_trust_free(trust);

@@ -17,28 +17,6 @@
 #include "cardtrail/wipe.h"
 #include "cmd/cmd.h"
 
-static struct json_object *
-get(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *
-gets(struct json_object *o, const char *k, const char *dflt)
-{
-	struct json_object *v = get(o, k);
-
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : dflt;
-}
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	ct_pipe_request_stop();
-}
 
 static void
 list_methods(void)
@@ -61,22 +39,22 @@ list_methods(void)
 static void
 print_plan(struct json_object *plan)
 {
-	struct json_object *media = get(plan, "media"), *passes = get(plan, "passes");
+	struct json_object *media = ct_json_get(plan, "media"), *passes = ct_json_get(plan, "passes");
 	char hs[32];
 	size_t i;
 
-	ct_human_size((uint64_t)json_object_get_int64(get(media, "capacity")), hs, sizeof(hs));
-	printf("device     %s, %s (%lld bytes)\n", gets(plan, "device", "?"), hs,
-	       (long long)json_object_get_int64(get(media, "capacity")));
-	printf("card       %s %s, serial %s\n", gets(media, "make", "unknown make"),
-	       gets(media, "model", "unknown model"), gets(media, "serial", "not available"));
-	printf("           (%s)\n", gets(media, "serial_note", ""));
-	printf("evidence   %s\n", gets(plan, "evidence", "none matched (--no-image-check)"));
-	printf("method     %s: %s\n", gets(plan, "method", "?"), gets(plan, "label", ""));
+	ct_human_size((uint64_t)json_object_get_int64(ct_json_get(media, "capacity")), hs, sizeof(hs));
+	printf("device     %s, %s (%lld bytes)\n", ct_json_str(plan, "device", "?"), hs,
+	       (long long)json_object_get_int64(ct_json_get(media, "capacity")));
+	printf("card       %s %s, serial %s\n", ct_json_str(media, "make", "unknown make"),
+	       ct_json_str(media, "model", "unknown model"), ct_json_str(media, "serial", "not available"));
+	printf("           (%s)\n", ct_json_str(media, "serial_note", ""));
+	printf("evidence   %s\n", ct_json_str(plan, "evidence", "none matched (--no-image-check)"));
+	printf("method     %s: %s\n", ct_json_str(plan, "method", "?"), ct_json_str(plan, "label", ""));
 	for (i = 0; i < json_object_array_length(passes); i++) {
 		struct json_object *p = json_object_array_get_idx(passes, i);
-		printf("  pass %-3zu %-12s %s\n", i + 1, gets(p, "pattern", "?"),
-		       json_object_get_boolean(get(p, "verify")) ? "read back and compared" :
+		printf("  pass %-3zu %-12s %s\n", i + 1, ct_json_str(p, "pattern", "?"),
+		       json_object_get_boolean(ct_json_get(p, "verify")) ? "read back and compared" :
 		       "not read back");
 	}
 }
@@ -85,7 +63,7 @@ print_plan(struct json_object *plan)
 static int
 confirm(struct json_object *plan, void *ctx)
 {
-	const char *serial = gets(get(plan, "media"), "serial", NULL);
+	const char *serial = ct_json_str(ct_json_get(plan, "media"), "serial", NULL);
 	char want[64], line[256];
 	FILE *tty;
 
@@ -94,7 +72,7 @@ confirm(struct json_object *plan, void *ctx)
 		snprintf(want, sizeof(want), "%s", serial);
 	else
 		snprintf(want, sizeof(want), "%lld",
-			 (long long)json_object_get_int64(get(get(plan, "media"), "capacity")));
+			 (long long)json_object_get_int64(ct_json_get(ct_json_get(plan, "media"), "capacity")));
 	tty = fopen("/dev/tty", "r+e");
 	if (tty == NULL) {
 		ct_error(0, "no terminal to confirm on: pass --yes to wipe without asking");
@@ -103,7 +81,7 @@ confirm(struct json_object *plan, void *ctx)
 	print_plan(plan);
 	fflush(stdout);
 	fprintf(tty, "This overwrites every byte of %s. Type the card's %s (%s) to go on: ",
-		gets(plan, "device", "?"), serial ? "serial" : "size in bytes", want);
+		ct_json_str(plan, "device", "?"), serial ? "serial" : "size in bytes", want);
 	fflush(tty);
 	if (fgets(line, sizeof(line), tty) == NULL)
 		line[0] = '\0';
@@ -168,7 +146,6 @@ cmd_wipe(int argc, char **argv)
 	struct ct_append_opts ao = { 0 };
 	struct ct_key *key = NULL;
 	struct json_object *crec, *passes;
-	struct sigaction sa;
 	const char *keyfile = NULL;
 	char err[1024] = "";
 	uint64_t seq = 0;
@@ -244,12 +221,7 @@ cmd_wipe(int argc, char **argv)
 		return ret;
 	ao.key = key;
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	ct_cmd_catch_signals();
 
 	ret = ct_wipe_run(&o, &r);
 	if (progress == 1 && !r.refused && !o.dry_run)
@@ -286,16 +258,16 @@ cmd_wipe(int argc, char **argv)
 		if (json) {
 			ct_print_json(r.cert);
 		} else {
-			passes = get(r.cert, "passes");
-			printf("%s  %s\n", o.device, gets(r.cert, "result", "?"));
+			passes = ct_json_get(r.cert, "passes");
+			printf("%s  %s\n", o.device, ct_json_str(r.cert, "result", "?"));
 			for (i = 0; passes && i < json_object_array_length(passes); i++) {
 				struct json_object *p = json_object_array_get_idx(passes, i);
 				printf("  pass %-3zu %-10s %s, verification: %s\n", i + 1,
-				       gets(p, "pattern", "?"),
-				       json_object_get_boolean(get(p, "written")) ? "written" : "NOT written",
-				       gets(p, "verified", "not reached"));
+				       ct_json_str(p, "pattern", "?"),
+				       json_object_get_boolean(ct_json_get(p, "written")) ? "written" : "NOT written",
+				       ct_json_str(p, "verified", "not reached"));
 			}
-			printf("  final      %s\n", gets(r.cert, "final_state", "?"));
+			printf("  final      %s\n", ct_json_str(r.cert, "final_state", "?"));
 			printf("  method     Clear (NIST SP 800-88): flash remaps blocks the host cannot "
 			       "reach; not Purge\n");
 			if (r.cert_json[0])

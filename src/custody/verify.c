@@ -51,21 +51,6 @@ problem(struct walk *w, const char *fmt, ...)
 	w->ok = 0;
 }
 
-static struct json_object *
-get(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *
-gets(struct json_object *o, const char *k)
-{
-	struct json_object *v = get(o, k);
-
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
 
 /* A path from a record must stay inside the case folder. */
 static int
@@ -116,7 +101,7 @@ static void
 check_signature(struct walk *w, const struct ct_custody_line *l, struct json_object *entry,
 		int *seen_signed, uint64_t seq)
 {
-	const char *sig = gets(l->rec, "sig"), *examiner = gets(l->rec, "examiner");
+	const char *sig = ct_json_str(l->rec, "sig", NULL), *examiner = ct_json_str(l->rec, "examiner", NULL);
 	struct ct_key *signer = NULL;
 	char fp[80], *msg;
 	size_t ml = 0;
@@ -174,16 +159,16 @@ add_output(struct walk *w, uint64_t seq, const char *path, const char *status, c
 static void
 check_image_outputs(struct walk *w, struct json_object *rec, uint64_t seq)
 {
-	struct json_object *outs = get(rec, "outputs"), *acq = NULL, *rep = NULL;
+	struct json_object *outs = ct_json_get(rec, "outputs"), *acq = NULL, *rep = NULL;
 	const char *acq_path = NULL;
 	char path[PATH_MAX];
 	size_t i;
 
 	for (i = 0; outs && i < json_object_array_length(outs); i++) {
 		struct json_object *f = json_object_array_get_idx(outs, i);
-		const char *role = gets(f, "role");
+		const char *role = ct_json_str(f, "role", NULL);
 		if (role && !strcmp(role, "acquisition-record"))
-			acq_path = gets(f, "path");
+			acq_path = ct_json_str(f, "path", NULL);
 	}
 	if (acq_path == NULL || !safe_rel(acq_path) ||
 	    ct_snprintf(path, sizeof(path), "%s/%s", w->casedir, acq_path) < 0)
@@ -193,20 +178,20 @@ check_image_outputs(struct walk *w, struct json_object *rec, uint64_t seq)
 		return;
 	if (ct_image_rehash(w->casedir, acq, w->o->bufsize, &rep) < 0 || rep == NULL) {
 		problem(w, "record %" PRIu64 ": cannot re-hash the image of %s: %s", seq,
-			gets(get(rec, "subject"), "evidence") ?: "?", gets(rep, "error") ?: "?");
+			ct_json_str(ct_json_get(rec, "subject"), "evidence", NULL) ?: "?", ct_json_str(rep, "error", NULL) ?: "?");
 	} else {
-		struct json_object *segs = get(rep, "segments");
+		struct json_object *segs = ct_json_get(rep, "segments");
 		for (i = 0; segs && i < json_object_array_length(segs); i++) {
 			struct json_object *s = json_object_array_get_idx(segs, i);
-			struct json_object *bw = get(s, "mismatched_windows");
-			const char *st = gets(s, "status");
+			struct json_object *bw = ct_json_get(s, "mismatched_windows");
+			const char *st = ct_json_str(s, "status", NULL);
 			char detail[512] = "";
 
 			if (st && strcmp(st, "present")) {
 				/* missing and wrong sizes are reported per output */
 				continue;
 			}
-			if (json_object_get_boolean(get(s, "match")))
+			if (json_object_get_boolean(ct_json_get(s, "match")))
 				continue;
 			if (bw && json_object_array_length(bw) > 0) {
 				size_t k, n = json_object_array_length(bw);
@@ -217,9 +202,9 @@ check_image_outputs(struct walk *w, struct json_object *rec, uint64_t seq)
 							json_object_get_int(json_object_array_get_idx(bw, k)));
 			}
 			problem(w, "record %" PRIu64 ": image segment %s does not match the acquisition "
-				"hashes%s%s", seq, gets(s, "path"), detail[0] ? " in " : "", detail);
+				"hashes%s%s", seq, ct_json_str(s, "path", NULL), detail[0] ? " in " : "", detail);
 		}
-		if (!json_object_get_boolean(get(rep, "match")) && w->ok)
+		if (!json_object_get_boolean(ct_json_get(rep, "match")) && w->ok)
 			problem(w, "record %" PRIu64 ": the image does not match its acquisition "
 				"hashes", seq);
 	}
@@ -230,12 +215,12 @@ check_image_outputs(struct walk *w, struct json_object *rec, uint64_t seq)
 static void
 check_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int is_image)
 {
-	struct json_object *outs = get(rec, "outputs");
+	struct json_object *outs = ct_json_get(rec, "outputs");
 	size_t i;
 
 	for (i = 0; outs && i < json_object_array_length(outs); i++) {
 		struct json_object *f = json_object_array_get_idx(outs, i);
-		const char *p = gets(f, "path"), *want = gets(f, "sha256"), *role = gets(f, "role");
+		const char *p = ct_json_str(f, "path", NULL), *want = ct_json_str(f, "sha256", NULL), *role = ct_json_str(f, "role", NULL);
 		char path[PATH_MAX], hex[65], detail[256];
 		unsigned char d[32];
 		unsigned long long bytes = 0;
@@ -260,10 +245,10 @@ check_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int is_imag
 		}
 		if (is_image && role && !strcmp(role, "image")) {
 			/* re-hashed with the windows below, not twice */
-			if ((uint64_t)st.st_size != (uint64_t)json_object_get_int64(get(f, "bytes"))) {
+			if ((uint64_t)st.st_size != (uint64_t)json_object_get_int64(ct_json_get(f, "bytes"))) {
 				snprintf(detail, sizeof(detail), "%lld bytes, recorded %lld",
 					 (long long)st.st_size,
-					 (long long)json_object_get_int64(get(f, "bytes")));
+					 (long long)json_object_get_int64(ct_json_get(f, "bytes")));
 				add_output(w, seq, p, "MISMATCH", detail);
 				problem(w, "record %" PRIu64 ": image segment %s has %s", seq, p, detail);
 			} else {
@@ -282,7 +267,7 @@ check_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int is_imag
 		}
 		ct_hex(d, 32, hex);
 		if (want == NULL || strcmp(want, hex) ||
-		    bytes != (unsigned long long)json_object_get_int64(get(f, "bytes"))) {
+		    bytes != (unsigned long long)json_object_get_int64(ct_json_get(f, "bytes"))) {
 			snprintf(detail, sizeof(detail), "sha256 %.16s…, recorded %.16s…", hex,
 				 want ? want : "nothing");
 			add_output(w, seq, p, "MISMATCH", detail);
@@ -304,50 +289,50 @@ static void
 check_links(struct walk *w, struct ct_custody_log *log, size_t upto, struct json_object *rec,
 	    uint64_t seq)
 {
-	const char *action = gets(rec, "action");
-	const char *ev = gets(get(rec, "subject"), "evidence");
+	const char *action = ct_json_str(rec, "action", NULL);
+	const char *ev = ct_json_str(ct_json_get(rec, "subject"), "evidence", NULL);
 	size_t i, k;
 
 	if (action && !strcmp(action, "extract")) {
-		struct json_object *ins = get(rec, "inputs");
+		struct json_object *ins = ct_json_get(rec, "inputs");
 		for (k = 0; ins && k < json_object_array_length(ins); k++) {
-			const char *h = gets(json_object_array_get_idx(ins, k), "sha256");
+			const char *h = ct_json_str(json_object_array_get_idx(ins, k), "sha256", NULL);
 			int found = 0;
 			for (i = 0; i < upto && !found; i++) {
 				struct json_object *r = log->lines[i].rec;
-				const char *a = gets(r, "action");
+				const char *a = ct_json_str(r, "action", NULL);
 				if (a && !strcmp(a, "image") && h &&
-				    (ev == NULL || (gets(get(r, "subject"), "evidence") &&
-						    !strcmp(gets(get(r, "subject"), "evidence"), ev))) &&
-				    gets(get(get(r, "result"), "hashes"), "sha256") &&
-				    !strcmp(gets(get(get(r, "result"), "hashes"), "sha256"), h))
+				    (ev == NULL || (ct_json_str(ct_json_get(r, "subject"), "evidence", NULL) &&
+						    !strcmp(ct_json_str(ct_json_get(r, "subject"), "evidence", NULL), ev))) &&
+				    ct_json_str(ct_json_get(ct_json_get(r, "result"), "hashes"), "sha256", NULL) &&
+				    !strcmp(ct_json_str(ct_json_get(ct_json_get(r, "result"), "hashes"), "sha256", NULL), h))
 					found = 1;
 			}
 			if (!found)
 				problem(w, "record %" PRIu64 ": extract input %s is not the image of an "
 					"earlier image record%s%s", seq,
-					gets(json_object_array_get_idx(ins, k), "path") ?: "?",
+					ct_json_str(json_object_array_get_idx(ins, k), "path", NULL) ?: "?",
 					ev ? " of " : "", ev ? ev : "");
 		}
 	}
 	if (action && !strcmp(action, "wipe")) {
-		struct json_object *card = get(get(rec, "subject"), "card");
+		struct json_object *card = ct_json_get(ct_json_get(rec, "subject"), "card");
 		int found = 0;
 		for (i = 0; i < upto && !found; i++) {
 			struct json_object *r = log->lines[i].rec, *c2;
-			const char *a = gets(r, "action");
+			const char *a = ct_json_str(r, "action", NULL);
 			if (!a || strcmp(a, "image"))
 				continue;
-			c2 = get(get(r, "subject"), "card");
+			c2 = ct_json_get(ct_json_get(r, "subject"), "card");
 			if (c2 && card &&
-			    json_object_get_int64(get(c2, "size")) == json_object_get_int64(get(card, "size"))) {
-				const char *s1 = gets(card, "cid") ? gets(card, "cid") : gets(card, "serial");
-				const char *s2 = gets(card, "cid") ? gets(c2, "cid") : gets(c2, "serial");
+			    json_object_get_int64(ct_json_get(c2, "size")) == json_object_get_int64(ct_json_get(card, "size"))) {
+				const char *s1 = ct_json_str(card, "cid", NULL) ? ct_json_str(card, "cid", NULL) : ct_json_str(card, "serial", NULL);
+				const char *s2 = ct_json_str(card, "cid", NULL) ? ct_json_str(c2, "cid", NULL) : ct_json_str(c2, "serial", NULL);
 				if (s1 == NULL || (s2 && !strcmp(s1, s2)))
 					found = 1;
 			}
 		}
-		if (!found && !json_object_get_boolean(get(get(rec, "result"), "no_image_check")))
+		if (!found && !json_object_get_boolean(ct_json_get(ct_json_get(rec, "result"), "no_image_check")))
 			problem(w, "record %" PRIu64 ": the wiped card matches no imaged evidence of "
 				"this case", seq);
 	}
@@ -397,34 +382,34 @@ ct_custody_verify(const char *casedir, const struct ct_verify_opts *o, struct js
 			w.cur_problems = NULL;
 			continue;
 		}
-		if (get(rec, "seq"))
-			seq = (uint64_t)json_object_get_int64(get(rec, "seq"));
-		action = gets(rec, "action");
+		if (ct_json_get(rec, "seq"))
+			seq = (uint64_t)json_object_get_int64(ct_json_get(rec, "seq"));
+		action = ct_json_str(rec, "action", NULL);
 		json_object_object_add(e, "seq", json_object_new_int64((int64_t)seq));
-		json_object_object_add(e, "time", json_object_new_string(gets(rec, "time") ?: "?"));
+		json_object_object_add(e, "time", json_object_new_string(ct_json_str(rec, "time", NULL) ?: "?"));
 		json_object_object_add(e, "action", json_object_new_string(action ?: "?"));
 		json_object_object_add(e, "evidence",
-				       json_object_new_string(gets(get(rec, "subject"), "evidence") ?: "-"));
-		json_object_object_add(e, "examiner", json_object_new_string(gets(rec, "examiner") ?: "?"));
-		if (json_object_get_int(get(rec, "v")) != 1)
+				       json_object_new_string(ct_json_str(ct_json_get(rec, "subject"), "evidence", NULL) ?: "-"));
+		json_object_object_add(e, "examiner", json_object_new_string(ct_json_str(rec, "examiner", NULL) ?: "?"));
+		if (json_object_get_int(ct_json_get(rec, "v")) != 1)
 			problem(&w, "record %" PRIu64 ": unknown format version", seq);
 		if (seq != i)
 			problem(&w, "record at line %zu says seq %" PRIu64 ", expected %zu (a record was "
 				"removed, inserted or moved)", i + 1, seq, i);
 		if (i == 0) {
 			snprintf(prev, sizeof(prev), "%s", ZERO_HASH);
-			caseid = gets(rec, "case");
+			caseid = ct_json_str(rec, "case", NULL);
 			if (action == NULL || strcmp(action, "open"))
 				problem(&w, "record 0 is not the case's open record");
 		} else {
 			ct_sha256_hex(log.lines[i - 1].bytes, log.lines[i - 1].len, prev);
 		}
-		p = gets(rec, "prev");
+		p = ct_json_str(rec, "prev", NULL);
 		if (p == NULL || strcmp(p, prev))
 			problem(&w, "record %" PRIu64 ": prev does not match the previous record (the "
 				"chain is broken here: a record before it was changed, removed or "
 				"moved)", seq);
-		if (caseid == NULL || gets(rec, "case") == NULL || strcmp(caseid, gets(rec, "case")))
+		if (caseid == NULL || ct_json_str(rec, "case", NULL) == NULL || strcmp(caseid, ct_json_str(rec, "case", NULL)))
 			problem(&w, "record %" PRIu64 " belongs to another case", seq);
 		for (k = 0; action && k < CT_ARRAY_SIZE(known_actions); k++)
 			if (!strcmp(action, known_actions[k]))
@@ -432,7 +417,7 @@ ct_custody_verify(const char *casedir, const struct ct_verify_opts *o, struct js
 		if (action == NULL || k == CT_ARRAY_SIZE(known_actions))
 			problem(&w, "record %" PRIu64 ": unknown action '%s'", seq, action ?: "");
 		check_signature(&w, l, e, &seen_signed, seq);
-		if (gets(rec, "sig"))
+		if (ct_json_str(rec, "sig", NULL))
 			nsigned++;
 		else
 			nunsigned++;

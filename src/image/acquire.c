@@ -1690,18 +1690,9 @@ ct_image_result_release(struct ct_image_result *res)
 static uint64_t
 jget_u64(struct json_object *o, const char *k)
 {
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) ? (uint64_t)json_object_get_int64(v) : 0;
+	return (uint64_t)json_object_get_int64(ct_json_get(o, k));
 }
 
-static const char *
-jget_s(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	return json_object_object_get_ex(o, k, &v) ? json_object_get_string(v) : NULL;
-}
 
 /* A segment name from a record must be a plain file name in the case. */
 static int
@@ -1744,7 +1735,7 @@ ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
 	if ((ret = ct_gcrypt_init()) < 0)
 		goto out;
 	snprintf(a.casedir, sizeof(a.casedir), "%s", casedir);
-	snprintf(a.id, sizeof(a.id), "%s", jget_s(acq, "evidence") ? jget_s(acq, "evidence") : "?");
+	snprintf(a.id, sizeof(a.id), "%s", ct_json_str(acq, "evidence", NULL) ? ct_json_str(acq, "evidence", NULL) : "?");
 	a.src.size = jget_u64(acq, "bytes");
 	a.window = jget_u64(acq, "window_size");
 	if (!json_object_object_get_ex(acq, "hashes", &hashes) ||
@@ -1769,7 +1760,7 @@ ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
 	/* segments must tile the image; all but the last share one size */
 	for (i = 0; i < a.nseg; i++) {
 		struct json_object *s = json_object_array_get_idx(segs, i), *rs;
-		const char *name = jget_s(s, "path");
+		const char *name = ct_json_str(s, "path", NULL);
 		char path[PATH_MAX];
 		struct stat st;
 		const char *status = "present";
@@ -1827,7 +1818,7 @@ ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
 	for (i = 0; i < nh; i++) {
 		const struct ct_hash_algo *al = &ct_hash_algos[hj[i].algo];
 		char hex[2 * CT_HASH_MAXLEN + 1];
-		const char *want = jget_s(hashes, al->name);
+		const char *want = ct_json_str(hashes, al->name, NULL);
 
 		ct_hex(hj[i].digest, al->len, hex);
 		json_object_object_add(rh, al->name, json_object_new_string(hex));
@@ -1845,7 +1836,7 @@ ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
 		for (k = 0; k < nh; k++) {
 			const struct ct_hash_algo *al = &ct_hash_algos[hj[k].algo];
 			char hex[2 * CT_HASH_MAXLEN + 1];
-			const char *want = sh ? jget_s(sh, al->name) : NULL;
+			const char *want = sh ? ct_json_str(sh, al->name, NULL) : NULL;
 
 			ct_hex(a.split ? a.segs[i].digest[hj[k].algo] : hj[k].digest, al->len, hex);
 			if (want && strcmp(want, hex))
@@ -1864,7 +1855,7 @@ ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
 		for (i = 0; i < wj.count && i < json_object_array_length(rw); i++) {
 			struct json_object *w = json_object_array_get_idx(rw, i), *bw;
 			char hex[65];
-			const char *want = jget_s(w, "sha256");
+			const char *want = ct_json_str(w, "sha256", NULL);
 			uint64_t off = (uint64_t)i * a.window;
 			struct segment *sg = segment_at(&a, off);
 

@@ -9,19 +9,13 @@
 
 #include "cardtrail/custody.h"
 #include "cardtrail/image.h"
+#include "cardtrail/util.h"
 
-static struct json_object *
-get(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
 
 static void
 copy_str(struct json_object *dst, const char *dk, struct json_object *src, const char *sk)
 {
-	struct json_object *v = get(src, sk);
+	struct json_object *v = ct_json_get(src, sk);
 
 	if (v && json_object_is_type(v, json_type_string) && *json_object_get_string(v))
 		json_object_object_add(dst, dk, json_object_new_string(json_object_get_string(v)));
@@ -30,8 +24,8 @@ copy_str(struct json_object *dst, const char *dk, struct json_object *src, const
 struct json_object *
 ct_identity_card(struct json_object *identity, uint64_t size)
 {
-	struct json_object *c = json_object_new_object(), *sd = get(identity, "sd");
-	struct json_object *usb = get(identity, "usb");
+	struct json_object *c = json_object_new_object(), *sd = ct_json_get(identity, "sd");
+	struct json_object *usb = ct_json_get(identity, "usb");
 
 	json_object_object_add(c, "size", json_object_new_int64((int64_t)size));
 	if (sd && !json_object_is_type(sd, json_type_null)) {
@@ -65,28 +59,28 @@ ct_image_custody_record(const struct ct_image_opts *o, const struct ct_image_res
 	json_object_object_add(r, "action", json_object_new_string("image"));
 	subj = json_object_new_object();
 	json_object_object_add(subj, "evidence", json_object_new_string(res->evidence));
-	json_object_object_add(subj, "card", ct_identity_card(get(rec, "identity"),
-			       (uint64_t)json_object_get_int64(get(get(rec, "source"), "size"))));
+	json_object_object_add(subj, "card", ct_identity_card(ct_json_get(rec, "identity"),
+			       (uint64_t)json_object_get_int64(ct_json_get(ct_json_get(rec, "source"), "size"))));
 	json_object_object_add(r, "subject", subj);
 
 	ins = json_object_new_array();
 	in = json_object_new_object();
 	json_object_object_add(in, "path", json_object_new_string(o->source));
-	copy_str(in, "kind", get(rec, "source"), "kind");
+	copy_str(in, "kind", ct_json_get(rec, "source"), "kind");
 	if (res->complete)
-		copy_str(in, "sha256", get(rec, "hashes"), "sha256");
+		copy_str(in, "sha256", ct_json_get(rec, "hashes"), "sha256");
 	json_object_array_add(ins, in);
 	json_object_object_add(r, "inputs", ins);
 
 	outs = json_object_new_array();
 	if (res->complete) {
-		struct json_object *segs = get(rec, "segments");
+		struct json_object *segs = ct_json_get(rec, "segments");
 		for (i = 0; segs && i < json_object_array_length(segs); i++) {
 			struct json_object *s = json_object_array_get_idx(segs, i);
 			f = json_object_new_object();
 			copy_str(f, "path", s, "path");
-			copy_str(f, "sha256", get(s, "hashes"), "sha256");
-			json_object_object_add(f, "bytes", json_object_get(get(s, "bytes")));
+			copy_str(f, "sha256", ct_json_get(s, "hashes"), "sha256");
+			json_object_object_add(f, "bytes", json_object_get(ct_json_get(s, "bytes")));
 			json_object_object_add(f, "role", json_object_new_string("image"));
 			json_object_array_add(outs, f);
 		}
@@ -109,18 +103,18 @@ ct_image_custody_record(const struct ct_image_opts *o, const struct ct_image_res
 	json_object_object_add(result, "complete", json_object_new_boolean(res->complete));
 	json_object_object_add(result, "bytes", json_object_new_int64((int64_t)res->bytes));
 	json_object_object_add(result, "bad_bytes", json_object_new_int64((int64_t)res->bad_bytes));
-	if ((v = get(rec, "bad_ranges")) != NULL)
+	if ((v = ct_json_get(rec, "bad_ranges")) != NULL)
 		json_object_object_add(result, "bad_ranges",
 				       json_object_new_int64((int64_t)json_object_array_length(v)));
-	if ((v = get(rec, "hashes")) != NULL)
+	if ((v = ct_json_get(rec, "hashes")) != NULL)
 		json_object_object_add(result, "hashes", json_object_get(v));
-	if ((v = get(rec, "verify")) != NULL) {
+	if ((v = ct_json_get(rec, "verify")) != NULL) {
 		struct json_object *vr = json_object_new_object(), *p;
 		copy_str(vr, "requested", v, "requested");
-		if ((p = get(v, "image")) != NULL)
-			json_object_object_add(vr, "image", json_object_get(get(p, "match")));
-		if ((p = get(v, "source")) != NULL)
-			json_object_object_add(vr, "source", json_object_get(get(p, "match")));
+		if ((p = ct_json_get(v, "image")) != NULL)
+			json_object_object_add(vr, "image", json_object_get(ct_json_get(p, "match")));
+		if ((p = ct_json_get(v, "source")) != NULL)
+			json_object_object_add(vr, "source", json_object_get(ct_json_get(p, "match")));
 		json_object_object_add(result, "verify", vr);
 	}
 	if (res->error[0])

@@ -80,21 +80,6 @@ werr(struct wipe *w, int err, const char *fmt, ...)
 	return err;
 }
 
-static struct json_object *
-jget(struct json_object *o, const char *k)
-{
-	struct json_object *v;
-
-	return o && json_object_object_get_ex(o, k, &v) ? v : NULL;
-}
-
-static const char *
-jstr(struct json_object *o, const char *k)
-{
-	struct json_object *v = jget(o, k);
-
-	return v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-}
 
 static struct json_object *
 jint(uint64_t v)
@@ -185,8 +170,8 @@ is_swap(const dev_t *devs, size_t n)
 static int
 safety_checks(struct wipe *w)
 {
-	const char *transport = jstr(w->ident, "transport");
-	struct json_object *rem = jget(w->ident, "removable");
+	const char *transport = ct_json_str(w->ident, "transport", NULL);
+	struct json_object *rem = ct_json_get(w->ident, "removable");
 	dev_t parts[256];
 	size_t np = 0, i;
 	int mounted = 0, rw = 0, ret;
@@ -228,7 +213,7 @@ static int
 case_match(struct wipe *w)
 {
 	struct ct_custody_log log;
-	const char *cid = jstr(w->card, "cid"), *serial = jstr(w->card, "serial");
+	const char *cid = ct_json_str(w->card, "cid", NULL), *serial = ct_json_str(w->card, "serial", NULL);
 	char seen[1024] = "";
 	size_t i;
 	int ret, n = 0;
@@ -242,33 +227,33 @@ case_match(struct wipe *w)
 			    strerror(-ret));
 	for (i = 0; i < log.n; i++) {
 		struct json_object *r = log.lines[i].rec, *res, *c, *v;
-		const char *a = jstr(r, "action"), *ev;
+		const char *a = ct_json_str(r, "action", NULL), *ev;
 		int ok;
 
 		if (a == NULL || strcmp(a, "image"))
 			continue;
-		res = jget(r, "result");
-		c = jget(jget(r, "subject"), "card");
-		ev = jstr(jget(r, "subject"), "evidence");
-		v = jget(res, "verify");
-		ok = json_object_get_boolean(jget(res, "complete")) &&
-		     (jget(v, "image") == NULL || json_object_get_boolean(jget(v, "image"))) &&
-		     (jget(v, "source") == NULL || json_object_get_boolean(jget(v, "source"))) &&
-		     (jget(v, "image") || jget(v, "source"));
+		res = ct_json_get(r, "result");
+		c = ct_json_get(ct_json_get(r, "subject"), "card");
+		ev = ct_json_str(ct_json_get(r, "subject"), "evidence", NULL);
+		v = ct_json_get(res, "verify");
+		ok = json_object_get_boolean(ct_json_get(res, "complete")) &&
+		     (ct_json_get(v, "image") == NULL || json_object_get_boolean(ct_json_get(v, "image"))) &&
+		     (ct_json_get(v, "source") == NULL || json_object_get_boolean(ct_json_get(v, "source"))) &&
+		     (ct_json_get(v, "image") || ct_json_get(v, "source"));
 		if (ev && n++ < 8) {
 			size_t l = strlen(seen);
 			snprintf(seen + l, sizeof(seen) - l, "%s%s (%lld bytes%s%s%s)", l ? ", " : "", ev,
-				 (long long)json_object_get_int64(jget(c, "size")),
-				 jstr(c, "serial") ? ", serial " : "", jstr(c, "serial") ?: "",
+				 (long long)json_object_get_int64(ct_json_get(c, "size")),
+				 ct_json_str(c, "serial", NULL) ? ", serial " : "", ct_json_str(c, "serial", NULL) ?: "",
 				 ok ? "" : ", not verified");
 		}
-		if (!ok || c == NULL || (uint64_t)json_object_get_int64(jget(c, "size")) != w->dev.size)
+		if (!ok || c == NULL || (uint64_t)json_object_get_int64(ct_json_get(c, "size")) != w->dev.size)
 			continue;
-		if (cid && jstr(c, "cid") && strcmp(cid, jstr(c, "cid")))
+		if (cid && ct_json_str(c, "cid", NULL) && strcmp(cid, ct_json_str(c, "cid", NULL)))
 			continue;
-		if (serial && jstr(c, "serial") && strcmp(serial, jstr(c, "serial")))
+		if (serial && ct_json_str(c, "serial", NULL) && strcmp(serial, ct_json_str(c, "serial", NULL)))
 			continue;
-		if ((cid != NULL) != (jstr(c, "cid") != NULL) && (serial != NULL) != (jstr(c, "serial") != NULL))
+		if ((cid != NULL) != (ct_json_str(c, "cid", NULL) != NULL) && (serial != NULL) != (ct_json_str(c, "serial", NULL) != NULL))
 			continue;	/* one side knows the card, the other does not */
 		snprintf(w->res->evidence, sizeof(w->res->evidence), "%s", ev ? ev : "");
 	}
@@ -343,15 +328,15 @@ plans_from_json(struct wipe *w, struct json_object *arr)
 	for (i = 0; i < w->method.npasses; i++) {
 		struct json_object *p = json_object_array_get_idx(arr, i);
 		struct ct_pass_plan *q = &w->plans[i];
-		const char *kind = jstr(p, "kind");
+		const char *kind = ct_json_str(p, "kind", NULL);
 
 		memset(q, 0, sizeof(*q));
 		if (kind && !strcmp(kind, "keystream")) {
 			q->keystream = 1;
-			if (unhex(jstr(p, "key"), q->key, 16) < 0 || unhex(jstr(p, "nonce"), q->nonce, 8) < 0)
+			if (unhex(ct_json_str(p, "key", NULL), q->key, 16) < 0 || unhex(ct_json_str(p, "nonce", NULL), q->nonce, 8) < 0)
 				return -EINVAL;
 		} else {
-			const char *pat = jstr(p, "pattern");
+			const char *pat = ct_json_str(p, "pattern", NULL);
 			q->patlen = pat ? (unsigned)strlen(pat) / 2 : 0;
 			if ((q->patlen != 1 && q->patlen != 3) || unhex(pat, q->pat, q->patlen) < 0)
 				return -EINVAL;
@@ -795,77 +780,77 @@ static const char honesty[] =
 static char *
 cert_text(struct json_object *c)
 {
-	struct json_object *media = jget(c, "media"), *sd = jget(media, "sd");
-	struct json_object *passes = jget(c, "passes"), *v, *disc = jget(c, "discard");
-	struct json_object *fmt = jget(c, "format"), *probe = jget(c, "address_probe");
+	struct json_object *media = ct_json_get(c, "media"), *sd = ct_json_get(media, "sd");
+	struct json_object *passes = ct_json_get(c, "passes"), *v, *disc = ct_json_get(c, "discard");
+	struct json_object *fmt = ct_json_get(c, "format"), *probe = ct_json_get(c, "address_probe");
 	char *buf = NULL, hs[32];
 	size_t len = 0, i;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (f == NULL)
 		return NULL;
-	ct_human_size((uint64_t)json_object_get_int64(jget(media, "capacity")), hs, sizeof(hs));
+	ct_human_size((uint64_t)json_object_get_int64(ct_json_get(media, "capacity")), hs, sizeof(hs));
 	fprintf(f, "CERTIFICATE OF SANITIZATION\n(fields of NIST SP 800-88 Rev. 1, Appendix G)\n\n");
 	fprintf(f, "Person performing sanitization\n  Name:           %s\n  Host:           %s\n\n",
-		jstr(c, "examiner") ?: "?", jstr(c, "host") ?: "?");
+		ct_json_str(c, "examiner", NULL) ?: "?", ct_json_str(c, "host", NULL) ?: "?");
 	fprintf(f, "Media information\n");
-	fprintf(f, "  Device:         %s\n", jstr(media, "device") ?: "?");
-	fprintf(f, "  Make / model:   %s / %s\n", jstr(media, "make") ?: "unknown",
-		jstr(media, "model") ?: "unknown");
-	fprintf(f, "  Serial number:  %s\n", jstr(media, "serial") ?: "not available");
-	if (jstr(media, "serial_note"))
-		fprintf(f, "                  (%s)\n", jstr(media, "serial_note"));
+	fprintf(f, "  Device:         %s\n", ct_json_str(media, "device", NULL) ?: "?");
+	fprintf(f, "  Make / model:   %s / %s\n", ct_json_str(media, "make", NULL) ?: "unknown",
+		ct_json_str(media, "model", NULL) ?: "unknown");
+	fprintf(f, "  Serial number:  %s\n", ct_json_str(media, "serial", NULL) ?: "not available");
+	if (ct_json_str(media, "serial_note", NULL))
+		fprintf(f, "                  (%s)\n", ct_json_str(media, "serial_note", NULL));
 	if (sd && !json_object_is_type(sd, json_type_null))
 		fprintf(f, "  SD CID:         %s (manufacturer 0x%02x %s, OEM %s, product %s, "
-			"revision %s, serial %s, manufactured %s)\n", jstr(sd, "cid") ?: "?",
-			json_object_get_int(jget(sd, "manfid")), jstr(sd, "manufacturer") ?: "",
-			jstr(sd, "oemid") ?: "?", jstr(sd, "name") ?: "?", jstr(sd, "revision") ?: "?",
-			jstr(sd, "serial") ?: "?", jstr(sd, "manufactured") ?: "?");
-	fprintf(f, "  Media type:     %s\n", jstr(media, "type") ?: "?");
+			"revision %s, serial %s, manufactured %s)\n", ct_json_str(sd, "cid", NULL) ?: "?",
+			json_object_get_int(ct_json_get(sd, "manfid")), ct_json_str(sd, "manufacturer", NULL) ?: "",
+			ct_json_str(sd, "oemid", NULL) ?: "?", ct_json_str(sd, "name", NULL) ?: "?", ct_json_str(sd, "revision", NULL) ?: "?",
+			ct_json_str(sd, "serial", NULL) ?: "?", ct_json_str(sd, "manufactured", NULL) ?: "?");
+	fprintf(f, "  Media type:     %s\n", ct_json_str(media, "type", NULL) ?: "?");
 	fprintf(f, "  Capacity:       %lld bytes (%s)\n",
-		(long long)json_object_get_int64(jget(media, "capacity")), hs);
-	fprintf(f, "  Imaged first:   %s\n\n", jstr(c, "image_check") ?: "?");
+		(long long)json_object_get_int64(ct_json_get(media, "capacity")), hs);
+	fprintf(f, "  Imaged first:   %s\n\n", ct_json_str(c, "image_check", NULL) ?: "?");
 	fprintf(f, "Sanitization details\n");
-	fprintf(f, "  Method type:    %s\n", jstr(c, "method_type") ?: "?");
+	fprintf(f, "  Method type:    %s\n", ct_json_str(c, "method_type", NULL) ?: "?");
 	fprintf(f, "  Note:           %s\n", honesty);
-	fprintf(f, "  Method used:    %s (%s), %zu pass%s\n", jstr(jget(c, "method"), "name") ?: "?",
-		jstr(jget(c, "method"), "label") ?: "", json_object_array_length(passes),
+	fprintf(f, "  Method used:    %s (%s), %zu pass%s\n", ct_json_str(ct_json_get(c, "method"), "name", NULL) ?: "?",
+		ct_json_str(ct_json_get(c, "method"), "label", NULL) ?: "", json_object_array_length(passes),
 		json_object_array_length(passes) == 1 ? "" : "es");
 	for (i = 0; i < json_object_array_length(passes); i++) {
 		struct json_object *p = json_object_array_get_idx(passes, i);
 		fprintf(f, "    pass %-3zu %-12s %s, verification: %s\n", i + 1,
-			jstr(p, "pattern") ?: "?",
-			json_object_get_boolean(jget(p, "written")) ? "written" : "NOT written",
-			jstr(p, "verified") ?: "not reached");
+			ct_json_str(p, "pattern", NULL) ?: "?",
+			json_object_get_boolean(ct_json_get(p, "written")) ? "written" : "NOT written",
+			ct_json_str(p, "verified", NULL) ?: "not reached");
 	}
 	if (probe)
 		fprintf(f, "  Address probe:  %lld blocks of %lld bytes written and read back, %lld "
-			"failed\n", (long long)json_object_get_int64(jget(probe, "blocks")),
-			(long long)json_object_get_int64(jget(probe, "block_size")),
-			(long long)json_object_get_int64(jget(probe, "failed")));
-	fprintf(f, "  Verification:   %s\n", jstr(c, "verification") ?: "?");
-	if (disc && json_object_get_boolean(jget(disc, "requested")))
-		fprintf(f, "  Discard:        %s %s\n", jstr(disc, "ioctl") ?: "?",
-			json_object_get_boolean(jget(disc, "accepted")) ? "accepted by the kernel" :
+			"failed\n", (long long)json_object_get_int64(ct_json_get(probe, "blocks")),
+			(long long)json_object_get_int64(ct_json_get(probe, "block_size")),
+			(long long)json_object_get_int64(ct_json_get(probe, "failed")));
+	fprintf(f, "  Verification:   %s\n", ct_json_str(c, "verification", NULL) ?: "?");
+	if (disc && json_object_get_boolean(ct_json_get(disc, "requested")))
+		fprintf(f, "  Discard:        %s %s\n", ct_json_str(disc, "ioctl", NULL) ?: "?",
+			json_object_get_boolean(ct_json_get(disc, "accepted")) ? "accepted by the kernel" :
 			"refused by the kernel");
 	else
 		fprintf(f, "  Discard:        not requested\n");
-	fprintf(f, "  Tool:           %s\n", jstr(c, "tool") ?: "?");
-	fprintf(f, "  Started:        %s\n  Finished:       %s\n", jstr(c, "started") ?: "?",
-		jstr(c, "finished") ?: "?");
-	fprintf(f, "  Bytes written:  %lld per pass\n", (long long)json_object_get_int64(jget(c, "bytes")));
-	fprintf(f, "  Errors:         %s\n", jstr(c, "errors") ?: "none");
-	fprintf(f, "  Result:         %s\n", jstr(c, "result") ?: "?");
-	fprintf(f, "  Final state:    %s\n\n", jstr(c, "final_state") ?: "?");
+	fprintf(f, "  Tool:           %s\n", ct_json_str(c, "tool", NULL) ?: "?");
+	fprintf(f, "  Started:        %s\n  Finished:       %s\n", ct_json_str(c, "started", NULL) ?: "?",
+		ct_json_str(c, "finished", NULL) ?: "?");
+	fprintf(f, "  Bytes written:  %lld per pass\n", (long long)json_object_get_int64(ct_json_get(c, "bytes")));
+	fprintf(f, "  Errors:         %s\n", ct_json_str(c, "errors", NULL) ?: "none");
+	fprintf(f, "  Result:         %s\n", ct_json_str(c, "result", NULL) ?: "?");
+	fprintf(f, "  Final state:    %s\n\n", ct_json_str(c, "final_state", NULL) ?: "?");
 	fprintf(f, "Post-sanitization\n");
 	if (fmt)
 		fprintf(f, "  Format:         %s%s%s%s laid down after verification: %s\n",
-			jstr(fmt, "filesystem") ?: "?", jstr(fmt, "label") ? " \"" : "",
-			jstr(fmt, "label") ?: "", jstr(fmt, "label") ? "\"" : "",
-			jstr(fmt, "result") ?: "?");
+			ct_json_str(fmt, "filesystem", NULL) ?: "?", ct_json_str(fmt, "label", NULL) ? " \"" : "",
+			ct_json_str(fmt, "label", NULL) ?: "", ct_json_str(fmt, "label", NULL) ? "\"" : "",
+			ct_json_str(fmt, "result", NULL) ?: "?");
 	else
 		fprintf(f, "  Format:         none\n");
-	v = jget(c, "destination");
+	v = ct_json_get(c, "destination");
 	fprintf(f, "  Destination:    %s\n", v ? json_object_get_string(v) : "not stated");
 	if (fclose(f) != 0) {
 		free(buf);
@@ -943,27 +928,27 @@ final_state(struct wipe *w, int ok, char *buf, size_t len)
 static struct json_object *
 media_json(struct wipe *w)
 {
-	struct json_object *m = json_object_new_object(), *sd = jget(w->ident, "sd");
-	struct json_object *usb = jget(w->ident, "usb");
-	const char *make = jstr(w->ident, "vendor");
+	struct json_object *m = json_object_new_object(), *sd = ct_json_get(w->ident, "sd");
+	struct json_object *usb = ct_json_get(w->ident, "usb");
+	const char *make = ct_json_str(w->ident, "vendor", NULL);
 
 	json_object_object_add(m, "device", json_object_new_string(w->o->device));
 	if (sd && !json_object_is_type(sd, json_type_null)) {
-		make = jstr(sd, "manufacturer") ? jstr(sd, "manufacturer") : make;
+		make = ct_json_str(sd, "manufacturer", NULL) ? ct_json_str(sd, "manufacturer", NULL) : make;
 		json_object_object_add(m, "make", make ? json_object_new_string(make) : NULL);
-		json_object_object_add(m, "model", jstr(sd, "name") ?
-				       json_object_new_string(jstr(sd, "name")) : NULL);
-		json_object_object_add(m, "serial", jstr(sd, "serial") ?
-				       json_object_new_string(jstr(sd, "serial")) : NULL);
+		json_object_object_add(m, "model", ct_json_str(sd, "name", NULL) ?
+				       json_object_new_string(ct_json_str(sd, "name", NULL)) : NULL);
+		json_object_object_add(m, "serial", ct_json_str(sd, "serial", NULL) ?
+				       json_object_new_string(ct_json_str(sd, "serial", NULL)) : NULL);
 		json_object_object_add(m, "serial_note",
 				       json_object_new_string("from the card's own CID register"));
 		json_object_object_add(m, "sd", json_object_get(sd));
 	} else {
 		json_object_object_add(m, "make", make ? json_object_new_string(make) : NULL);
-		json_object_object_add(m, "model", jstr(w->ident, "model") ?
-				       json_object_new_string(jstr(w->ident, "model")) : NULL);
-		json_object_object_add(m, "serial", jstr(w->ident, "serial") ?
-				       json_object_new_string(jstr(w->ident, "serial")) : NULL);
+		json_object_object_add(m, "model", ct_json_str(w->ident, "model", NULL) ?
+				       json_object_new_string(ct_json_str(w->ident, "model", NULL)) : NULL);
+		json_object_object_add(m, "serial", ct_json_str(w->ident, "serial", NULL) ?
+				       json_object_new_string(ct_json_str(w->ident, "serial", NULL)) : NULL);
 		json_object_object_add(m, "serial_note", json_object_new_string(
 			usb && !json_object_is_type(usb, json_type_null) ?
 			"the card sits behind a USB reader: this is the reader's serial, the card's "
@@ -1043,7 +1028,7 @@ needs_probe(struct wipe *w)
 static void
 set_base(struct wipe *w)
 {
-	const char *serial = jstr(w->card, "cid") ? jstr(w->card, "serial") : jstr(w->card, "serial");
+	const char *serial = ct_json_str(w->card, "cid", NULL) ? ct_json_str(w->card, "serial", NULL) : ct_json_str(w->card, "serial", NULL);
 	const char *dev = strrchr(w->o->device, '/');
 	size_t i;
 
@@ -1171,28 +1156,28 @@ ct_wipe_run(const struct ct_wipe_opts *o, struct ct_wipe_result *res)
 		if ((ret = open_state(&w, 0)) < 0)
 			goto refuse;
 		st = w.state;
-		if (json_object_get_boolean(jget(st, "complete"))) {
+		if (json_object_get_boolean(ct_json_get(st, "complete"))) {
 			ret = werr(&w, -EINVAL, "the wipe in %s already completed", res->state_path);
 			goto refuse;
 		}
-		if ((uint64_t)json_object_get_int64(jget(st, "size")) != w.dev.size ||
-		    (jstr(w.card, "serial") && jstr(jget(st, "card"), "serial") &&
-		     strcmp(jstr(w.card, "serial"), jstr(jget(st, "card"), "serial")))) {
+		if ((uint64_t)json_object_get_int64(ct_json_get(st, "size")) != w.dev.size ||
+		    (ct_json_str(w.card, "serial", NULL) && ct_json_str(ct_json_get(st, "card"), "serial", NULL) &&
+		     strcmp(ct_json_str(w.card, "serial", NULL), ct_json_str(ct_json_get(st, "card"), "serial", NULL)))) {
 			ret = werr(&w, -EINVAL, "'%s' is not the card of %s (size or serial differ)",
 				   o->device, res->state_path);
 			goto refuse;
 		}
-		spec = jstr(st, "method");
+		spec = ct_json_str(st, "method", NULL);
 		if (spec == NULL || ct_wipe_method_parse(spec, &w.method, res->error,
 							 sizeof(res->error)) < 0 ||
-		    plans_from_json(&w, jget(st, "plans")) < 0) {
+		    plans_from_json(&w, ct_json_get(st, "plans")) < 0) {
 			ret = werr(&w, -EINVAL, "%s is damaged: cannot resume", res->state_path);
 			goto refuse;
 		}
-		w.verify = (enum ct_wipe_verify)json_object_get_int(jget(st, "verify"));
-		first = (unsigned)json_object_get_int(jget(st, "pass"));
-		phase = jstr(st, "phase");
-		start = (uint64_t)json_object_get_int64(jget(st, "offset"));
+		w.verify = (enum ct_wipe_verify)json_object_get_int(ct_json_get(st, "verify"));
+		first = (unsigned)json_object_get_int(ct_json_get(st, "pass"));
+		phase = ct_json_str(st, "phase", NULL);
+		start = (uint64_t)json_object_get_int64(ct_json_get(st, "offset"));
 		if (first >= w.method.npasses || start > w.dev.size || phase == NULL) {
 			ret = werr(&w, -EINVAL, "%s is damaged: cannot resume", res->state_path);
 			goto refuse;
@@ -1200,7 +1185,7 @@ ct_wipe_run(const struct ct_wipe_opts *o, struct ct_wipe_result *res)
 		skip_write = !strcmp(phase, "verify");
 		start = start / w.dev.lss * w.dev.lss;
 		json_object_put(w.pass_results);
-		w.pass_results = json_object_get(jget(st, "passes_done"));
+		w.pass_results = json_object_get(ct_json_get(st, "passes_done"));
 		if (w.pass_results == NULL)
 			w.pass_results = json_object_new_array();
 		while (json_object_array_length(w.pass_results) > first)
@@ -1250,7 +1235,7 @@ ct_wipe_run(const struct ct_wipe_opts *o, struct ct_wipe_result *res)
 			json_object_object_add(w.state, "address_probe", json_object_get(probe));
 		}
 	} else {
-		probe = json_object_get(jget(w.state, "address_probe"));
+		probe = json_object_get(ct_json_get(w.state, "address_probe"));
 	}
 
 	for (i = first; i < w.method.npasses; i++) {
@@ -1366,7 +1351,7 @@ done:
 	cert = NULL;
 	json_object_object_add(w.state, "complete", json_object_new_boolean(1));
 	json_object_object_add(w.state, "result", json_object_new_string(
-				       jstr(res->cert, "result")));
+				       ct_json_str(res->cert, "result", NULL)));
 	(void)state_save(&w, "done", w.dev.size);
 	if (ret == 0 && res->verify_failed)
 		ret = 0;
@@ -1415,7 +1400,7 @@ ct_wipe_custody_record(const struct ct_wipe_opts *o, const struct ct_wipe_result
 	subj = json_object_new_object();
 	json_object_object_add(subj, "evidence", res->evidence[0] ?
 			       json_object_new_string(res->evidence) : NULL);
-	json_object_object_add(subj, "card", json_object_get(jget(res->plan, "card")));
+	json_object_object_add(subj, "card", json_object_get(ct_json_get(res->plan, "card")));
 	json_object_object_add(r, "subject", subj);
 	ins = json_object_new_array();
 	in = json_object_new_object();
@@ -1439,11 +1424,11 @@ ct_wipe_custody_record(const struct ct_wipe_opts *o, const struct ct_wipe_result
 	json_object_object_add(r, "outputs", outs);
 	result = json_object_new_object();
 	json_object_object_add(result, "method", json_object_new_string(
-				       jstr(jget(res->cert, "method"), "spec") ?: "?"));
+				       ct_json_str(ct_json_get(res->cert, "method"), "spec", NULL) ?: "?"));
 	json_object_object_add(result, "status", json_object_new_string(
-				       jstr(res->cert, "result") ?: "?"));
+				       ct_json_str(res->cert, "result", NULL) ?: "?"));
 	json_object_object_add(result, "method_type", json_object_new_string("Clear"));
-	json_object_object_add(result, "bytes", json_object_get(jget(res->cert, "bytes")));
+	json_object_object_add(result, "bytes", json_object_get(ct_json_get(res->cert, "bytes")));
 	json_object_object_add(result, "no_image_check", json_object_new_boolean(o->no_image_check));
 	if (res->wrapped)
 		json_object_object_add(result, "apparent_real_capacity",
