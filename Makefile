@@ -23,11 +23,12 @@ WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wn
 ifeq ($(SAN),1)
 SANFLAGS  := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
-ALL_CFLAGS := -std=c11 -Isrc -D_GNU_SOURCE -DCT_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(SANFLAGS) \
+ALL_CFLAGS := -std=c11 -Isrc -Isrc/evidence/parsers -D_GNU_SOURCE -DCT_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(SANFLAGS) \
 	-Iinclude $(PKG_CFLAGS) -MMD -MP
 LDLIBS    := $(PKG_LIBS) -lpthread
 
-LIB_SRC   := $(sort $(wildcard src/dev/*.c src/pipe/*.c src/hash/*.c src/image/*.c src/custody/*.c src/wipe/*.c src/util/*.c))
+LIB_SRC   := $(sort $(wildcard src/dev/*.c src/pipe/*.c src/hash/*.c src/image/*.c src/custody/*.c src/wipe/*.c src/util/*.c \
+		src/evidence/*.c src/evidence/parsers/*.c))
 CMD_SRC   := $(sort $(wildcard src/cmd/*.c)) src/main.c
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ   := $(CMD_SRC:%.c=$(BUILD)/%.o)
@@ -50,13 +51,6 @@ $(BUILD)/cardtrail: $(LIB_OBJ) $(CMD_OBJ)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
-
-# Flight-data parser tests link the shared helpers and their own parser
-# (src/evidence/parsers/NAME.c for tests/unit/test_parse_NAME.c).
-$(BUILD)/tests/test_parse_%: tests/unit/test_parse_%.c $(LIB_OBJ) $(BUILD)/src/evidence/flight.o \
-		$(BUILD)/src/evidence/parsers/%.o
-	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Isrc/evidence/parsers -o $@ $^ $(LDLIBS) $(shell pkg-config --libs cmocka)
 
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
 	@mkdir -p $(dir $@)

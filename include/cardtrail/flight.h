@@ -1,0 +1,139 @@
+/*
+ * flight.h — flight-data parsers: a table of formats that bid on a file
+ * (libarchive style: each probe() scores the path and first bytes, the
+ * highest score wins) and turn it into normalized track points and
+ * identity facts.
+ *
+ * Text in the files is untrusted.  A truncated or corrupt file yields what
+ * was read plus a warning with the byte offset; parsers never crash, never
+ * read outside what they were given, and never allocate without bound.
+ */
+#ifndef CARDTRAIL_FLIGHT_H
+#define CARDTRAIL_FLIGHT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Where a point's time comes from. */
+enum ct_time_basis {
+	CT_TIME_NONE = 0,	/* no time */
+	CT_TIME_UTC,		/* t_us: microseconds since 1970-01-01T00:00:00Z */
+	CT_TIME_LOCAL,		/* t_us: the wall clock of an unknown zone, as if it were UTC */
+	CT_TIME_BOOT,		/* t_us: microseconds since the recorder started */
+};
+
+/* Altitude references. */
+enum ct_alt_ref {
+	CT_ALT_NONE = 0,	/* no altitude */
+	CT_ALT_MSL,		/* above mean sea level (GPS) */
+	CT_ALT_ELLIPSOID,	/* above the WGS84 ellipsoid */
+	CT_ALT_TAKEOFF,		/* above the take-off point (barometric, relative) */
+	CT_ALT_UNKNOWN,		/* a number whose reference the format does not say */
+};
+
+struct ct_point {
+	int64_t t_us;
+	enum ct_time_basis basis;
+	double lat, lon;	/* degrees, WGS84 */
+	double alt_m;
+	enum ct_alt_ref alt_ref;
+	uint64_t offset;	/* byte offset of the record in the file */
+};
+
+/* Identity facts: well-known keys are listed in ct_fact_keys below. */
+struct ct_fact {
+	char *key;
+	char *value;
+};
+
+struct ct_flight {
+	const char *format;	/* parser name, e.g. "ulog" */
+	struct ct_point *pts;
+	size_t npts, cap;
+	struct ct_point home;
+	int has_home;
+	struct ct_fact *facts;
+	size_t nfacts, factcap;
+	char **warnings;	/* "offset N: text" */
+	size_t nwarnings, warncap;
+	uint64_t bytes_parsed;	/* how far the parser got */
+};
+
+/*
+ * Keys a parser may set with ct_flight_fact (others are allowed too and
+ * go into flights.json as they are):
+ *   aircraft_serial, camera_serial, rc_serial, battery_serial, model,
+ *   firmware, name (the aircraft's user-given name), app_version,
+ *   hardware, vehicle_uuid, start_time (ISO 8601 as stored), log_version
+ */
+extern const char *const ct_fact_keys[];
+
+/*
+ * The bytes of one file, as a parser sees them.  read() fills buf with up
+ * to len bytes at off and sets *got (short only at the end); it returns 0
+ * or -errno.  size is the file's size.  Files may be large (videos):
+ * parsers read what they need, in pieces, and never the whole of a file
+ * bigger than CT_PARSE_MAX_WHOLE.
+ */
+#define CT_PARSE_MAX_WHOLE (256u << 20)
+
+struct ct_input {
+	const char *path;	/* as on the card, e.g. "DCIM/100MEDIA/DJI_0001.SRT" */
+	uint64_t size;
+	int (*read)(void *ctx, void *buf, size_t len, uint64_t off, size_t *got);
+	void *ctx;
+};
+
+struct ct_parser {
+	const char *name;		/* "ulog", "dataflash", "dji-srt", … */
+	const char *description;
+	/*
+	 * Score 0 (not mine) to 100 (certainly mine) from the path (may be
+	 * NULL for carved data) and the first bytes (headlen may be short).
+	 */
+	int (*probe)(const char *path, const unsigned char *head, size_t headlen);
+	/*
+	 * Parse into f (already initialised with f->format = name).  Returns
+	 * 0 (something parsed, maybe with warnings), 1 (nothing of use found),
+	 * or -errno (I/O, memory).  Truncation and corruption are warnings,
+	 * not errors.
+	 */
+	int (*parse)(const struct ct_input *in, struct ct_flight *f);
+};
+
+extern const struct ct_parser ct_parsers[];
+extern const size_t ct_parser_count;
+
+/* The best parser for a file (score > 0), or NULL. *score gets its bid. */
+const struct ct_parser *ct_parser_choose(const char *path, const unsigned char *head,
+					 size_t headlen, int *score);
+const struct ct_parser *ct_parser_find(const char *name);
+
+/* ---- helpers for parsers (src/evidence/flight.c) ---- */
+
+void ct_flight_init(struct ct_flight *f, const char *format);
+void ct_flight_release(struct ct_flight *f);
+/* Append a point; -ENOMEM.  Points with lat/lon outside [-90,90]/[-180,180]
+ * or exactly 0,0 are dropped (and counted in a warning by the caller). */
+int ct_flight_point(struct ct_flight *f, const struct ct_point *p);
+/* Set a fact (the first value of a key wins; later different values are
+ * kept as key_2, key_3…); the value is sanitised (control characters
+ * replaced, at most 256 bytes). */
+int ct_flight_fact(struct ct_flight *f, const char *key, const char *value);
+const char *ct_flight_get_fact(const struct ct_flight *f, const char *key);
+/* Add a warning "offset N: text" (at most 1000 kept, then one "more" line). */
+int ct_flight_warn(struct ct_flight *f, uint64_t offset, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A struct ct_input over a memory buffer (tests, carved data). */
+struct ct_mem_input {
+	const unsigned char *data;
+	size_t len;
+};
+void ct_input_from_mem(struct ct_input *in, struct ct_mem_input *m, const char *path);
+
+/* ISO 8601 of t_us ("2021-04-21T06:30:58.600345Z" for UTC; no Z for local;
+ * "+12.345s" for boot).  buf >= 40. */
+void ct_point_time_str(const struct ct_point *p, char *buf, size_t len);
+
+#endif
