@@ -23,8 +23,10 @@ run_one() {
 	local name=$1; shift
 	[ -n "$pattern" ] && [[ "$name" != *$pattern* ]] && return
 	printf '== %s\n' "$name"
-	"$@" >"$log" 2>&1
+	# a deadlock must fail the run, not hang it
+	timeout --kill-after=10 "${CT_TEST_TIMEOUT:-900}" "$@" >"$log" 2>&1
 	local rc=$? p=0 f=0 s=0
+	[ $rc -eq 124 ] && printf 'not ok - %s timed out after %ss\n' "$name" "${CT_TEST_TIMEOUT:-900}" >>"$log"
 	while IFS= read -r line; do
 		case "$line" in
 		"ok"*"# SKIP"*|"ok"*"# skip"*|"not ok"*"# SKIP"*|"not ok"*"# skip"*)

@@ -216,7 +216,11 @@ ct_map_parse(const char *text, size_t len, struct ct_map *m, int *line)
 			have_status = 1;
 			continue;
 		}
-		if (sscanf(buf, "%llx %llx %1s", &a, &b, st) != 3 || !valid_status(st[0]) || b == 0)
+		if (sscanf(buf, "%llx %llx %1s%n", &a, &b, st, &n) != 3 || !valid_status(st[0]) ||
+		    b == 0)
+			goto bad;
+		/* buf[n - 1] is the status: no sign before it, nothing after */
+		if (memchr(buf, '-', (size_t)n - 1) || buf[n + strspn(buf + n, " \t\r")] != '\0')
 			goto bad;
 		if (a != ct_map_size(m) || b > UINT64_MAX - a)
 			goto bad;	/* contiguous from 0, and no wrap-around */

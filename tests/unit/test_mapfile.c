@@ -461,6 +461,24 @@ test_parse_errors(void **state)
 	expect_parse_error("0x00000000     ?               1\n"
 			   "0x00000000  0x00000000  +\n",
 			   2);
+	/* junk after the status character */
+	expect_parse_error("0x00000000     ?               1\n"
+			   "0x00000000  0x00001000  +junk\n",
+			   2);
+	/* a negative size (sscanf would take it as a huge one) */
+	expect_parse_error("0x00000000     ?               1\n"
+			   "0x00000000  -0x00001000  +\n",
+			   2);
+	/* a bad-sector block ('-') is still fine */
+	{
+		struct ct_map m;
+		int line = 0;
+		const char *t = "0x00000000     +               1\n"
+				"0x00000000  0x00001000  -\n";
+		assert_int_equal(ct_map_parse(t, strlen(t), &m, &line), 0);
+		assert_int_equal(ct_map_count(&m, '-'), 0x1000);
+		ct_map_free(&m);
+	}
 	/* missing status line: the first non-comment line is a block */
 	expect_parse_error("# Mapfile\n"
 			   "0x00000000  0x00001000  +\n",
