@@ -1,0 +1,320 @@
+#!/usr/bin/env bash
+# bench/run.sh CARDTRAIL — side-by-side timing against the peer tools.
+#
+# What `make bench` runs.  Not a test: it prints a table, ratios and the
+# targets from the issues with PASS/MISS, and exits 0 whatever the numbers
+# are.  It exits non-zero only when a command itself fails (or the bench
+# cannot be set up).
+#
+# Sections (one function each; add a later one to SECTIONS and BENCH_SECTIONS):
+#   image   imaging a page-cached random file with md5+sha1+sha256 into a
+#           case on the same disk: cardtrail against dc3dd, dcfldd and
+#           ewfacquire; the cost of sha1+sha256 on top of md5
+#   rss     peak RSS of cardtrail on the random file and on sparse sources
+#
+# Environment:
+#   BENCH_DIR       work folder (default build/bench in the repository, so
+#                   that the case is on the same disk as the repository)
+#   BENCH_SIZE      size of the random source (default 2G; try 256M)
+#   BENCH_SPARSE    size of the large sparse source for the RSS line
+#                   (default 16G; skipped unless BENCH_SPARSE + 4G is free)
+#   BENCH_RUNS      timed runs per command, at least 3 (default 3)
+#   BENCH_SECTIONS  sections to run (default "image rss")
+#   BENCH_SYNC      1 (default): each peer run ends with `sync` on its output,
+#                   because cardtrail fsyncs everything it writes; 0: time
+#                   the peers as they are
+#   BENCH_HYPERFINE 1 (default when hyperfine and jq are installed): time with
+#                   hyperfine; 0: a plain loop with the same medians
+set -euo pipefail
+export LC_ALL=C
+
+usage() { printf 'usage: bench/run.sh CARDTRAIL\n' >&2; exit 2; }
+die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
+note() { printf '%s\n' "$*" >&2; }
+
+[ $# -eq 1 ] || usage
+top=$(cd "$(dirname "$0")/.." && pwd)
+CT=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+[ -x "$CT" ] || die "'$1' is not an executable"
+
+to_bytes() {
+	local s=${1%iB}
+	s=${s%B}
+	numfmt --from=iec "$s" 2>/dev/null || die "bad size '$1'"
+}
+
+BENCH_DIR=${BENCH_DIR:-$top/build/bench}
+BENCH_SIZE=${BENCH_SIZE:-2G}
+BENCH_SPARSE=${BENCH_SPARSE:-16G}
+BENCH_RUNS=${BENCH_RUNS:-3}
+BENCH_SECTIONS=${BENCH_SECTIONS:-image rss}
+BENCH_SYNC=${BENCH_SYNC:-1}
+if [ -z "${BENCH_HYPERFINE:-}" ]; then
+	if command -v hyperfine >/dev/null && command -v jq >/dev/null; then
+		BENCH_HYPERFINE=1
+	else
+		BENCH_HYPERFINE=0
+	fi
+fi
+SIZE=$(to_bytes "$BENCH_SIZE")
+SPARSE=$(to_bytes "$BENCH_SPARSE")
+[ "$BENCH_RUNS" -ge 3 ] 2>/dev/null || die "BENCH_RUNS must be at least 3"
+
+mkdir -p "$BENCH_DIR"
+W=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
+OUT=$W/out
+SRC=$W/source.bin
+cleanup() { rm -rf "$W"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+# Time a private copy: a rebuild of ./cardtrail during the bench must not mix
+# two versions in one table.
+cp "$CT" "$W/cardtrail"
+CT=$W/cardtrail
+
+q() { printf '%q' "$1"; }
+free_bytes() { df -B1 --output=avail "$1" | tail -n 1 | tr -d ' '; }
+human() {	# 268435456 -> "256 MiB", 2147483648 -> "2 GiB", 1610612736 -> "1.5 GiB"
+	awk -v n="$1" 'BEGIN { split("B KiB MiB GiB TiB PiB", u, " "); i = 1
+		while (n >= 1024 && i < 6) { n /= 1024; i++ }
+		s = sprintf("%.1f", n); sub(/\.0$/, "", s); print s " " u[i] }'
+}
+
+# ---------------------------------------------------------------------------
+# Timing groups: commands timed side by side in one invocation.
+#   group_begin PREPARE     PREPARE runs (untimed) before every run
+#   group_add NAME CMD      CMD is a shell command line
+#   group_run               fills MEDIAN[NAME] (seconds) and, with
+#                           hyperfine, CPU[NAME] (mean user+system seconds)
+declare -A MEDIAN=() CPU=()
+G_PREP='' G_NAMES=() G_CMDS=()
+group_begin() { G_PREP=$1; G_NAMES=(); G_CMDS=(); }
+group_add() { G_NAMES+=("$1"); G_CMDS+=("$2"); }
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+group_run() {
+	local i
+	if [ "$BENCH_HYPERFINE" = 1 ]; then
+		local json=$W/hyperfine.json args=()
+		for i in "${!G_NAMES[@]}"; do
+			args+=(-n "${G_NAMES[$i]}" "${G_CMDS[$i]}")
+		done
+		# hyperfine fails (and so does the bench) when a command fails.
+		hyperfine --runs "$BENCH_RUNS" --style basic --prepare "$G_PREP" \
+			--export-json "$json" "${args[@]}" >&2
+		for i in "${!G_NAMES[@]}"; do
+			MEDIAN[${G_NAMES[$i]}]=$(jq -r ".results[$i].median" "$json")
+			CPU[${G_NAMES[$i]}]=$(jq -r ".results[$i] | .user + .system" "$json")
+		done
+		rm -f "$json"
+	else
+		local r t0 t1 times
+		for i in "${!G_NAMES[@]}"; do
+			times=
+			note "Benchmark: ${G_NAMES[$i]}"
+			for ((r = 0; r < BENCH_RUNS; r++)); do
+				bash -c "$G_PREP" >/dev/null 2>&1 || die "prepare failed: $G_PREP"
+				t0=$(date +%s.%N)
+				bash -c "${G_CMDS[$i]}" </dev/null >/dev/null 2>"$W/stderr" ||
+					{ cat "$W/stderr" >&2; die "command failed: ${G_CMDS[$i]}"; }
+				t1=$(date +%s.%N)
+				times+="$(echo "$t1 - $t0" | bc -l)"$'\n'
+			done
+			MEDIAN[${G_NAMES[$i]}]=$(printf '%s' "$times" | median)
+			note "  median ${MEDIAN[${G_NAMES[$i]}]} s"
+		done
+	fi
+	bash -c "$G_PREP" >/dev/null 2>&1 || true
+}
+
+# ---------------------------------------------------------------------------
+# The report: rows are collected, printed at the end.
+REPORT=()
+# shellcheck disable=SC2059 # row FORMAT ARGS... is printf
+row() { REPORT+=("$(printf "$@")"); }
+TFMT='%-58s %8s %6s %6s %6s  %s'
+row_time() {	# NAME LABEL BYTES [RATIO-TEXT [TARGET-TEXT]]
+	local s=${MEDIAN[$1]} cpu=-
+	[ -n "${CPU[$1]:-}" ] && cpu=$(printf '%.1f' "${CPU[$1]}")
+	row "$TFMT" "$2" "$(printf '%.2f' "$s")" "$cpu" \
+		"$(awk -v b="$3" -v s="$s" 'BEGIN { printf "%.0f", b / s / 1e6 }')" "${4:-}" "${5:-}"
+}
+# verdict VALUE OP LIMIT -> PASS or MISS (OP is >= or <=)
+verdict() {
+	awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
+		ok = (op == ">=") ? (v >= l) : (v <= l); print ok ? "PASS" : "MISS" }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+# ---------------------------------------------------------------------------
+make_source() {
+	local need=$((SIZE * 3 + (1 << 30)))
+	local free
+	free=$(free_bytes "$BENCH_DIR")
+	[ "$free" -ge "$need" ] ||
+		die "$(human "$free") free in $BENCH_DIR, need $(human "$need") for a $(human "$SIZE") source and its copies"
+	note "bench: writing a $(human "$SIZE") random source in $W"
+	if command -v openssl >/dev/null; then
+		openssl enc -aes-128-ctr -nosalt -pass pass:cardtrail-bench -pbkdf2 \
+			-in /dev/zero 2>/dev/null | head -c "$SIZE" >"$SRC" || true
+	else
+		head -c "$SIZE" /dev/urandom >"$SRC"
+	fi
+	[ "$(stat -c %s "$SRC")" -eq "$SIZE" ] || die "could not write $SRC"
+	sync "$SRC"
+	# Page-cache the source: every tool then reads it from memory.
+	cat "$SRC" >/dev/null
+}
+
+# Runs untimed before every run: remove the previous output so every run
+# writes a fresh file, flush it so its write-back does not land in the next
+# run, and touch the source again so it stays page-cached.
+PREPARE="rm -rf $(q "$OUT") && mkdir $(q "$OUT") && sync && cat $(q "$SRC") >/dev/null"
+
+# ct_cmd CASE ARGS...: cardtrail image into a fresh case folder
+ct_cmd() {
+	local c=$1; shift
+	printf '%q image %s --progress none %q %q' "$CT" "$*" "$SRC" "$OUT/$c"
+}
+# peer_sync FILES...: what ends a peer's run when BENCH_SYNC=1
+peer_sync() { if [ "$BENCH_SYNC" = 1 ]; then printf ' && sync %s' "$*"; fi; }
+
+# ct_hashes ARGS...: the algorithms cardtrail image really computes with
+# ARGS (the keys of "hashes" in the record of a 1 MiB run), e.g. md5,sha256.
+ct_hashes() {
+	local d=$W/probe
+	rm -rf "$d" && mkdir -p "$d"
+	head -c 1048576 "$SRC" >"$d/src.bin"
+	"$CT" image "$@" --verify none --progress none "$d/src.bin" "$d/case" >/dev/null ||
+		die "cardtrail image $* failed on a 1 MiB file"
+	jq -r '.hashes | keys_unsorted | join(",")' "$d/case/E1.acquisition.json"
+	rm -rf "$d"
+}
+
+section_image() {
+	local peers=() p h1=md5 h3=md5,sha1,sha256
+	note "bench: image section"
+	if command -v jq >/dev/null; then
+		h1=$(ct_hashes --hash md5)
+		h3=$(ct_hashes --hash md5,sha1,sha256)
+	fi
+	group_begin "$PREPARE"
+	group_add ct3 "$(ct_cmd case3 --hash md5,sha1,sha256 --verify none)"
+	group_add ct1 "$(ct_cmd case1 --hash md5 --verify none)"
+	group_add ctnowin "$(ct_cmd casenowin --hash md5,sha1,sha256 --hash-window 0 --verify none)"
+	group_add ctboth "$(ct_cmd caseboth --hash md5,sha1,sha256)"
+	if command -v dc3dd >/dev/null; then
+		peers+=(dc3dd)
+		group_add dc3dd "dc3dd if=$(q "$SRC") of=$(q "$OUT/dc3dd.raw") hash=md5 hash=sha1 hash=sha256 nwspc=on log=$(q "$OUT/dc3dd.log")$(peer_sync "$(q "$OUT/dc3dd.raw")")"
+	fi
+	if command -v dcfldd >/dev/null; then
+		peers+=(dcfldd)
+		group_add dcfldd "dcfldd if=$(q "$SRC") of=$(q "$OUT/dcfldd.raw") hash=md5,sha1,sha256 hashlog=$(q "$OUT/dcfldd.hash") bs=1M status=off$(peer_sync "$(q "$OUT/dcfldd.raw")")"
+	fi
+	if command -v ewfacquire >/dev/null; then
+		peers+=(ewfacquire)
+		# -u: unattended (no questions, defaults for case data); -q: quiet;
+		# md5 is always computed, -d adds sha1 and sha256.  The source
+		# must be given with a directory (libsmraw wants a basename).
+		group_add ewfacquire "ewfacquire -u -q -c none -d sha1,sha256 -l $(q "$OUT/ewf.log") -t $(q "$OUT/ewf") $(q "$SRC")$(peer_sync "$(q "$OUT")/ewf.E*")"
+	fi
+	group_run
+
+	local ct=${MEDIAN[ct3]}
+	row "imaging a page-cached %s random file into %s (%s), median of %d runs" \
+		"$(human "$SIZE")" "$BENCH_DIR" "$(findmnt -n -o SOURCE,FSTYPE -T "$BENCH_DIR" | tr -s ' ' ' ')" "$BENCH_RUNS"
+	row "%s; %s CPUs; load average before: %s" "$("$CT" version 2>/dev/null | head -n 1)" \
+		"$(nproc)" "$LOAD0"
+	if [ "$BENCH_SYNC" = 1 ]; then
+		row "(peers end with 'sync OUTPUT', as cardtrail fsyncs its output; BENCH_SYNC=0 to drop)"
+	fi
+	row ""
+	row "$TFMT" "tool" "median s" "cpu s" "MB/s" "ratio" "target"
+	row "$TFMT" "----" "--------" "-----" "----" "-----" "------"
+	row_time ct3 "cardtrail --hash md5,sha1,sha256 --verify none" "$SIZE" "1.00"
+	row_time ctnowin "  [extra] same, --hash-window 0 (no piecewise SHA-256)" "$SIZE"
+	row_time ctboth "  [extra] same, default --verify both" "$SIZE"
+	row_time ct1 "cardtrail --hash md5 --verify none" "$SIZE"
+	[ "$h1" = md5 ] || row "  (--hash md5 computes %s)" "$h1"
+	local label target r
+	for p in dc3dd dcfldd ewfacquire; do
+		case $p in
+		dc3dd) label="dc3dd hash=md5 hash=sha1 hash=sha256"; target=2.5 ;;
+		dcfldd) label="dcfldd hash=md5,sha1,sha256 bs=1M"; target= ;;
+		ewfacquire) label="ewfacquire -u -c none -d sha1,sha256"; target=1.5 ;;
+		esac
+		if [ -z "${MEDIAN[$p]:-}" ]; then
+			row "$TFMT" "$label" "-" "-" "-" "-" "skipped: $p is not installed"
+			continue
+		fi
+		r=$(ratio "${MEDIAN[$p]}" "$ct")
+		if [ -n "$target" ]; then
+			row_time "$p" "$label" "$SIZE" "$r" ">= ${target}x  $(verdict "$r" '>=' "$target")"
+		else
+			row_time "$p" "$label" "$SIZE" "$r" "(no target)"
+		fi
+	done
+	local cost
+	cost=$(awk -v a="$ct" -v b="${MEDIAN[ct1]}" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')
+	row ""
+	row "cost of sha1+sha256 on top of md5: %+.1f%% wall time (target <= 15%%: %s)" \
+		"$cost" "$(verdict "$cost" '<=' 15)"
+	[ "$h1" = md5 ] || row "  (measured as %s against %s: --hash md5 computes %s)" "$h3" "$h1" "$h1"
+	row "ratio = peer median / median of cardtrail --hash md5,sha1,sha256 --verify none"
+	row "cpu s = mean user+system seconds; [extra] rows are not used for ratios"
+}
+
+# rss_run LABEL SOURCE ARGS...: peak RSS of one cardtrail image run, output
+# deleted right after.
+rss_run() {
+	local label=$1 src=$2 kib
+	shift 2
+	rm -rf "$OUT" && mkdir "$OUT"
+	note "bench: peak RSS: $label"
+	/usr/bin/time -f %M -o "$W/rss" "$CT" image "$@" --progress none "$src" "$OUT/case" \
+		</dev/null >/dev/null || die "cardtrail image $* $src failed"
+	rm -rf "$OUT"
+	kib=$(tail -n 1 "$W/rss")
+	row '%-60s %8s  %s' "$label" "$(awk -v k="$kib" 'BEGIN { printf "%.1f MiB", k / 1024 }')" \
+		"<= 64 MiB  $(verdict "$kib" '<=' 65536)"
+}
+
+section_rss() {
+	local sparse=$W/sparse.bin free
+	[ -x /usr/bin/time ] || { row "peak RSS: skipped, GNU time (/usr/bin/time) is not installed"; return; }
+	[ -f "$SRC" ] || make_source
+	row ""
+	row "peak RSS of cardtrail image (GNU time %%M)"
+	rss_run "$(human "$SIZE") random, --hash md5,sha1,sha256 --verify none" "$SRC" \
+		--hash md5,sha1,sha256 --verify none
+	rss_run "$(human "$SIZE") random, --hash md5,sha1,sha256 (verify both)" "$SRC" \
+		--hash md5,sha1,sha256
+	truncate -s "$SIZE" "$sparse"
+	rss_run "$(human "$SIZE") sparse, --hash md5 --verify none" "$sparse" --hash md5 --verify none
+	rm -f "$sparse"
+	free=$(free_bytes "$BENCH_DIR")
+	if [ "$free" -lt $((SPARSE + (4 << 30))) ]; then
+		row '%-60s %8s  %s' "$(human "$SPARSE") sparse" "-" \
+			"skipped: $(human "$free") free in $BENCH_DIR, need $(human $((SPARSE + (4 << 30))))"
+		return
+	fi
+	truncate -s "$SPARSE" "$sparse"
+	rss_run "$(human "$SPARSE") sparse, --hash md5 --verify none" "$sparse" --hash md5 --verify none
+	rm -f "$sparse"
+}
+
+# ---------------------------------------------------------------------------
+SECTIONS=(image rss)
+for s in $BENCH_SECTIONS; do
+	case " ${SECTIONS[*]} " in *" $s "*) ;; *) die "unknown section '$s' (${SECTIONS[*]})" ;; esac
+done
+note "bench: $("$CT" version 2>/dev/null | head -n 1 || echo "$CT")"
+LOAD0=$(cut -d ' ' -f 1-3 /proc/loadavg)
+make_source
+for s in $BENCH_SECTIONS; do
+	"section_$s"
+done
+
+printf '\n'
+printf '%s\n' "${REPORT[@]}"
