@@ -11,6 +11,11 @@
 #           case on the same disk: cardtrail against dc3dd, dcfldd and
 #           ewfacquire; the cost of sha1+sha256 on top of md5
 #   rss     peak RSS of cardtrail on the random file and on sparse sources
+#   verify  `cardtrail verify CASE` re-hashing a page-cached image against
+#           its record, next to sha256sum over the same image
+#   wipe    a BENCH_SIZE loop device backed by /dev/shm: cardtrail wipe
+#           against nwipe and shred, and its peak RSS (root and loop
+#           devices needed; skipped with a message otherwise)
 #
 # Environment:
 #   BENCH_DIR       work folder (default build/bench in the repository, so
@@ -19,7 +24,7 @@
 #   BENCH_SPARSE    size of the large sparse source for the RSS line
 #                   (default 16G; skipped unless BENCH_SPARSE + 4G is free)
 #   BENCH_RUNS      timed runs per command, at least 3 (default 3)
-#   BENCH_SECTIONS  sections to run (default "image rss")
+#   BENCH_SECTIONS  sections to run (default "image rss verify wipe")
 #   BENCH_SYNC      1 (default): each peer run ends with `sync` on its output,
 #                   because cardtrail fsyncs everything it writes; 0: time
 #                   the peers as they are
@@ -47,7 +52,7 @@ BENCH_DIR=${BENCH_DIR:-$top/build/bench}
 BENCH_SIZE=${BENCH_SIZE:-2G}
 BENCH_SPARSE=${BENCH_SPARSE:-16G}
 BENCH_RUNS=${BENCH_RUNS:-3}
-BENCH_SECTIONS=${BENCH_SECTIONS:-image rss}
+BENCH_SECTIONS=${BENCH_SECTIONS:-image rss verify wipe}
 BENCH_SYNC=${BENCH_SYNC:-1}
 if [ -z "${BENCH_HYPERFINE:-}" ]; then
 	if command -v hyperfine >/dev/null && command -v jq >/dev/null; then
@@ -64,7 +69,15 @@ mkdir -p "$BENCH_DIR"
 W=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
 OUT=$W/out
 SRC=$W/source.bin
-cleanup() { rm -rf "$W"; }
+# The wipe section's loop device and its /dev/shm backing file.
+WIPE_DEV='' WIPE_IMG=''
+cleanup() {
+	if [ -n "$WIPE_DEV" ]; then
+		losetup -d "$WIPE_DEV" 2>/dev/null || note "bench: cannot detach $WIPE_DEV"
+	fi
+	if [ -n "$WIPE_IMG" ]; then rm -f "$WIPE_IMG"; fi
+	rm -rf "$W"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 # Time a private copy: a rebuild of ./cardtrail during the bench must not mix
@@ -195,6 +208,7 @@ ct_hashes() {
 section_image() {
 	local peers=() p h1=md5 h3=md5,sha1,sha256
 	note "bench: image section"
+	[ -f "$SRC" ] || make_source
 	if command -v jq >/dev/null; then
 		h1=$(ct_hashes --hash md5)
 		h3=$(ct_hashes --hash md5,sha1,sha256)
@@ -305,13 +319,188 @@ section_rss() {
 }
 
 # ---------------------------------------------------------------------------
-SECTIONS=(image rss)
+# verify: re-hashing an image goes through the imaging pipeline, at hash
+# speed.  Two cases imaged once from the random source (SHA-256 only, no
+# read-back): one without the piecewise windows, compared with sha256sum,
+# and one with the default 256 MiB windows for reference.  Both images are
+# page-cached before every run, so both tools hash memory.
+section_verify() {
+	local c0=$W/vcase0 cw=$W/vcasewin free need=$((SIZE * 2 + (1 << 30))) r
+	note "bench: verify section"
+	[ -f "$SRC" ] || make_source
+	free=$(free_bytes "$BENCH_DIR")
+	if [ "$free" -lt "$need" ]; then
+		row ""
+		row "cardtrail verify: skipped, %s free in %s, need %s for two images" \
+			"$(human "$free")" "$BENCH_DIR" "$(human "$need")"
+		return
+	fi
+	rm -rf "$c0" "$cw"
+	note "bench: imaging the source twice for the verify section"
+	"$CT" image --hash sha256 --hash-window 0 --verify none --progress none "$SRC" "$c0" \
+		</dev/null >/dev/null || die "cardtrail image --hash-window 0 of $SRC failed"
+	"$CT" image --hash sha256 --hash-window 256MiB --verify none --progress none "$SRC" "$cw" \
+		</dev/null >/dev/null || die "cardtrail image --hash-window 256MiB of $SRC failed"
+	"$CT" verify "$c0" >/dev/null || die "cardtrail verify $c0 fails before timing"
+	group_begin "cat $(q "$c0/E1.raw") $(q "$cw/E1.raw") >/dev/null"
+	group_add vct "$(q "$CT") verify $(q "$c0")"
+	group_add vctwin "$(q "$CT") verify $(q "$cw")"
+	group_add vsum "sha256sum $(q "$c0/E1.raw")"
+	# another SHA-256 for reference: coreutils' may not use the CPU's
+	# SHA instructions, libgcrypt's (and OpenSSL's) do
+	if command -v openssl >/dev/null; then
+		group_add vossl "openssl dgst -sha256 $(q "$c0/E1.raw")"
+	fi
+	group_run
+	r=$(ratio "${MEDIAN[vsum]}" "${MEDIAN[vct]}")
+	row ""
+	row "re-hashing a page-cached %s image (cardtrail verify CASE), median of %d runs" \
+		"$(human "$SIZE")" "$BENCH_RUNS"
+	row "(cases imaged once with --hash sha256 --verify none; images cat to /dev/null before each run)"
+	row ""
+	row "$TFMT" "tool" "median s" "cpu s" "MB/s" "ratio" "target"
+	row "$TFMT" "----" "--------" "-----" "----" "-----" "------"
+	row_time vct "cardtrail verify (image with --hash-window 0)" "$SIZE" "1.00"
+	row_time vsum "sha256sum E1.raw" "$SIZE" "$r" ">= 0.90x  $(verdict "$r" '>=' 0.9)"
+	if [ -n "${MEDIAN[vossl]:-}" ]; then
+		row_time vossl "  [extra] openssl dgst -sha256 E1.raw" "$SIZE" \
+			"$(ratio "${MEDIAN[vossl]}" "${MEDIAN[vct]}")"
+	fi
+	row_time vctwin "  [extra] cardtrail verify (default --hash-window 256MiB)" "$SIZE" \
+		"$(ratio "${MEDIAN[vsum]}" "${MEDIAN[vctwin]}")"
+	row "ratio = sha256sum median / median of cardtrail verify (1.00 = at hash speed)"
+	rm -rf "$c0" "$cw"
+}
+
+# ---------------------------------------------------------------------------
+# wipe: a BENCH_SIZE loop device backed by a file in /dev/shm, imaged once
+# into a case (cardtrail wipes only a card imaged and verified in the case),
+# then wiped side by side by cardtrail, nwipe and shred.  nwipe and shred are
+# given that loop device and nothing else; nwipe also gets every other disk
+# in --exclude.
+section_wipe() {
+	local img=/dev/shm/cardtrail-bench-wipe.$$ dev case=$W/wcase free need excl
+	local prep ctw peers=() r kib
+	note "bench: wipe section"
+	row ""
+	if [ "$(id -u)" != 0 ]; then
+		row "wipe: skipped, needs root (a loop device is wiped)"
+		return
+	fi
+	if ! command -v losetup >/dev/null || [ ! -e /dev/loop-control ]; then
+		row "wipe: skipped, no loop devices (losetup or /dev/loop-control missing)"
+		return
+	fi
+	free=$(df -B1 --output=avail /dev/shm 2>/dev/null | tail -n 1 | tr -d ' ')
+	need=$((SIZE + (256 << 20)))
+	if [ -z "$free" ] || [ "$free" -lt "$need" ]; then
+		row "wipe: skipped, %s free in /dev/shm, need %s" "$(human "${free:-0}")" "$(human "$need")"
+		return
+	fi
+	note "bench: writing a $(human "$SIZE") /dev/shm file for the loop device"
+	WIPE_IMG=$img
+	# filled, not sparse: every run then writes into allocated memory
+	head -c "$SIZE" /dev/zero >"$img" || die "cannot write $img"
+	if ! dev=$(losetup -f --show "$img" 2>"$W/losetup.err"); then
+		row "wipe: skipped, losetup failed: %s" "$(head -n 1 "$W/losetup.err")"
+		rm -f "$img"
+		WIPE_IMG=
+		return
+	fi
+	WIPE_DEV=$dev
+	[ "$(blockdev --getsize64 "$dev")" -eq "$SIZE" ] || die "$dev is not $(human "$SIZE")"
+	note "bench: imaging $dev into $case (the image-before-wipe rule)"
+	# --verify source: a record whose image was not verified does not
+	# satisfy the rule (--verify none is refused by cardtrail wipe)
+	"$CT" image --hash md5 --hash-window 0 --verify source --progress none "$dev" "$case" \
+		</dev/null >/dev/null || die "cardtrail image $dev failed"
+	# every other disk, for nwipe --exclude (at most ten)
+	excl=$(lsblk -dnpo NAME 2>/dev/null | grep -vxF "$dev" | head -n 10 | paste -sd, -)
+
+	# A finished wipe leaves E1.wipe.state (complete) behind and cardtrail
+	# refuses to start another wipe of the card while it is there: remove
+	# it before every run.  Certificates accumulate as E1-N.wipe.json.
+	prep="rm -f $(q "$case/E1.wipe.state") && sync"
+	ctw="$(q "$CT") wipe --case $(q "$case") --force --yes --progress none"
+
+	group_begin "$prep"
+	group_add wct "$ctw --method random --verify last $(q "$dev")"
+	if command -v nwipe >/dev/null; then
+		peers+=(nwipe)
+		group_add wnwipe "nwipe --autonuke --nogui --nowait --method=random --verify=last --noblank${excl:+ --exclude=$excl} $(q "$dev")"
+	fi
+	if command -v shred >/dev/null; then
+		peers+=(shred)
+		group_add wshred "shred -n 1 $(q "$dev")"
+	fi
+	group_run
+
+	group_begin "$prep"
+	group_add wct3 "$ctw --method dod3 --verify all $(q "$dev")"
+	if [ -n "${MEDIAN[wnwipe]:-}" ]; then
+		group_add wnwipe3 "nwipe --autonuke --nogui --nowait --method=dodshort --verify=all --noblank${excl:+ --exclude=$excl} $(q "$dev")"
+	fi
+	group_run
+
+	row "wiping a %s loop device backed by /dev/shm (%s), median of %d runs" \
+		"$(human "$SIZE")" "$dev" "$BENCH_RUNS"
+	row ""
+	row "$TFMT" "tool" "median s" "cpu s" "MB/s" "ratio" "target"
+	row "$TFMT" "----" "--------" "-----" "----" "-----" "------"
+	row_time wct "cardtrail wipe --method random --verify last" "$SIZE" "1.00"
+	if [ -n "${MEDIAN[wnwipe]:-}" ]; then
+		r=$(ratio "${MEDIAN[wnwipe]}" "${MEDIAN[wct]}")
+		row_time wnwipe "nwipe --method=random --verify=last --noblank" "$SIZE" "$r" \
+			">= 5x  $(verdict "$r" '>=' 5)"
+	else
+		row "$TFMT" "nwipe --method=random --verify=last --noblank" "-" "-" "-" "-" \
+			"skipped: nwipe is not installed (apt-get install nwipe)"
+	fi
+	if [ -n "${MEDIAN[wshred]:-}" ]; then
+		r=$(ratio "${MEDIAN[wshred]}" "${MEDIAN[wct]}")
+		row_time wshred "shred -n 1 (no verification)" "$SIZE" "$r" "(reported)"
+	else
+		row "$TFMT" "shred -n 1" "-" "-" "-" "-" "skipped: shred (coreutils) is not installed"
+	fi
+	row_time wct3 "cardtrail wipe --method dod3 --verify all" "$SIZE" "1.00"
+	if [ -n "${MEDIAN[wnwipe3]:-}" ]; then
+		r=$(ratio "${MEDIAN[wnwipe3]}" "${MEDIAN[wct3]}")
+		row_time wnwipe3 "nwipe --method=dodshort --verify=all --noblank" "$SIZE" "$r" "(reported)"
+	else
+		row "$TFMT" "nwipe --method=dodshort --verify=all --noblank" "-" "-" "-" "-" \
+			"skipped: nwipe is not installed (apt-get install nwipe)"
+	fi
+	row "ratio = peer median / median of the cardtrail row above it; MB/s = device bytes / time"
+	row "(a wipe's time covers every pass and read-back; nwipe's includes its exit wait)"
+
+	if [ -x /usr/bin/time ]; then
+		row ""
+		row "peak RSS of cardtrail wipe (GNU time %%M)"
+		bash -c "$prep" || die "prepare failed: $prep"
+		note "bench: peak RSS: cardtrail wipe --method random --verify last"
+		/usr/bin/time -f %M -o "$W/rss" bash -c "exec $ctw --method random --verify last $(q "$dev")" \
+			</dev/null >/dev/null || die "cardtrail wipe $dev failed"
+		kib=$(tail -n 1 "$W/rss")
+		row '%-60s %8s  %s' "$(human "$SIZE") loop device, --method random --verify last" \
+			"$(awk -v k="$kib" 'BEGIN { printf "%.1f MiB", k / 1024 }')" \
+			"<= 64 MiB  $(verdict "$kib" '<=' 65536)"
+	else
+		row "peak RSS of cardtrail wipe: skipped, GNU time (/usr/bin/time) is not installed"
+	fi
+	losetup -d "$dev" || note "bench: cannot detach $dev"
+	WIPE_DEV=
+	rm -f "$img"
+	WIPE_IMG=
+	rm -rf "$case"
+}
+
+# ---------------------------------------------------------------------------
+SECTIONS=(image rss verify wipe)
 for s in $BENCH_SECTIONS; do
 	case " ${SECTIONS[*]} " in *" $s "*) ;; *) die "unknown section '$s' (${SECTIONS[*]})" ;; esac
 done
 note "bench: $("$CT" version 2>/dev/null | head -n 1 || echo "$CT")"
 LOAD0=$(cut -d ' ' -f 1-3 /proc/loadavg)
-make_source
 for s in $BENCH_SECTIONS; do
 	"section_$s"
 done

@@ -272,7 +272,7 @@ cmd_wipe(int argc, char **argv)
 			       "reach; not Purge\n");
 			if (r.cert_json[0])
 				printf("  cert       %s\n             %s\n", r.cert_json, r.cert_txt);
-			if (o.casedir && status != CT_EXIT_FAIL)
+			if (seq > 0)
 				printf("  custody    record %llu in %s/%s\n", (unsigned long long)seq,
 				       o.casedir, CT_CUSTODY_LOG);
 		}

@@ -393,7 +393,6 @@ gen_read(void *ctx, struct ct_pipe_buf *b, size_t cap)
 	if ((ret = ct_pass_fill(pc->plan, pc->cipher, b->data, n, b->off)) < 0)
 		return ret;
 	b->len = n;
-	report(pc->w, 0, b->off + n);
 	return 0;
 }
 
@@ -405,10 +404,23 @@ write_consume(void *ctx, const struct ct_pipe_buf *b)
 	int ret;
 
 	if ((ret = ct_pwrite_all(w->dev.fd, b->data, b->len, b->off)) < 0) {
+		/* name the sector that failed, not the buffer: write the
+		 * buffer again a sector at a time until one fails */
+		size_t s, sec = w->dev.lss;
 		w->write_errno = -ret;
 		w->write_err_off = b->off;
+		for (s = 0; s < b->len; s += sec) {
+			int r = ct_pwrite_all(w->dev.fd, b->data + s, sec < b->len - s ? sec : b->len - s,
+					      b->off + s);
+			if (r < 0) {
+				w->write_errno = -r;
+				w->write_err_off = b->off + s;
+				break;
+			}
+		}
 		return ret;
 	}
+	report(w, 0, b->off + b->len);
 	if (ct_now() - w->last_save >= STATE_SAVE_SECONDS) {
 		if (fdatasync(w->dev.fd) < 0) {
 			w->write_errno = errno;
@@ -897,7 +909,8 @@ write_cert(struct wipe *w, struct json_object *cert)
 }
 
 static const char *
-final_state(struct wipe *w, int ok, char *buf, size_t len)
+final_state(struct wipe *w, int ok, struct json_object *disc, struct json_object *fmt,
+	    char *buf, size_t len)
 {
 	unsigned last = w->method.npasses - 1;
 	char pat[16];
@@ -906,7 +919,13 @@ final_state(struct wipe *w, int ok, char *buf, size_t len)
 		snprintf(buf, len, "not sanitized: the wipe did not complete as verified");
 		return buf;
 	}
-	if (w->plans[last].keystream)
+	if (disc && json_object_get_boolean(ct_json_get(disc, "accepted"))) {
+		snprintf(buf, len, "every addressable byte was overwritten by the last pass%s, then "
+			 "the kernel accepted %s: the card may now return zeros or anything else for "
+			 "discarded blocks", w->verify_pass[last] ? " (verified)" : "",
+			 ct_json_str(disc, "ioctl", "a discard"));
+		disc = NULL;	/* said */
+	} else if (w->plans[last].keystream)
 		snprintf(buf, len, "every addressable byte holds the keystream of the last pass%s",
 			 w->verify_pass[last] ? " (verified)" : " (not read back)");
 	else {
@@ -918,9 +937,18 @@ final_state(struct wipe *w, int ok, char *buf, size_t len)
 		snprintf(buf, len, "every addressable byte reads %s%s", pat,
 			 w->verify_pass[last] ? " (verified)" : " (not read back)");
 	}
-	if (w->o->format) {
+	if (disc && json_object_get_boolean(ct_json_get(disc, "accepted"))) {
 		size_t l = strlen(buf);
-		snprintf(buf + l, len - l, ", then a fresh %s filesystem", w->o->format);
+		snprintf(buf + l, len - l, "; then the kernel accepted %s, after which the card may "
+			 "return zeros or anything else for discarded blocks",
+			 ct_json_str(disc, "ioctl", "a discard"));
+	}
+	if (fmt) {
+		size_t l = strlen(buf);
+		if (!strcmp(ct_json_str(fmt, "result", ""), "formatted"))
+			snprintf(buf + l, len - l, "; then a fresh %s filesystem", w->o->format);
+		else
+			snprintf(buf + l, len - l, "; laying down a %s filesystem FAILED", w->o->format);
 	}
 	return buf;
 }
@@ -1191,7 +1219,13 @@ ct_wipe_run(const struct ct_wipe_opts *o, struct ct_wipe_result *res)
 		while (json_object_array_length(w.pass_results) > first)
 			json_object_array_del_idx(w.pass_results,
 						  json_object_array_length(w.pass_results) - 1, 1);
-		w.started = time(NULL);
+		{
+			struct tm tm;
+			const char *st0 = ct_json_str(st, "started", NULL);
+			memset(&tm, 0, sizeof(tm));
+			if (st0 && strptime(st0, "%Y-%m-%dT%H:%M:%SZ", &tm))
+				w.started = timegm(&tm);
+		}
 	}
 	choose_verify(&w);
 	res->plan = plan_json(&w);
@@ -1274,8 +1308,14 @@ done:
 		do_discard(&w, disc);
 	}
 	if (ok && o->format) {
+		int r;
 		fmt = json_object_new_object();
-		if (do_format(&w, fmt) < 0) {
+		/* mkfs opens the device exclusively: let go of it first */
+		if ((r = ct_dev_close(&w.dev)) < 0) {
+			ret = werr(&w, r, "cannot close '%s' before formatting: %s", o->device,
+				   strerror(-r));
+			json_object_object_add(fmt, "result", json_object_new_string("not attempted"));
+		} else if (do_format(&w, fmt) < 0) {
 			ret = werr(&w, -EIO, "the wipe verified, but %s on '%s' failed", o->format,
 				   o->device);
 		}
@@ -1339,7 +1379,7 @@ done:
 		"FAILED: write error"));
 	if (res->wrapped)
 		json_object_object_add(cert, "apparent_real_capacity", jint(res->real_capacity));
-	json_object_object_add(cert, "final_state", json_object_new_string(final_state(&w, ok, fs, sizeof(fs))));
+	json_object_object_add(cert, "final_state", json_object_new_string(final_state(&w, ok, disc, fmt, fs, sizeof(fs))));
 	json_object_object_add(cert, "destination", o->destination ?
 			       json_object_new_string(o->destination) : NULL);
 	if (wrote || ok) {
@@ -1349,10 +1389,19 @@ done:
 	}
 	res->cert = cert;
 	cert = NULL;
-	json_object_object_add(w.state, "complete", json_object_new_boolean(1));
-	json_object_object_add(w.state, "result", json_object_new_string(
-				       ct_json_str(res->cert, "result", NULL)));
-	(void)state_save(&w, "done", w.dev.size);
+	/* The state file (with the pass keys) was a working file for
+	 * --resume; once the certificate is on disk it has no further use and
+	 * would only block the next wipe of this card. */
+	if (res->cert_json[0] && w.state_fd >= 0 && unlink(res->state_path) == 0) {
+		close(w.state_fd);
+		w.state_fd = -1;
+		(void)ct_fsync_dir(w.dir);
+	} else {
+		json_object_object_add(w.state, "complete", json_object_new_boolean(1));
+		json_object_object_add(w.state, "result", json_object_new_string(
+					       ct_json_str(res->cert, "result", NULL)));
+		(void)state_save(&w, "done", w.dev.size);
+	}
 	if (ret == 0 && res->verify_failed)
 		ret = 0;
 	goto out;
