@@ -11,7 +11,7 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
 CC        ?= cc
-PKGS      := blkid libgcrypt libarchive json-c
+PKGS      := blkid libgcrypt libarchive json-c tsk libexif expat
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 

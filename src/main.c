@@ -50,6 +50,29 @@ const struct ct_command ct_commands[] = {
 "\n"
 "Exit status: 0 done and verified, 1 failed, 2 usage, 3 verification\n"
 "mismatch, 4 done with unreadable sectors (zero-filled, listed).\n" },
+	{ .name = "extract", .fn = cmd_extract,
+	  .summary = "extract the flight data on a card image, deleted files included",
+	  .usage =
+"usage: cardtrail extract [options] CASEDIR EVIDENCE\n"
+"       cardtrail extract [options] IMAGE OUTDIR\n"
+"\n"
+"Check the image of EVIDENCE against its acquisition record, then read it\n"
+"with The Sleuth Kit (MBR, GPT or none; FAT12/16/32, exFAT): allocated and\n"
+"deleted files and orphans, and files carved from free space.  Flight logs,\n"
+"subtitles and photos are parsed into tracks and identity facts.  Writes\n"
+"CASEDIR/EVIDENCE.evidence.tar (files/, deleted/, carved/, tracks/,\n"
+"MANIFEST.json, flights.json, SHA256SUMS) and a custody record.  With IMAGE\n"
+"OUTDIR it works on a bare image without a case.\n"
+"\n"
+"  --force          extract even if the image does not match its record\n"
+"                   (recorded in the bundle and the custody log)\n"
+"  --no-carve       do not carve free space\n"
+"  --json           print flights.json instead of the summary\n"
+"  --examiner NAME  who extracts (default $CARDTRAIL_EXAMINER, then login)\n"
+"  --sign-key FILE  sign the custody record (default $CARDTRAIL_SIGN_KEY)\n"
+"\n"
+"Exit status: 0 done, 1 failed, 2 usage, 3 the image does not match its\n"
+"record (nothing extracted).\n" },
 	{ .name = "wipe", .fn = cmd_wipe,
 	  .summary = "overwrite a card, verify every pass, write a certificate",
 	  .usage =

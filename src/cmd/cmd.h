@@ -35,6 +35,7 @@ int cmd_log(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_note(int argc, char **argv);
 int cmd_wipe(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

@@ -235,15 +235,20 @@ ct_point_time_str(const struct ct_point *p, char *buf, size_t len)
 	case CT_TIME_LOCAL:
 		s = (time_t)(p->t_us >= 0 ? p->t_us / 1000000 : (p->t_us - 999999) / 1000000);
 		us = p->t_us - (int64_t)s * 1000000;
-		gmtime_r(&s, &tm);
+		if (gmtime_r(&s, &tm) == NULL || tm.tm_year + 1900 < 0 || tm.tm_year + 1900 > 9999) {
+			snprintf(buf, len, "%s", "");	/* not a time anybody can read */
+			break;
+		}
 		snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%06" PRId64 "%s",
 			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
 			 tm.tm_sec, us, p->basis == CT_TIME_UTC ? "Z" : "");
 		break;
-	case CT_TIME_BOOT:
-		snprintf(buf, len, "+%" PRId64 ".%06" PRId64 "s", p->t_us / 1000000,
-			 p->t_us % 1000000);
+	case CT_TIME_BOOT: {
+		uint64_t a = p->t_us < 0 ? (uint64_t)0 - (uint64_t)p->t_us : (uint64_t)p->t_us;
+		snprintf(buf, len, "%c%" PRIu64 ".%06" PRIu64 "s", p->t_us < 0 ? '-' : '+',
+			 a / 1000000, a % 1000000);
 		break;
+	}
 	default:
 		snprintf(buf, len, "%s", "");
 	}

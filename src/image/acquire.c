@@ -1878,6 +1878,17 @@ ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
 		}
 	}
 	json_object_object_add(rep, "mismatched_windows", bad_w);
+	if (!match && res.error[0] == '\0') {
+		size_t nb = json_object_array_length(bad_w);
+		if (nb > 0)
+			acq_error(&a, 0, "%zu window%s of %s differ%s, first #%d at offset %lld in %s",
+				  nb, nb == 1 ? "" : "s", a.id, nb == 1 ? "s" : "",
+				  json_object_get_int(ct_json_get(json_object_array_get_idx(bad_w, 0), "index")),
+				  (long long)json_object_get_int64(ct_json_get(json_object_array_get_idx(bad_w, 0), "offset")),
+				  ct_json_str(json_object_array_get_idx(bad_w, 0), "segment", "?"));
+		else
+			acq_error(&a, 0, "the hashes of %s differ from its acquisition record", a.id);
+	}
 done:
 	json_object_object_add(rep, "match", json_object_new_boolean(match));
 	if (!match)

@@ -15,5 +15,6 @@ CT_DECLARE_PARSER(dataflash)
 CT_DECLARE_PARSER(djisrt)
 CT_DECLARE_PARSER(djitxt)
 CT_DECLARE_PARSER(djidat)
+CT_DECLARE_PARSER(jpeg)
 
 #endif

@@ -16,5 +16,7 @@ const struct ct_parser ct_parsers[] = {
 	  .probe = ct_djitxt_probe, .parse = ct_djitxt_parse },
 	{ .name = "dji-dat", .description = "DJI aircraft log (FLY###.DAT)",
 	  .probe = ct_djidat_probe, .parse = ct_djidat_parse },
+	{ .name = "jpeg", .description = "JPEG/DNG photo (EXIF GPS, DJI XMP)",
+	  .probe = ct_jpeg_probe, .parse = ct_jpeg_parse },
 };
 const size_t ct_parser_count = sizeof(ct_parsers) / sizeof(ct_parsers[0]);

@@ -1,0 +1,69 @@
+/*
+ * evidence.h — `cardtrail extract`: open a card image with The Sleuth Kit
+ * (MBR, GPT or no volume system; FAT12/16/32 and exFAT), walk allocated and
+ * deleted entries and orphans, carve unallocated space, run the flight-data
+ * parsers, and write one evidence bundle (pax tar, libarchive) with the
+ * files, MANIFEST.json, SHA256SUMS, the tracks and flights.json.
+ */
+#ifndef CARDTRAIL_EVIDENCE_H
+#define CARDTRAIL_EVIDENCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct json_object;
+
+struct ct_extract_opts {
+	/* Either a case and an evidence id (the image is checked against its
+	 * acquisition record first) ... */
+	const char *casedir;
+	const char *evidence;
+	/* ... or a bare image file and a folder for the bundle. */
+	const char *image;
+	const char *outdir;
+	int force;		/* extract even if the image does not match its record */
+	int no_carve;		/* skip carving */
+	size_t bufsize;
+};
+
+struct ct_extract_stats {
+	uint64_t files, allocated, deleted, orphan, carved;
+	uint64_t parsed, flights, points;
+	uint64_t bytes_bundled;
+	uint64_t unalloc_bytes;		/* scanned by the carver */
+	double carve_seconds;
+	double seconds;
+};
+
+struct ct_extract_result {
+	char bundle[4096];		/* path of the evidence bundle */
+	struct json_object *flights;	/* flights.json (owned) */
+	struct json_object *manifest;	/* MANIFEST.json (owned) */
+	struct json_object *image_check;	/* the re-hash report, or NULL */
+	struct ct_extract_stats st;
+	char image_sha256[65];		/* of the image read, from its record */
+	int image_mismatch;		/* the image does not match its record */
+	int forced;			/* extracted anyway (--force) */
+	char error[1024];
+};
+
+/* Returns 0 (bundle written), -errno with res->error set.  With an image
+ * that does not match its record and no force: -EBADMSG, image_mismatch
+ * set, nothing written. */
+int ct_extract_run(const struct ct_extract_opts *o, struct ct_extract_result *res);
+void ct_extract_result_release(struct ct_extract_result *res);
+
+/* The custody record of an extraction (action "extract"). */
+struct json_object *ct_extract_custody_record(const struct ct_extract_opts *o,
+					      const struct ct_extract_result *res,
+					      char *err, size_t errlen);
+
+/*
+ * Make a name from a card safe as one path component inside the bundle:
+ * no '/', no NUL or control characters (replaced by '_'), not "." or ".."
+ * (prefixed with '_'), bytes that are not UTF-8 written as %XX, at most
+ * 128 bytes.  out must hold 3 * 128 + 1 bytes.
+ */
+void ct_safe_component(const char *in, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,162 @@
+/*
+ * extract.c — `cardtrail extract [options] CASEDIR EVIDENCE` and
+ * `cardtrail extract [options] IMAGE OUTDIR`.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <json-c/json.h>
+
+#include "cardtrail/custody.h"
+#include "cardtrail/evidence.h"
+#include "cardtrail/util.h"
+#include "cmd/cmd.h"
+
+static void
+summary(const struct ct_extract_result *r)
+{
+	struct json_object *fl = r->flights;
+	static const char *const serial_keys[] = {
+		"aircraft_serial", "camera_serial", "rc_serial", "battery_serial", "model", "firmware",
+	};
+	const char *first = NULL, *last = NULL;
+	size_t i, k;
+
+	printf("bundle     %s\n", r->bundle);
+	printf("files      %llu (%llu allocated, %llu deleted%s%llu orphaned, %llu carved)\n",
+	       (unsigned long long)r->st.files, (unsigned long long)r->st.allocated,
+	       (unsigned long long)r->st.deleted, ", of which ", (unsigned long long)r->st.orphan,
+	       (unsigned long long)r->st.carved);
+	printf("flights    %llu source files with a track, %llu points\n",
+	       (unsigned long long)r->st.flights, (unsigned long long)r->st.points);
+	for (i = 0; fl && i < json_object_array_length(fl); i++) {
+		struct json_object *f = json_object_array_get_idx(fl, i);
+		struct json_object *a = ct_json_get(f, "first"), *b = ct_json_get(f, "last");
+		printf("  %-8s %-9s %5lld pts  %s", ct_json_str(f, "format", "?"),
+		       ct_json_str(f, "state", "?"), (long long)json_object_get_int64(ct_json_get(f, "points")),
+		       ct_json_str(f, "file", "?"));
+		if (a)
+			printf("  %s .. %s", ct_json_str(a, "time", "?"), ct_json_str(b, "time", "?"));
+		printf("\n");
+		if (a && ct_json_str(a, "time", NULL) && !strcmp(ct_json_str(a, "time_basis", ""), "utc") &&
+		    (first == NULL || strcmp(ct_json_str(a, "time", ""), first) < 0))
+			first = ct_json_str(a, "time", NULL);
+		if (b && ct_json_str(b, "time", NULL) && !strcmp(ct_json_str(b, "time_basis", ""), "utc") &&
+		    (last == NULL || strcmp(ct_json_str(b, "time", ""), last) > 0))
+			last = ct_json_str(b, "time", NULL);
+	}
+	if (first)
+		printf("time span  %s .. %s (UTC points only)\n", first, last);
+	for (k = 0; k < CT_ARRAY_SIZE(serial_keys); k++) {
+		struct json_object *seen = json_object_new_object();
+		for (i = 0; fl && i < json_object_array_length(fl); i++) {
+			const char *v = ct_json_str(ct_json_get(json_object_array_get_idx(fl, i), "identity"),
+						    serial_keys[k], NULL);
+			if (v && !json_object_object_get_ex(seen, v, NULL)) {
+				json_object_object_add(seen, v, NULL);
+				printf("%-10.10s %s\n", serial_keys[k], v);
+			}
+		}
+		json_object_put(seen);
+	}
+	if (r->forced)
+		printf("WARNING    extracted from an image that does NOT match its acquisition record "
+		       "(--force)\n");
+}
+
+int
+cmd_extract(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "force", no_argument, NULL, 'f' },
+		{ "no-carve", no_argument, NULL, 'C' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "examiner", required_argument, NULL, 'e' },
+		{ "sign-key", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct ct_extract_opts o = { 0 };
+	struct ct_extract_result r;
+	struct ct_append_opts ao = { 0 };
+	struct ct_key *key = NULL;
+	struct json_object *crec;
+	struct stat st;
+	const char *keyfile = NULL;
+	char err[1024] = "";
+	uint64_t seq = 0;
+	int c, ret, json = 0, status;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f': o.force = 1; break;
+		case 'C': o.no_carve = 1; break;
+		case 'j': json = 1; break;
+		case 'e': ao.examiner = optarg; break;
+		case 'k': keyfile = optarg; break;
+		case 'h':
+			ct_usage(ct_command_find("extract"), stdout);
+			return CT_EXIT_OK;
+		default:
+			return ct_usage_error("extract", "unknown option");
+		}
+	}
+	if (argc - optind != 2)
+		return ct_usage_error("extract", "expected CASEDIR EVIDENCE or IMAGE OUTDIR");
+	if (stat(argv[optind], &st) < 0) {
+		ct_error(errno, "cannot open '%s'", argv[optind]);
+		return CT_EXIT_FAIL;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		o.casedir = argv[optind];
+		o.evidence = argv[optind + 1];
+	} else if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
+		o.image = argv[optind];
+		o.outdir = argv[optind + 1];
+	} else {
+		ct_error(0, "'%s' is neither a case folder nor an image file", argv[optind]);
+		return CT_EXIT_FAIL;
+	}
+	if (o.casedir && (ret = ct_cmd_load_sign_key(keyfile, &key)) != 0)
+		return ret;
+	ao.key = key;
+	/* FAT times carry no zone: let libtsk hand them through as stored */
+	setenv("TZ", "UTC", 1);
+	tzset();
+
+	ret = ct_extract_run(&o, &r);
+	if (ret < 0) {
+		ct_error(0, "%s", r.error[0] ? r.error : strerror(-ret));
+		status = r.image_mismatch && !o.force ? CT_EXIT_VERIFY : CT_EXIT_FAIL;
+		ct_extract_result_release(&r);
+		ct_key_free(key);
+		return status;
+	}
+	status = CT_EXIT_OK;
+	if (o.casedir) {
+		crec = ct_extract_custody_record(&o, &r, err, sizeof(err));
+		if (crec == NULL || ct_custody_append(o.casedir, crec, &ao, &seq, err, sizeof(err)) < 0) {
+			ct_error(0, "%s", err[0] ? err : "cannot append to the custody log");
+			ct_error(0, "the bundle %s is NOT in the custody log", r.bundle);
+			status = CT_EXIT_FAIL;
+		}
+		json_object_put(crec);
+	}
+	if (json)
+		ct_print_json(r.flights);
+	else {
+		summary(&r);
+		if (o.casedir && status == CT_EXIT_OK)
+			printf("custody    record %llu in %s/%s\n", (unsigned long long)seq, o.casedir,
+			       CT_CUSTODY_LOG);
+	}
+	ct_extract_result_release(&r);
+	ct_key_free(key);
+	return status;
+}
