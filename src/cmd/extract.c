@@ -32,6 +32,13 @@ summary(const struct ct_extract_result *r)
 	       (unsigned long long)r->st.files, (unsigned long long)r->st.allocated,
 	       (unsigned long long)r->st.deleted, ", of which ", (unsigned long long)r->st.orphan,
 	       (unsigned long long)r->st.carved);
+	if (r->st.unalloc_bytes > 0) {
+		char hs[32];
+		ct_human_size(r->st.unalloc_bytes, hs, sizeof(hs));
+		printf("carving    %s of free space scanned in %.2f s (%.0f MB/s)\n", hs,
+		       r->st.carve_seconds, r->st.carve_seconds > 0 ?
+		       (double)r->st.unalloc_bytes / r->st.carve_seconds / 1e6 : 0.0);
+	}
 	printf("flights    %llu source files with a track, %llu points\n",
 	       (unsigned long long)r->st.flights, (unsigned long long)r->st.points);
 	for (i = 0; fl && i < json_object_array_length(fl); i++) {
