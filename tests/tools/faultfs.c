@@ -53,6 +53,8 @@ static struct {
 	uint64_t wrap;			/* 0: no wrap */
 	uint64_t lose_after;		/* UINT64_MAX: never */
 	uint64_t vanish_after;		/* UINT64_MAX: never */
+	uint64_t change_after;		/* --change-after: UINT64_MAX: never */
+	uint64_t change_off;		/* the byte that reads differently then */
 	int vanish_errno;
 	unsigned long delay_us;
 	uint64_t served;		/* bytes returned by reads so far */
@@ -69,6 +71,7 @@ static struct {
 	.logfd = -1,
 	.lose_after = UINT64_MAX,
 	.vanish_after = UINT64_MAX,
+	.change_after = UINT64_MAX,
 	.vanish_errno = EIO,
 };
 
@@ -411,6 +414,10 @@ ff_read(const char *path, char *buf, size_t size, off_t offset, struct fuse_file
 		logline('R', off, size, rc);
 		return rc;
 	}
+	/* A card that does not deliver the same data twice: once enough has
+	 * been served, one byte reads as its complement. */
+	if (g.served >= g.change_after && g.change_off >= off && g.change_off < off + len)
+		buf[g.change_off - off] = (char)~buf[g.change_off - off];
 	g.served += len;
 	logline('R', off, (uint64_t)size, (long)len);
 	return (int)len;
@@ -526,6 +533,7 @@ usage(FILE *f)
 "  --bad OFF:LEN             reads overlapping the range fail with EIO\n"
 "  --flaky OFF:LEN:N         reads overlapping fail the first N times\n"
 "  --vanish-after BYTES      after BYTES served in total every read fails\n"
+"  --change-after BYTES:OFF  after BYTES served, the byte at OFF reads inverted\n"
 "  --vanish-errno NAME       errno after vanishing (EIO, ENXIO, ENODEV)\n"
 "  --delay-us N              sleep N microseconds per read/write\n"
 "  --size BYTES              apparent size of disk (default BACKING's size)\n"
@@ -543,7 +551,7 @@ usage(FILE *f)
 
 enum {
 	OPT_BAD = 256, OPT_FLAKY, OPT_VANISH_AFTER, OPT_VANISH_ERRNO, OPT_DELAY,
-	OPT_SIZE, OPT_WRITABLE, OPT_WRAP, OPT_LOSE, OPT_WBAD, OPT_LOG,
+	OPT_SIZE, OPT_WRITABLE, OPT_WRAP, OPT_LOSE, OPT_WBAD, OPT_LOG, OPT_CHANGE,
 };
 
 int
@@ -553,6 +561,7 @@ main(int argc, char **argv)
 		{ "bad", required_argument, NULL, OPT_BAD },
 		{ "flaky", required_argument, NULL, OPT_FLAKY },
 		{ "vanish-after", required_argument, NULL, OPT_VANISH_AFTER },
+		{ "change-after", required_argument, NULL, OPT_CHANGE },
 		{ "vanish-errno", required_argument, NULL, OPT_VANISH_ERRNO },
 		{ "delay-us", required_argument, NULL, OPT_DELAY },
 		{ "size", required_argument, NULL, OPT_SIZE },
@@ -578,6 +587,17 @@ main(int argc, char **argv)
 		case OPT_FLAKY: add_range("--flaky", optarg, g.flaky, &g.nflaky, 1); break;
 		case OPT_WBAD: add_range("--write-bad", optarg, g.wbad, &g.nwbad, 0); break;
 		case OPT_VANISH_AFTER: g.vanish_after = need_bytes("--vanish-after", optarg); break;
+		case OPT_CHANGE: {
+			char *colon = strchr(optarg, ':');
+			if (colon == NULL) {
+				fprintf(stderr, "faultfs: --change-after BYTES:OFF\n");
+				exit(2);
+			}
+			*colon = '\0';
+			g.change_after = need_bytes("--change-after", optarg);
+			g.change_off = need_bytes("--change-after", colon + 1);
+			break;
+		}
 		case OPT_VANISH_ERRNO: g.vanish_errno = parse_errno(optarg); break;
 		case OPT_DELAY:
 			v = need_bytes("--delay-us", optarg);
