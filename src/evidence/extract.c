@@ -915,7 +915,8 @@ ct_extract_run(const struct ct_extract_opts *o, struct ct_extract_result *res)
 		dir = o->outdir;
 		snprintf(bname, sizeof(bname), "%s.evidence", b ? b + 1 : o->image);
 	}
-	x.img = tsk_img_open_utf8(nseg, (const char *const *)segs, TSK_IMG_TYPE_DETECT, 0);
+	/* card images are raw (dd-style, split or not); no format probing */
+	x.img = tsk_img_open_utf8(nseg, (const char *const *)segs, TSK_IMG_TYPE_RAW, 0);
 	if (x.img == NULL) {
 		ret = exerr(&x, -EINVAL, "The Sleuth Kit cannot open the image '%s': %s", segs[0],
 			    tsk_error_get() ? tsk_error_get() : "unknown error");
