@@ -16,6 +16,13 @@
 #   wipe    a BENCH_SIZE loop device backed by /dev/shm: cardtrail wipe
 #           against nwipe and shred, and its peak RSS (root and loop
 #           devices needed; skipped with a message otherwise)
+#   extract a BENCH_SIZE FAT32 card image (MBR, one partition) built from
+#           BENCH_SEED with mkfs.fat and mtools: 300 flight logs, subtitles
+#           and photos from fixtures/flight (30 of them deleted again) and
+#           five videos of BENCH_SIZE/10 each, about half the card left free
+#           and full of seeded random bytes; `cardtrail extract` on the bare
+#           image: total time, the carving scan's rate over the free space
+#           (target >= 1 GB/s) and peak RSS (the videos must be streamed)
 #
 # Environment:
 #   BENCH_DIR       work folder (default build/bench in the repository, so
@@ -24,7 +31,8 @@
 #   BENCH_SPARSE    size of the large sparse source for the RSS line
 #                   (default 16G; skipped unless BENCH_SPARSE + 4G is free)
 #   BENCH_RUNS      timed runs per command, at least 3 (default 3)
-#   BENCH_SECTIONS  sections to run (default "image rss verify wipe")
+#   BENCH_SECTIONS  sections to run (default "image rss verify wipe extract")
+#   BENCH_SEED      seed of the extract section's card image (default 1)
 #   BENCH_SYNC      1 (default): each peer run ends with `sync` on its output,
 #                   because cardtrail fsyncs everything it writes; 0: time
 #                   the peers as they are
@@ -52,7 +60,8 @@ BENCH_DIR=${BENCH_DIR:-$top/build/bench}
 BENCH_SIZE=${BENCH_SIZE:-2G}
 BENCH_SPARSE=${BENCH_SPARSE:-16G}
 BENCH_RUNS=${BENCH_RUNS:-3}
-BENCH_SECTIONS=${BENCH_SECTIONS:-image rss verify wipe}
+BENCH_SECTIONS=${BENCH_SECTIONS:-image rss verify wipe extract}
+BENCH_SEED=${BENCH_SEED:-1}
 BENCH_SYNC=${BENCH_SYNC:-1}
 if [ -z "${BENCH_HYPERFINE:-}" ]; then
 	if command -v hyperfine >/dev/null && command -v jq >/dev/null; then
@@ -495,7 +504,159 @@ section_wipe() {
 }
 
 # ---------------------------------------------------------------------------
-SECTIONS=(image rss verify wipe)
+# extract: a card image as a drone leaves it, built without mounting: the
+# whole file filled with seeded random bytes first, then an MBR with one
+# FAT32 partition at 1 MiB (sfdisk, mkfs.fat --offset), which writes only
+# the boot sectors, the FATs and the root directory, so every cluster no file
+# takes keeps its random bytes and the carver scans real data.  Files go in
+# with mtools (SOURCE_DATE_EPOCH and mcopy -m: fixed times).  The bundle is
+# written into a fresh folder on every run (removed by the prepare step,
+# which also page-caches the image).
+
+# seeded NAME BYTES: BYTES pseudo-random bytes that depend only on NAME
+seeded() {
+	openssl enc -aes-128-ctr -nosalt -pass "pass:cardtrail-bench-$1" -pbkdf2 \
+		-in /dev/zero 2>/dev/null | head -c "$2" || true
+}
+
+# The card's file set, from fixtures/flight: 100 photos and 50 subtitles in
+# DCIM/100MEDIA, 50 DataFlash logs in APM/LOGS, 50 ULogs in log/, 50 DJI
+# flight records in FlightRecord/; every tenth is deleted again afterwards.
+XCARD_SMALL=300 XCARD_DELETED=30 XCARD_VIDEOS=5
+# (no [brackets] in the names, unlike DJI's: mdel takes them as a pattern)
+make_card() {	# make_card IMAGE: prints "FREE-BYTES CLUSTER-BYTES"
+	local img=$1 stage=$W/cardsrc fx=$top/fixtures/flight i k vsize
+	local jpgs=(DJI_0001.JPG DJI_0002.JPG NOGPS.JPG)
+	local srts=(gen-framecnt.SRT gen-framecnt-longtitude.SRT gen-home-gps.SRT gen-matrice.SRT
+		gen-single-line.SRT)
+	local txts=(gen-v4.txt gen-v7.txt) dels=() free csize mt=$img@@1M
+	seeded "card-$BENCH_SEED" "$SIZE" >"$img"
+	[ "$(stat -c %s "$img")" -eq "$SIZE" ] || die "could not write $img"
+	printf 'label: dos\nstart=2048, type=c\n' | sfdisk -q "$img" >/dev/null ||
+		die "sfdisk $img failed"
+	mkfs.fat -F 32 --invariant --offset=2048 -n CARDTRAIL "$img" $(((SIZE - (1 << 20)) / 1024)) \
+		>/dev/null || die "mkfs.fat $img failed"
+	rm -rf "$stage"
+	mkdir -p "$stage/DCIM/100MEDIA" "$stage/APM/LOGS" "$stage/log" "$stage/FlightRecord"
+	for ((i = 1; i <= 100; i++)); do
+		cp "$fx/${jpgs[i % 3]}" "$stage/DCIM/100MEDIA/$(printf 'DJI_%04d.JPG' "$i")"
+	done
+	for ((i = 1; i <= 50; i++)); do
+		cp "$fx/${srts[i % 5]}" "$stage/DCIM/100MEDIA/$(printf 'DJI_%04d.SRT' $((100 + i)))"
+		cp "$fx/gen.bin" "$stage/APM/LOGS/$(printf '%08d.BIN' "$i")"
+		cp "$fx/gen.ulg" "$stage/log/$(printf 'log_%03d.ulg' "$i")"
+		cp "$fx/${txts[i % 2]}" \
+			"$stage/FlightRecord/$(printf 'DJIFlightRecord_2024-05-18_09-%02d-00.txt' "$i")"
+	done
+	find "$stage" -type f -exec touch -d '2024-05-18 09:30:00 UTC' {} +
+	export SOURCE_DATE_EPOCH=1716024600
+	mcopy -s -m -i "$mt" "$stage"/* ::/ || die "mcopy into $img failed"
+	vsize=$((SIZE / 10 / 4096 * 4096))
+	for ((k = 1; k <= XCARD_VIDEOS; k++)); do
+		seeded "video-$BENCH_SEED-$k" "$vsize" |
+			mcopy -i "$mt" - "::/DCIM/100MEDIA/$(printf 'DJI_%04d.MP4' $((200 + k)))" ||
+			die "mcopy of a video into $img failed"
+	done
+	# every tenth small file deleted: its clusters are free again, its
+	# bytes still there (a deleted file cardtrail calls plausibly complete)
+	while IFS= read -r i; do dels+=("::/${i#"$stage"/}"); done < <(find "$stage" -type f | sort | awk 'NR % 10 == 0')
+	mdel -i "$mt" "${dels[@]}" || die "mdel in $img failed"
+	unset SOURCE_DATE_EPOCH
+	rm -rf "$stage"
+	free=$(mdir -i "$mt" ::/ | awk '/bytes free/ { gsub(/[^0-9]/, ""); print }')
+	csize=$(minfo -i "$mt" :: | awk '/^cluster size:/ { print $3 * 512 }')
+	printf '%s %s\n' "$free" "$csize"
+}
+
+section_extract() {
+	local img=$W/card.img out=$W/xout free need t0 t1 built fr cs line carve_s carve_mbps
+	local counts kib diff rate2 vsize=$((SIZE / 10 / 4096 * 4096)) tool
+	note "bench: extract section"
+	row ""
+	for tool in mkfs.fat mcopy mdel mdir minfo sfdisk openssl; do
+		if ! command -v "$tool" >/dev/null; then
+			row "extract: skipped, %s is not installed (apt-get install dosfstools mtools fdisk openssl)" "$tool"
+			return
+		fi
+	done
+	free=$(free_bytes "$BENCH_DIR")
+	need=$((SIZE * 2 + (1 << 30)))
+	if [ "$free" -lt "$need" ]; then
+		row "extract: skipped, %s free in %s, need %s for the card and a bundle" \
+			"$(human "$free")" "$BENCH_DIR" "$(human "$need")"
+		return
+	fi
+	note "bench: building a $(human "$SIZE") FAT32 card image (seed $BENCH_SEED) in $img"
+	t0=$(date +%s.%N)
+	make_card "$img" >"$W/card.info"
+	read -r fr cs <"$W/card.info"
+	t1=$(date +%s.%N)
+	built=$(echo "$t1 - $t0" | bc -l)
+	[ "${fr:-0}" -gt 0 ] || die "cannot read the free space of $img"
+	sync "$img"
+	cat "$img" >/dev/null
+
+	# one untimed run: the counts, cardtrail's own carving timing, peak RSS
+	rm -rf "$out"
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f %M -o "$W/rss" "$CT" extract "$img" "$out" </dev/null >"$W/summary" ||
+			die "cardtrail extract $img failed"
+		kib=$(tail -n 1 "$W/rss")
+	else
+		"$CT" extract "$img" "$out" </dev/null >"$W/summary" || die "cardtrail extract $img failed"
+		kib=
+	fi
+	rm -rf "$out"
+	counts=$(sed -n 's/^files *//p' "$W/summary")
+	# "carving    1.0 GiB of free space scanned in 0.95 s (1130 MB/s)"
+	line=$(grep '^carving ' "$W/summary" || true)
+	carve_s=$(printf '%s\n' "$line" | sed -nE 's/.* in ([0-9.]+) s \(([0-9]+) MB\/s\).*/\1/p')
+	carve_mbps=$(printf '%s\n' "$line" | sed -nE 's/.* in ([0-9.]+) s \(([0-9]+) MB\/s\).*/\2/p')
+
+	group_begin "rm -rf $(q "$out") && sync && cat $(q "$img") >/dev/null"
+	group_add xct "$(q "$CT") extract --json $(q "$img") $(q "$out")"
+	group_add xnocarve "$(q "$CT") extract --json --no-carve $(q "$img") $(q "$out")"
+	group_run
+	diff=$(awk -v a="${MEDIAN[xct]}" -v b="${MEDIAN[xnocarve]}" 'BEGIN { printf "%.3f", a - b }')
+	rate2=$(awk -v f="$fr" -v d="$diff" 'BEGIN { if (d > 0) printf "%.0f", f / d / 1e6; else print "-" }')
+
+	row "extracting a page-cached %s card image: cardtrail extract --json IMAGE OUTDIR, median of %d runs" \
+		"$(human "$SIZE")" "$BENCH_RUNS"
+	row "card: MBR, FAT32 at 1 MiB (%s clusters); %d small files from fixtures/flight (%d of them deleted)," \
+		"$(human "$cs")" "$XCARD_SMALL" "$XCARD_DELETED"
+	row "  %d videos of %s; %s free (mdir), seeded random bytes (BENCH_SEED=%s); built in %.1f s" \
+		"$XCARD_VIDEOS" "$(human "$vsize")" "$(human "$fr")" "$BENCH_SEED" "$built"
+	row "  cardtrail: files %s" "$counts"
+	row "  cardtrail: flights %s" "$(sed -n 's/^flights *//p' "$W/summary")"
+	row "  (expected %d allocated, %d deleted)" "$((XCARD_SMALL - XCARD_DELETED + XCARD_VIDEOS))" \
+		"$XCARD_DELETED"
+	row ""
+	row "$TFMT" "run" "median s" "cpu s" "MB/s" "ratio" "target"
+	row "$TFMT" "---" "--------" "-----" "----" "-----" "------"
+	row_time xct "cardtrail extract --json IMAGE OUTDIR" "$SIZE" "1.00" "(reported)"
+	row_time xnocarve "  [extra] same, --no-carve" "$SIZE" "$(ratio "${MEDIAN[xnocarve]}" "${MEDIAN[xct]}")"
+	row "MB/s = card image bytes / median time (the bundle is written and fsynced into %s)" "$BENCH_DIR"
+	row ""
+	if [ -n "$carve_mbps" ]; then
+		row '%-60s %8s  %s' "carving scan over $(human "$fr") free (cardtrail's summary)" \
+			"$carve_mbps MB/s" ">= 1000 MB/s  $(verdict "$carve_mbps" '>=' 1000)  ($carve_s s)"
+	else
+		row '%-60s %8s  %s' "carving scan (cardtrail's summary)" "-" "no 'carving' line in the summary"
+	fi
+	row '%-60s %8s  %s' "carving scan: free bytes / (median - median --no-carve)" "$rate2 MB/s" \
+		"(${diff} s; reported, noisy: a difference of two medians)"
+	if [ -n "$kib" ]; then
+		row '%-60s %8s  %s' "peak RSS of cardtrail extract (GNU time %M)" \
+			"$(awk -v k="$kib" 'BEGIN { printf "%.1f MiB", k / 1024 }')" \
+			"<= 64 MiB  $(verdict "$kib" '<=' 65536)  (videos of $(human "$vsize") streamed)"
+	else
+		row "peak RSS of cardtrail extract: skipped, GNU time (/usr/bin/time) is not installed"
+	fi
+	rm -f "$img"
+}
+
+# ---------------------------------------------------------------------------
+SECTIONS=(image rss verify wipe extract)
 for s in $BENCH_SECTIONS; do
 	case " ${SECTIONS[*]} " in *" $s "*) ;; *) die "unknown section '$s' (${SECTIONS[*]})" ;; esac
 done

@@ -47,6 +47,7 @@ struct item {
 	int fsi;			/* filesystem index (not for carved) */
 	TSK_INUM_T inum;
 	char *path;			/* as on the card (for carved: NULL) */
+	size_t name_off;		/* where its own name starts in path */
 	uint64_t size;
 	uint64_t image_off;		/* first byte in the image, or 0 unknown */
 	int64_t mtime, atime, crtime;	/* as stored; 0 unknown */
@@ -71,6 +72,7 @@ struct ex {
 	unsigned char *buf;
 	const char *cur_walk_err;
 	int fsi;			/* walk callback: current filesystem */
+	unsigned ntracks;
 };
 
 static int
@@ -126,7 +128,9 @@ ct_safe_component(const char *in, char *out, size_t outlen)
 	}
 	while (s[src] && src < 128 && o + 4 < outlen) {
 		size_t n = utf8_len(s + src);
-		if (n == 0) {
+		if (n == 0 || s[src] == '%') {
+			/* bytes that are not UTF-8, and '%' itself (so that the
+			 * escape cannot collide with a name) */
 			o += (size_t)snprintf(out + o, outlen - o, "%%%02X", s[src]);
 			src++;
 		} else if (n == 1 && (s[src] < 0x20 || s[src] == 0x7f || s[src] == '/' ||
@@ -144,31 +148,63 @@ ct_safe_component(const char *in, char *out, size_t outlen)
 	out[o] = '\0';
 }
 
+/* A card path as valid UTF-8 for JSON: invalid bytes and control
+ * characters as %XX, '%' as %25.  New string. */
+static char *
+display_path(const char *in)
+{
+	const unsigned char *s = (const unsigned char *)in;
+	size_t i = 0, o = 0, cap = strlen(in) * 3 + 1;
+	char *out = malloc(cap);
+
+	if (out == NULL)
+		return NULL;
+	while (s[i]) {
+		size_t n = utf8_len(s + i);
+		if (n == 0 || s[i] == '%' || (n == 1 && (s[i] < 0x20 || s[i] == 0x7f))) {
+			o += (size_t)snprintf(out + o, cap - o, "%%%02X", s[i]);
+			i++;
+		} else {
+			memcpy(out + o, s + i, n);
+			o += n;
+			i += n;
+		}
+	}
+	out[o] = '\0';
+	return out;
+}
+
 /* A unique bundle path under prefix for a card path (components made safe). */
 static int
-bundle_name(struct ex *x, const char *prefix, const char *cardpath, char *out, size_t outlen)
+bundle_name(struct ex *x, const char *prefix, const char *cardpath, size_t name_off, char *out,
+	    size_t outlen)
 {
 	char comp[3 * 128 + 1], base[MAX_PATH_BYTES + 64];
-	const char *p = cardpath;
+	const char *p = cardpath, *name = cardpath + name_off;
 	size_t o;
 	int k;
 
 	o = (size_t)snprintf(base, sizeof(base), "%s", prefix);
-	while (*p) {
+	while (p < name) {
 		size_t l = strcspn(p, "/");
 		char part[256];
 
+		if (p + l > name)
+			l = (size_t)(name - p);
 		if (l == 0) {
 			p++;
 			continue;
 		}
 		snprintf(part, sizeof(part), "%.*s", (int)(l < 255 ? l : 255), p);
 		ct_safe_component(part, comp, sizeof(comp));
-		if (o + strlen(comp) + 2 > MAX_PATH_BYTES)
-			break;	/* overlong: keep the leading components */
+		if (o + strlen(comp) + 2 > MAX_PATH_BYTES - 130)
+			break;	/* overlong: keep the leading folders and the name */
 		o += (size_t)snprintf(base + o, sizeof(base) - o, "/%s", comp);
 		p += l;
 	}
+	/* the file's own name: one component, whatever '/' it holds */
+	ct_safe_component(name, comp, sizeof(comp));
+	o += (size_t)snprintf(base + o, sizeof(base) - o, "/%s", comp);
 	for (k = 1; k < 100000; k++) {
 		if ((k == 1 ? ct_snprintf(out, outlen, "%s", base) :
 		     ct_snprintf(out, outlen, "%s~%d", base, k)) < 0)
@@ -209,8 +245,13 @@ walk_cb(TSK_FS_FILE *f, const char *path, void *ptr)
 		return TSK_WALK_CONT;
 	if (!strcmp(f->name->name, ".") || !strcmp(f->name->name, ".."))
 		return TSK_WALK_CONT;
-	/* libtsk shows a FAT volume label as an empty file in the root */
-	if (f->meta->size == 0 && *path == '\0' && strstr(f->name->name, "(Volume Label Entry)"))
+	/* libtsk shows a FAT volume label as an empty file (also where a
+	 * directory loop leads back to the root), and exFAT's allocation
+	 * bitmap and upcase table as files: filesystem metadata, not data */
+	if (f->meta->size == 0 && strstr(f->name->name, "(Volume Label Entry)"))
+		return TSK_WALK_CONT;
+	if (*path == '\0' && (!strcmp(f->name->name, "$ALLOC_BITMAP") ||
+			       !strcmp(f->name->name, "$UPCASE_TABLE")))
 		return TSK_WALK_CONT;
 	memset(&it, 0, sizeof(it));
 	it.fsi = x->fsi;
@@ -225,6 +266,7 @@ walk_cb(TSK_FS_FILE *f, const char *path, void *ptr)
 	it.atime = f->meta->atime;
 	it.crtime = f->meta->crtime;
 	snprintf(full, sizeof(full), "%s%s", path, f->name->name);
+	it.name_off = strlen(path) < strlen(full) ? strlen(path) : strlen(full);
 	it.path = strdup(full);
 	if (it.path == NULL || add_item(x, &it) < 0) {
 		free(it.path);
@@ -293,7 +335,7 @@ open_filesystems(struct ex *x)
 			const TSK_VS_PART_INFO *p = tsk_vs_part_get(x->vs, i);
 			if (p == NULL || !(p->flags & TSK_VS_PART_FLAG_ALLOC))
 				continue;
-			fs = tsk_fs_open_vol(p, TSK_FS_TYPE_DETECT);
+			fs = tsk_fs_open_vol(p, TSK_FS_TYPE_FAT_DETECT);
 			if (fs)
 				x->fs[x->nfs++] = fs;
 			tsk_error_reset();
@@ -302,7 +344,7 @@ open_filesystems(struct ex *x)
 	tsk_error_reset();
 	if (x->nfs == 0) {
 		/* a superfloppy: the filesystem starts at 0 */
-		fs = tsk_fs_open_img(x->img, 0, TSK_FS_TYPE_DETECT);
+		fs = tsk_fs_open_img(x->img, 0, TSK_FS_TYPE_FAT_DETECT);
 		if (fs)
 			x->fs[x->nfs++] = fs;
 		tsk_error_reset();
@@ -380,6 +422,10 @@ entry_begin(struct ex *x, const char *name, uint64_t size, int64_t mtime)
 
 	if (e == NULL)
 		return -ENOMEM;
+	/* our names are valid UTF-8 (ct_safe_component); the command runs
+	 * with a UTF-8 LC_CTYPE so that libarchive's pax writer takes them
+	 * as they are (with only a UTF-8 name set, libarchive 3.6 crashes in
+	 * the C locale) */
 	archive_entry_set_pathname(e, name);
 	archive_entry_set_size(e, (la_int64_t)size);
 	archive_entry_set_filetype(e, AE_IFREG);
@@ -613,12 +659,17 @@ out:
 	return ret;
 }
 
-/* Trim a carved candidate to its natural end where the format has one. */
+/*
+ * Trim a carved candidate to its natural end where the format has one:
+ * text at its first NUL; a JPEG at its LAST end-of-image marker before the
+ * next candidate (an embedded thumbnail ends with one too).
+ */
 static void
 trim_carved(struct ex *x, struct item *it)
 {
-	uint64_t pos = 0, limit = it->size < MAX_CARVE ? it->size : MAX_CARVE;
+	uint64_t pos = 0, limit = it->size < MAX_CARVE ? it->size : MAX_CARVE, last_eoi = 0;
 	int jpeg = !strcmp(it->ext, "jpg"), text = !strcmp(it->ext, "srt");
+	unsigned char prev = 0;
 
 	if (it->size > MAX_CARVE)
 		it->carve_truncated = 1;
@@ -630,7 +681,7 @@ trim_carved(struct ex *x, struct item *it)
 		ssize_t n = tsk_img_read(x->img, (TSK_OFF_T)(it->image_off + pos), (char *)x->buf, want);
 		if (n <= 0) {
 			tsk_error_reset();
-			return;
+			break;
 		}
 		for (k = 0; k < (size_t)n; k++) {
 			if (text && x->buf[k] == 0) {
@@ -638,13 +689,15 @@ trim_carved(struct ex *x, struct item *it)
 				it->carve_truncated = 0;
 				return;
 			}
-			if (jpeg && x->buf[k] == 0xff && k + 1 < (size_t)n && x->buf[k + 1] == 0xd9) {
-				it->size = pos + k + 2;
-				it->carve_truncated = 0;
-				return;
-			}
+			if (jpeg && prev == 0xff && x->buf[k] == 0xd9)
+				last_eoi = pos + k + 1;
+			prev = x->buf[k];
 		}
 		pos += (uint64_t)n;
+	}
+	if (jpeg && last_eoi) {
+		it->size = last_eoi;
+		it->carve_truncated = 0;
 	}
 }
 
@@ -664,14 +717,26 @@ fat_time(int64_t t, char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
 }
 
+/* tracks/NNNN_<file name>: numbered (paths that differ only in where
+ * their slashes are cannot collide) and short (a name fits in 255 bytes). */
 static void
-track_name(const char *bundle_path, char *out, size_t len)
+track_name(struct ex *x, const char *bundle_path, char *out, size_t len)
 {
-	size_t i, o = 0;
+	const char *b = strrchr(bundle_path, '/');
+	char shortname[101];
+	size_t n;
 
-	for (i = 0; bundle_path[i] && o + 1 < len; i++)
-		out[o++] = bundle_path[i] == '/' ? '_' : bundle_path[i];
-	out[o] = '\0';
+	b = b ? b + 1 : bundle_path;
+	n = strlen(b);
+	if (n > 100) {
+		/* cut at a UTF-8 character boundary */
+		n = 100;
+		while (n > 0 && ((unsigned char)b[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(shortname, b, n);
+	shortname[n] = '\0';
+	snprintf(out, len, "%04u_%s", ++x->ntracks, shortname);
 }
 
 static int
@@ -688,7 +753,7 @@ add_tracks(struct ex *x, const struct ct_flight *f, const char *bundle_path)
 	size_t i;
 	int ret = 0;
 
-	track_name(bundle_path, base, sizeof(base));
+	track_name(x, bundle_path, base, sizeof(base));
 	for (i = 0; i < CT_ARRAY_SIZE(writers) && ret == 0; i++) {
 		char *text = NULL;
 		size_t len = 0;
@@ -722,7 +787,7 @@ process(struct ex *x, struct item *it, struct json_object *manifest, struct json
 		char cname[64];
 		trim_carved(x, it);
 		snprintf(cname, sizeof(cname), "%" PRIu64 ".%s", it->image_off, it->ext);
-		if ((ret = bundle_name(x, "carved", cname, name, sizeof(name))) < 0)
+		if ((ret = bundle_name(x, "carved", cname, 0, name, sizeof(name))) < 0)
 			return ret;
 		fi.img_off = it->image_off;
 	} else {
@@ -731,7 +796,8 @@ process(struct ex *x, struct item *it, struct json_object *manifest, struct json
 			tsk_error_reset();
 			ct_flight_warn(&fl, 0, "The Sleuth Kit cannot open this entry");
 		}
-		if ((ret = bundle_name(x, prefixes[it->state], it->path, name, sizeof(name))) < 0)
+		if ((ret = bundle_name(x, prefixes[it->state], it->path, it->name_off, name,
+				       sizeof(name))) < 0)
 			goto out;
 	}
 	fi.size = it->size;
@@ -748,7 +814,9 @@ process(struct ex *x, struct item *it, struct json_object *manifest, struct json
 		ret = p->parse(&in, &fl);
 		if (ret < 0)
 			ct_flight_warn(&fl, 0, "%s parser: %s", p->name, strerror(-ret));
-		parsed = ret == 0;
+		/* 1 is "nothing of use decoded": a DAT identified but not
+		 * decoded, a photo without a position still tell who made them */
+		parsed = ret == 0 || (ret == 1 && fl.nfacts > 0);
 		ret = 0;
 	}
 	if (it->state == ST_DELETED && it->overwritten)
@@ -764,7 +832,15 @@ process(struct ex *x, struct item *it, struct json_object *manifest, struct json
 			       "the bundle", missing);
 
 	m = json_object_new_object();
-	json_object_object_add(m, "path", it->path ? json_object_new_string(it->path) : NULL);
+	if (it->path) {
+		char *dp = display_path(it->path);
+		json_object_object_add(m, "path", dp ? json_object_new_string(dp) : NULL);
+		if (dp && strcmp(dp, it->path))
+			json_object_object_add(m, "path_escaped", json_object_new_boolean(1));
+		free(dp);
+	} else {
+		json_object_object_add(m, "path", NULL);
+	}
 	json_object_object_add(m, "bundle_path", json_object_new_string(name));
 	json_object_object_add(m, "size", json_object_new_int64((int64_t)it->size));
 	json_object_object_add(m, "sha256", json_object_new_string(hex));
@@ -970,6 +1046,9 @@ ct_extract_run(const struct ct_extract_opts *o, struct ct_extract_result *res)
 		json_object_object_add(img, "path", json_object_new_string(segs[0]));
 		json_object_object_add(img, "sha256", res->image_sha256[0] ?
 				       json_object_new_string(res->image_sha256) : NULL);
+		if (res->image_mismatch)
+			json_object_object_add(img, "read_sha256", json_object_new_string(
+				ct_json_str(ct_json_get(res->image_check, "hashes"), "sha256", "not computed")));
 		json_object_object_add(img, "verified_against_record", json_object_new_boolean(
 					       o->casedir && !res->image_mismatch));
 		json_object_object_add(img, "forced", json_object_new_boolean(res->forced));
@@ -1082,7 +1161,14 @@ ct_extract_custody_record(const struct ct_extract_opts *o, const struct ct_extra
 	ins = json_object_new_array();
 	in = json_object_new_object();
 	json_object_object_add(in, "path", json_object_new_string(o->evidence));
-	json_object_object_add(in, "sha256", json_object_new_string(res->image_sha256));
+	if (res->image_mismatch) {
+		/* --force: name what was read, not what should have been */
+		const char *read = ct_json_str(ct_json_get(res->image_check, "hashes"), "sha256", NULL);
+		json_object_object_add(in, "sha256", read ? json_object_new_string(read) : NULL);
+		json_object_object_add(in, "acquired_sha256", json_object_new_string(res->image_sha256));
+	} else {
+		json_object_object_add(in, "sha256", json_object_new_string(res->image_sha256));
+	}
 	json_object_object_add(in, "verified", json_object_new_boolean(!res->image_mismatch));
 	json_object_array_add(ins, in);
 	json_object_object_add(r, "inputs", ins);
