@@ -132,6 +132,47 @@ struct ct_mem_input {
 };
 void ct_input_from_mem(struct ct_input *in, struct ct_mem_input *m, const char *path);
 
+/* Read up to len bytes at off, clamped to the end of the file (in->size):
+ * *got is 0 at or past the end.  Returns 0 or -errno (from in->read). */
+int ct_input_read_at(const struct ct_input *in, void *buf, size_t len, uint64_t off,
+		     size_t *got);
+
+/*
+ * A bounded window over an input, for parsers that walk a file in pieces.
+ * Set in, buf (cap bytes, the caller's) and cap; zero base and len.
+ * ct_window_get makes [off, off+n) available at *p (n <= cap): it returns
+ * 0, 1 when the file ends first (*avail, if not NULL, gets the bytes there
+ * are from off), or -errno.  The window is refilled with up to cap bytes
+ * from off whenever [off, off+n) is not already in it.
+ */
+struct ct_window {
+	const struct ct_input *in;
+	unsigned char *buf;
+	size_t cap;		/* size of buf */
+	uint64_t base;		/* file offset of buf[0] */
+	size_t len;		/* valid bytes in buf */
+};
+int ct_window_get(struct ct_window *w, uint64_t off, size_t n, const unsigned char **p,
+		  size_t *avail);
+
+/* Little-endian loads of 2, 4 and 8 bytes. */
+uint16_t ct_le16(const unsigned char *p);
+uint32_t ct_le32(const unsigned char *p);
+uint64_t ct_le64(const unsigned char *p);
+
+/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (m 1-12,
+ * d 1-31; no range check); negative before 1970. */
+int64_t ct_days_from_civil(int64_t y, unsigned m, unsigned d);
+
+/*
+ * A set of names kept as 32-bit FNV-1a hashes (parameter counting):
+ * *set is a table of CT_NAME_SET_SLOTS hashes, allocated on first use
+ * (free() it), *count the names in it.  Adds the n bytes at name unless
+ * the set holds them already or is half full.  Returns 0 or -ENOMEM.
+ */
+#define CT_NAME_SET_SLOTS 65536
+int ct_name_set_add(uint32_t **set, size_t *count, const void *name, size_t n);
+
 /* ISO 8601 of t_us ("2021-04-21T06:30:58.600345Z" for UTC; no Z for local;
  * "+12.345s" for boot).  buf >= 40. */
 void ct_point_time_str(const struct ct_point *p, char *buf, size_t len);

@@ -253,3 +253,113 @@ ct_point_time_str(const struct ct_point *p, char *buf, size_t len)
 		snprintf(buf, len, "%s", "");
 	}
 }
+
+int
+ct_input_read_at(const struct ct_input *in, void *buf, size_t len, uint64_t off, size_t *got)
+{
+	*got = 0;
+	if (off >= in->size)
+		return 0;
+	if (len > in->size - off)
+		len = (size_t)(in->size - off);
+	return in->read(in->ctx, buf, len, off, got);
+}
+
+int
+ct_window_get(struct ct_window *w, uint64_t off, size_t n, const unsigned char **p,
+	      size_t *avail)
+{
+	size_t got, want;
+	int rc;
+
+	if (avail)
+		*avail = 0;
+	if (off < w->base || off + n > w->base + w->len) {
+		w->base = off;
+		w->len = 0;
+		if (off >= w->in->size)
+			return 1;
+		want = w->cap;
+		if (want > w->in->size - off)
+			want = (size_t)(w->in->size - off);
+		while (w->len < want) {
+			rc = w->in->read(w->in->ctx, w->buf + w->len, want - w->len,
+					 off + w->len, &got);
+			if (rc < 0)
+				return rc;
+			if (got == 0)
+				break;
+			w->len += got;
+		}
+	}
+	*p = w->buf + (off - w->base);
+	if (avail)
+		*avail = (size_t)(w->base + w->len - off);
+	return off + n > w->base + w->len ? 1 : 0;
+}
+
+uint16_t
+ct_le16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+
+uint32_t
+ct_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+uint64_t
+ct_le64(const unsigned char *p)
+{
+	return (uint64_t)ct_le32(p) | (uint64_t)ct_le32(p + 4) << 32;
+}
+
+int64_t
+ct_days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+/* FNV-1a; 0 is the empty slot, so a hash of 0 becomes 1. */
+static uint32_t
+name_hash(const unsigned char *s, size_t n)
+{
+	uint32_t h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ s[i]) * 16777619u;
+	return h ? h : 1;
+}
+
+int
+ct_name_set_add(uint32_t **set, size_t *count, const void *name, size_t n)
+{
+	uint32_t h = name_hash(name, n);
+	size_t i;
+
+	if (*count >= CT_NAME_SET_SLOTS / 2)
+		return 0;
+	if (*set == NULL) {
+		*set = calloc(CT_NAME_SET_SLOTS, sizeof(**set));
+		if (*set == NULL)
+			return -ENOMEM;
+	}
+	for (i = h % CT_NAME_SET_SLOTS; (*set)[i] != 0; i = (i + 1) % CT_NAME_SET_SLOTS)
+		if ((*set)[i] == h)
+			return 0;
+	(*set)[i] = h;
+	(*count)++;
+	return 0;
+}

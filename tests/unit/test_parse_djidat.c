@@ -12,18 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parsers.h"
+#include "parse_test.h"
 
 
 static int
 parse(const unsigned char *buf, size_t len, struct ct_flight *f)
 {
-	struct ct_mem_input m = { buf, len };
-	struct ct_input in;
-
-	ct_input_from_mem(&in, &m, "FLY001.DAT");
-	ct_flight_init(f, "dji-dat");
-	return ct_djidat_parse(&in, f);
+	return pt_parse(ct_djidat_parse, "dji-dat", buf, len, "FLY001.DAT", f);
 }
 
 static void

@@ -14,45 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parsers.h"
+#include "parse_test.h"
 
-
-static unsigned char *
-slurp(const char *rel, int sample, size_t *len)
-{
-	const char *top = getenv("CT_TOP");
-	char path[4096];
-	unsigned char *buf;
-	FILE *fp;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s%s", top ? top : ".", sample ? "../shared/samples/" :
-		 "", rel);
-	if ((fp = fopen(path, "rb")) == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc(n > 0 ? (size_t)n : 1);
-	if (buf == NULL || fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-		fclose(fp);
-		free(buf);
-		return NULL;
-	}
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
-}
 
 static int
 parse(const unsigned char *buf, size_t len, const char *name, struct ct_flight *f)
 {
-	struct ct_mem_input m = { buf, len };
-	struct ct_input in;
-
-	ct_input_from_mem(&in, &m, name);
-	ct_flight_init(f, "dji-srt");
-	return ct_djisrt_parse(&in, f);
+	return pt_parse(ct_djisrt_parse, "dji-srt", buf, len, name, f);
 }
 
 static void
@@ -80,7 +48,7 @@ gen(const char *style, size_t n, double lat1, double lon1, double alt0, double a
 	size_t len;
 
 	snprintf(rel, sizeof(rel), "fixtures/flight/gen-%s.SRT", style);
-	assert_non_null(buf = slurp(rel, 0, &len));
+	assert_non_null(buf = pt_slurp(rel, &len));
 	assert_true(ct_djisrt_probe(rel, buf, len) >= 90);
 	assert_int_equal(parse(buf, len, rel, f), 0);
 	if (f->npts != n)
@@ -166,7 +134,7 @@ sample(const char *name, size_t n, double lat0, double lon0, double lat1, double
 	size_t len;
 
 	snprintf(rel, sizeof(rel), "dji-srt/%s", name);
-	if ((buf = slurp(rel, 1, &len)) == NULL)
+	if ((buf = pt_sample(rel, &len)) == NULL)
 		skip();
 	assert_true(ct_djisrt_probe(name, buf, len) >= 90);
 	assert_int_equal(parse(buf, len, name, &f), 0);
@@ -202,13 +170,13 @@ test_broken_samples(void **state)
 	size_t len;
 
 	(void)state;
-	if ((buf = slurp("dji-srt/broken_empty.SRT", 1, &len)) == NULL)
+	if ((buf = pt_sample("dji-srt/broken_empty.SRT", &len)) == NULL)
 		skip();
 	assert_int_equal(parse(buf, len, "broken_empty.SRT", &f), 1);
 	assert_true(f.nwarnings > 0);
 	ct_flight_release(&f);
 	free(buf);
-	if ((buf = slurp("dji-srt/broken_incomplete.SRT", 1, &len)) == NULL)
+	if ((buf = pt_sample("dji-srt/broken_incomplete.SRT", &len)) == NULL)
 		skip();
 	assert_int_equal(parse(buf, len, "broken_incomplete.SRT", &f), 0);
 	assert_int_equal(f.npts, 19);
@@ -218,46 +186,12 @@ test_broken_samples(void **state)
 	free(buf);
 }
 
-/* Truncations and bit flips; slack: blocks whose position was dropped. */
+/* A cut inside a line is always reported. */
 static void
-hostile(const unsigned char *orig, size_t len, unsigned seed, size_t slack)
+srt_cut(const unsigned char *b, size_t cut, size_t len, const struct ct_flight *f)
 {
-	struct ct_flight f;
-	unsigned char *b = malloc(len ? len : 1);
-	size_t npts, k, cut;
-	int r;
-
-	assert_non_null(b);
-	memcpy(b, orig, len);
-	assert_int_equal(parse(b, len, "x.SRT", &f), 0);
-	npts = f.npts;
-	ct_flight_release(&f);
-	for (k = 0; k < 200; k++) {
-		cut = k < 20 ? k : (size_t)((uint64_t)len * (k - 20) / 180);
-		if (cut >= len)
-			continue;
-		r = parse(b, cut, "x.SRT", &f);
-		assert_true(r == 0 || r == 1);
-		assert_true(f.npts <= npts);
-		/* A cut inside a line is always reported. */
-		if (cut > 0 && b[cut - 1] != '\n' && f.nwarnings == 0)
-			fail_msg("no warning when cut at %zu of %zu", cut, len);
-		ct_flight_release(&f);
-	}
-	srand(seed);
-	for (k = 0; k < 300; k++) {
-		size_t at = (size_t)rand() % len;
-		unsigned char bit = (unsigned char)(1u << (rand() % 8));
-
-		b[at] ^= bit;
-		r = parse(b, len, "x.SRT", &f);
-		assert_true(r == 0 || r == 1);
-		if (f.npts > npts + slack)
-			fail_msg("flip at %zu: %zu points > %zu", at, f.npts, npts);
-		ct_flight_release(&f);
-		b[at] ^= bit;
-	}
-	free(b);
+	if (cut > 0 && b[cut - 1] != '\n' && f->nwarnings == 0)
+		fail_msg("no warning when cut at %zu of %zu", cut, len);
 }
 
 static void
@@ -273,16 +207,16 @@ test_hostile(void **state)
 
 	(void)state;
 	for (i = 0; i < 5; i++) {
-		snprintf(rel, sizeof(rel), "fixtures/flight/gen-%s.SRT", styles[i]);
-		assert_non_null(buf = slurp(rel, 0, &len));
-		hostile(buf, len, (unsigned)i + 1, i == 0);
+		snprintf(rel, sizeof(rel), "gen-%s.SRT", styles[i]);
+		assert_non_null(buf = pt_fixture(rel, &len));
+		pt_hostile(buf, len, "x.SRT", (unsigned)i + 1, i == 0, parse, srt_cut);
 		free(buf);
 	}
 	for (i = 0; i < 5; i++) {
 		snprintf(rel, sizeof(rel), "dji-srt/%s", samples[i]);
-		if ((buf = slurp(rel, 1, &len)) == NULL)
+		if ((buf = pt_sample(rel, &len)) == NULL)
 			skip();
-		hostile(buf, len, (unsigned)i + 11, 0);
+		pt_hostile(buf, len, "x.SRT", (unsigned)i + 11, 0, parse, srt_cut);
 		free(buf);
 	}
 }

@@ -14,54 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "parsers.h"
+#include "parse_test.h"
 
-
-static unsigned char *
-slurp(const char *rel, int sample, size_t *len)
-{
-	const char *top = getenv("CT_TOP");
-	char path[4096];
-	unsigned char *buf;
-	FILE *fp;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s%s", top ? top : ".", sample ? "../shared/samples/" :
-		 "", rel);
-	if ((fp = fopen(path, "rb")) == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc(n > 0 ? (size_t)n : 1);
-	if (buf == NULL || fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-		fclose(fp);
-		free(buf);
-		return NULL;
-	}
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
-}
 
 static int
 parse(const unsigned char *buf, size_t len, const char *name, struct ct_flight *f)
 {
-	struct ct_mem_input m = { buf, len };
-	struct ct_input in;
-
-	ct_input_from_mem(&in, &m, name);
-	ct_flight_init(f, "dji-txt");
-	return ct_djitxt_parse(&in, f);
-}
-
-static void
-expect_fact(const struct ct_flight *f, const char *key, const char *want)
-{
-	const char *v = ct_flight_get_fact(f, key);
-
-	if (v == NULL || strcmp(v, want) != 0)
-		fail_msg("fact %s = '%s', expected '%s'", key, v ? v : "(none)", want);
+	return pt_parse(ct_djitxt_parse, "dji-txt", buf, len, name, f);
 }
 
 static void
@@ -93,7 +52,7 @@ check_gen(const char *file, const char *ver, const char *name, const char *sn,
 	char t[64];
 	size_t len;
 
-	buf = slurp(file, 0, &len);
+	buf = pt_slurp(file, &len);
 	assert_non_null(buf);
 	assert_true(ct_djitxt_probe(file, buf, len) >= 50);
 	assert_true(ct_djitxt_probe("DJIFlightRecord_2017-07-14_[02-40-00].txt", buf, len) >= 90);
@@ -135,7 +94,7 @@ test_gen_v7(void **state)
 	(void)state;
 	check_gen("fixtures/flight/gen-v7.txt", "7", "gen-v7 <script>\"", "03ZGEN0007",
 		  "Phantom3Standard", 51.50086, -0.12061, 8.7, 100);
-	buf = slurp("fixtures/flight/gen-v7.txt", 0, &len);
+	buf = pt_slurp("fixtures/flight/gen-v7.txt", &len);
 	assert_non_null(buf);
 	assert_int_equal(parse(buf, len, "x", &f), 0);
 	expect_fact(&f, "battery_serial", "BATGEN0007");
@@ -192,7 +151,7 @@ test_sample_v4(void **state)
 	size_t len;
 
 	(void)state;
-	if ((buf = slurp(V4, 1, &len)) == NULL)
+	if ((buf = pt_sample(V4, &len)) == NULL)
 		skip();
 	assert_int_equal(parse(buf, len, V4, &f), 0);
 	expect_fact(&f, "name", "moo");
@@ -218,7 +177,7 @@ static int
 csv_ends(double *lat0, double *lon0, double *lat1, double *lon1, size_t *rows)
 {
 	size_t len, i, nl = 0;
-	unsigned char *c = slurp(CSV, 1, &len);
+	unsigned char *c = pt_sample(CSV, &len);
 	char *s, *line, *last = NULL, *first = NULL;
 
 	if (c == NULL)
@@ -259,7 +218,7 @@ test_sample_v7(void **state)
 	size_t len, rows;
 
 	(void)state;
-	if ((buf = slurp(V7, 1, &len)) == NULL || csv_ends(&lat0, &lon0, &lat1, &lon1, &rows))
+	if ((buf = pt_sample(V7, &len)) == NULL || csv_ends(&lat0, &lon0, &lat1, &lon1, &rows))
 		skip();
 	assert_int_equal(parse(buf, len, V7, &f), 0);
 	expect_fact(&f, "log_version", "7");
@@ -277,46 +236,13 @@ test_sample_v7(void **state)
 	free(buf);
 }
 
-/* Truncations and single bit flips: 0 or 1, no more points, warnings on cuts. */
+/* Every cut is reported, with an offset. */
 static void
-hostile(const unsigned char *orig, size_t len, unsigned seed)
+txt_cut(const unsigned char *b, size_t cut, size_t len, const struct ct_flight *f)
 {
-	struct ct_flight f;
-	unsigned char *b = malloc(len ? len : 1);
-	size_t npts, k, cut;
-	int r;
-
-	assert_non_null(b);
-	memcpy(b, orig, len);
-	assert_int_equal(parse(b, len, "x", &f), 0);
-	npts = f.npts;
-	ct_flight_release(&f);
-	for (k = 0; k < 200; k++) {
-		cut = k < 20 ? k : (size_t)((uint64_t)len * (k - 20) / 180);
-		if (cut >= len)
-			continue;
-		r = parse(b, cut, "x", &f);
-		assert_true(r == 0 || r == 1);
-		assert_true(f.npts <= npts);
-		if (f.nwarnings == 0)
-			fail_msg("no warning when cut at %zu of %zu", cut, len);
-		assert_non_null(strstr(f.warnings[0], "offset "));
-		ct_flight_release(&f);
-	}
-	srand(seed);
-	for (k = 0; k < 300; k++) {
-		size_t at = (size_t)rand() % len;
-		unsigned char bit = (unsigned char)(1u << (rand() % 8));
-
-		b[at] ^= bit;
-		r = parse(b, len, "x", &f);
-		assert_true(r == 0 || r == 1);
-		if (f.npts > npts)
-			fail_msg("flip at %zu (0x%02x): %zu points > %zu", at, bit, f.npts, npts);
-		ct_flight_release(&f);
-		b[at] ^= bit;
-	}
-	free(b);
+	if (f->nwarnings == 0)
+		fail_msg("no warning when cut at %zu of %zu", cut, len);
+	assert_non_null(strstr(f->warnings[0], "offset "));
 }
 
 static void
@@ -326,11 +252,11 @@ test_hostile_gen(void **state)
 	size_t len;
 
 	(void)state;
-	assert_non_null(buf = slurp("fixtures/flight/gen-v4.txt", 0, &len));
-	hostile(buf, len, 4);
+	assert_non_null(buf = pt_fixture("gen-v4.txt", &len));
+	pt_hostile(buf, len, "x", 4, 0, parse, txt_cut);
 	free(buf);
-	assert_non_null(buf = slurp("fixtures/flight/gen-v7.txt", 0, &len));
-	hostile(buf, len, 7);
+	assert_non_null(buf = pt_fixture("gen-v7.txt", &len));
+	pt_hostile(buf, len, "x", 7, 0, parse, txt_cut);
 	free(buf);
 }
 
@@ -341,13 +267,13 @@ test_hostile_samples(void **state)
 	size_t len;
 
 	(void)state;
-	if ((buf = slurp(V4, 1, &len)) == NULL)
+	if ((buf = pt_sample(V4, &len)) == NULL)
 		skip();
-	hostile(buf, len, 41);
+	pt_hostile(buf, len, "x", 41, 0, parse, txt_cut);
 	free(buf);
-	if ((buf = slurp(V7, 1, &len)) == NULL)
+	if ((buf = pt_sample(V7, &len)) == NULL)
 		skip();
-	hostile(buf, len, 71);
+	pt_hostile(buf, len, "x", 71, 0, parse, txt_cut);
 	free(buf);
 }
 

@@ -35,59 +35,12 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "parsers.h"
-
-static unsigned char *
-slurp(const char *rel, size_t *len)
-{
-	const char *top = getenv("CT_TOP");
-	char path[4096];
-	unsigned char *buf;
-	FILE *fp;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", top ? top : ".", rel);
-	if ((fp = fopen(path, "rb")) == NULL)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	rewind(fp);
-	buf = malloc(n > 0 ? (size_t)n : 1);
-	if (buf == NULL || fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-		fclose(fp);
-		free(buf);
-		return NULL;
-	}
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
-}
+#include "parse_test.h"
 
 static int
 parse(const unsigned char *buf, size_t len, const char *name, struct ct_flight *f)
 {
-	struct ct_mem_input m = { buf, len };
-	struct ct_input in;
-
-	ct_input_from_mem(&in, &m, name);
-	ct_flight_init(f, "jpeg");
-	return ct_jpeg_parse(&in, f);
-}
-
-static void
-expect_fact(const struct ct_flight *f, const char *key, const char *value)
-{
-	const char *v = ct_flight_get_fact(f, key);
-
-	if (value == NULL) {
-		if (v != NULL)
-			fail_msg("fact %s = \"%s\", expected none", key, v);
-		return;
-	}
-	if (v == NULL)
-		fail_msg("fact %s missing, expected \"%s\"", key, value);
-	if (strcmp(v, value) != 0)
-		fail_msg("fact %s = \"%s\", expected \"%s\"", key, v, value);
+	return pt_parse(ct_jpeg_parse, "jpeg", buf, len, name, f);
 }
 
 static void
@@ -106,16 +59,6 @@ expect_pt(const struct ct_point *p, double lat, double lon, double alt,
 		fail_msg("time %s, expected %s", buf, t);
 }
 
-static void
-fixture(const char *name, unsigned char **buf, size_t *len)
-{
-	char rel[256];
-
-	snprintf(rel, sizeof(rel), "fixtures/flight/%s", name);
-	if ((*buf = slurp(rel, len)) == NULL)
-		fail_msg("%s not found (CT_TOP?)", rel);
-}
-
 /* N/E, GPS date and time (UTC), XMP as attributes. */
 static void
 test_dji_0001(void **state)
@@ -125,7 +68,7 @@ test_dji_0001(void **state)
 	size_t len, i;
 
 	(void)state;
-	fixture("DJI_0001.JPG", &buf, &len);
+	buf = pt_fixture("DJI_0001.JPG", &len);
 	assert_int_equal(parse(buf, len, "DCIM/100MEDIA/DJI_0001.JPG", &f), 0);
 	assert_int_equal(f.npts, 1);
 	expect_pt(&f.pts[0], 47.39765, 8.54509, 412.35, CT_ALT_MSL, CT_TIME_UTC,
@@ -159,7 +102,7 @@ test_dji_0002(void **state)
 	size_t len;
 
 	(void)state;
-	fixture("DJI_0002.JPG", &buf, &len);
+	buf = pt_fixture("DJI_0002.JPG", &len);
 	assert_int_equal(parse(buf, len, "DJI_0002.JPG", &f), 0);
 	assert_int_equal(f.npts, 1);
 	expect_pt(&f.pts[0], -34.60372, -58.38159, -3.25, CT_ALT_MSL, CT_TIME_LOCAL,
@@ -189,7 +132,7 @@ test_nogps(void **state)
 	size_t len;
 
 	(void)state;
-	fixture("NOGPS.JPG", &buf, &len);
+	buf = pt_fixture("NOGPS.JPG", &len);
 	assert_int_equal(parse(buf, len, "NOGPS.JPG", &f), 1);
 	assert_int_equal(f.npts, 0);
 	expect_fact(&f, "model", "DJI FC3411");
@@ -214,7 +157,7 @@ test_choose(void **state)
 
 	(void)state;
 	for (i = 0; i < 3; i++) {
-		fixture(names[i], &buf, &len);
+		buf = pt_fixture(names[i], &len);
 		p = ct_parser_choose(names[i], buf, len < 512 ? len : 512, &score);
 		assert_non_null(p);
 		assert_string_equal(p->name, "jpeg");
@@ -459,7 +402,7 @@ test_dng_exif(void **state)
 	size_t len, seg;
 
 	(void)state;
-	fixture("DJI_0001.JPG", &buf, &len);
+	buf = pt_fixture("DJI_0001.JPG", &len);
 	assert_memory_equal(buf + 20, "\xff\xe1", 2);
 	seg = (size_t)buf[22] << 8 | buf[23];
 	assert_memory_equal(buf + 24, "Exif\0\0", 6);
@@ -520,7 +463,7 @@ test_hostile(void **state)
 
 	(void)state;
 	for (i = 0; i < 3; i++) {
-		fixture(names[i], &buf, &len);
+		buf = pt_fixture(names[i], &len);
 		hostile(buf, len, names[i], (unsigned)i + 1);
 		if (i == 0) {
 			/* The same EXIF as a DNG. */

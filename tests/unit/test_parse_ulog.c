@@ -18,83 +18,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "parsers.h"
+#include "parse_test.h"
 
 
 #define DEG_TOL 1e-7
 #define ALT_TOL 1e-3
 
-struct blob {
-	unsigned char *data;
-	size_t len;
-};
-
-/* $CT_TOP/rel (or ./rel), read whole; data NULL when absent. */
-static struct blob
-load(const char *rel)
-{
-	const char *top = getenv("CT_TOP");
-	struct blob b = { NULL, 0 };
-	char path[4096];
-	struct stat st;
-	FILE *fp;
-
-	snprintf(path, sizeof(path), "%s/%s", top ? top : ".", rel);
-	fp = fopen(path, "rb");
-	if (fp == NULL)
-		return b;
-	if (fstat(fileno(fp), &st) == 0 && st.st_size > 0) {
-		b.data = malloc((size_t)st.st_size);
-		if (b.data != NULL && fread(b.data, 1, (size_t)st.st_size, fp) == (size_t)st.st_size)
-			b.len = (size_t)st.st_size;
-	}
-	fclose(fp);
-	if (b.len == 0) {
-		free(b.data);
-		b.data = NULL;
-	}
-	return b;
-}
-
-/* A file-backed input that reads with pread, so the parser's windowing
- * is exercised on a real descriptor. */
-static int
-fd_read(void *ctx, void *buf, size_t len, uint64_t off, size_t *got)
-{
-	ssize_t n = pread(*(int *)ctx, buf, len, (off_t)off);
-
-	*got = 0;
-	if (n < 0)
-		return -errno;
-	*got = (size_t)n;
-	return 0;
-}
-
-static int
-fail_read(void *ctx, void *buf, size_t len, uint64_t off, size_t *got)
-{
-	*got = 0;
-	return -EIO;
-}
-
 static int
 parse_mem(const unsigned char *data, size_t len, struct ct_flight *f)
 {
-	struct ct_mem_input m = { data, len };
-	struct ct_input in;
-
-	ct_input_from_mem(&in, &m, "log.ulg");
-	ct_flight_init(f, "ulog");
-	return ct_ulog_parse(&in, f);
-}
-
-static void
-expect_fact(const struct ct_flight *f, const char *key, const char *want)
-{
-	const char *v = ct_flight_get_fact(f, key);
-
-	if (v == NULL || strcmp(v, want))
-		fail_msg("fact %s = '%s', expected '%s'", key, v ? v : "(none)", want);
+	return pt_parse(ct_ulog_parse, "ulog", data, len, "log.ulg", f);
 }
 
 static void
@@ -119,61 +52,6 @@ is_boundary(const struct blob *b, size_t cut)
 	while (pos < cut && pos + 3 <= b->len)
 		pos += 3 + (size_t)(b->data[pos] | b->data[pos + 1] << 8);
 	return pos == cut;
-}
-
-/*
- * Truncate at every byte of the first 2 KiB and then every 97 bytes:
- * never a crash, never more points than the whole file, and a cut inside
- * a message leaves a warning with its offset.
- */
-static void
-truncations(const struct blob *b, size_t orig_pts)
-{
-	struct ct_flight f;
-	size_t cut;
-	int rc;
-
-	for (cut = 0; cut < b->len; cut += cut < 2048 ? 1 : 97) {
-		rc = parse_mem(b->data, cut, &f);
-		if (rc != 0 && rc != 1)
-			fail_msg("cut at %zu: parse returned %d", cut, rc);
-		if (f.npts > orig_pts)
-			fail_msg("cut at %zu: %zu points > %zu", cut, f.npts, orig_pts);
-		if (!is_boundary(b, cut) &&
-		    (f.nwarnings == 0 || strncmp(f.warnings[0], "offset ", 7)))
-			fail_msg("cut at %zu: no warning with an offset", cut);
-		ct_flight_release(&f);
-	}
-}
-
-/* Flip 1-4 bits at seeded positions, n variants. */
-static void
-bitflips(const struct blob *b, size_t orig_pts, unsigned seed, int n)
-{
-	unsigned char *copy = malloc(b->len);
-	struct ct_flight f;
-	uint64_t s = seed;
-	int i, k, nb, rc;
-
-	assert_non_null(copy);
-	for (i = 0; i < n; i++) {
-		memcpy(copy, b->data, b->len);
-		s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-		nb = 1 + (int)((s >> 33) % 4);
-		for (k = 0; k < nb; k++) {
-			s = s * 6364136223846793005ULL + 1442695040888963407ULL;
-			copy[(s >> 24) % b->len] ^= (unsigned char)(1u << ((s >> 16) & 7));
-		}
-		rc = parse_mem(copy, b->len, &f);
-		if (rc != 0 && rc != 1)
-			fail_msg("variant %d: parse returned %d", i, rc);
-		/* a flip can turn another topic's msg_id into the GPS one:
-		 * at most one extra point per flipped bit */
-		if (f.npts > orig_pts + (size_t)nb)
-			fail_msg("variant %d: %zu points > %zu", i, f.npts, orig_pts);
-		ct_flight_release(&f);
-	}
-	free(copy);
 }
 
 static void
@@ -201,30 +79,19 @@ test_probe(void **state)
 static void
 test_fixture(void **state)
 {
-	const char *top = getenv("CT_TOP");
 	struct ct_flight f;
 	struct ct_input in;
-	char path[4096];
-	struct stat st;
 	int fd, rc;
 
 	(void)state;
-	snprintf(path, sizeof(path), "%s/fixtures/flight/gen.ulg", top ? top : ".");
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		fail_msg("cannot open '%s'", path);
-	assert_int_equal(fstat(fd, &st), 0);
-	in.path = "gen.ulg";
-	in.size = (uint64_t)st.st_size;
-	in.read = fd_read;
-	in.ctx = &fd;
+	pt_open_input("fixtures/flight/gen.ulg", "gen.ulg", &fd, &in);
 	ct_flight_init(&f, "ulog");
 	rc = ct_ulog_parse(&in, &f);
 	close(fd);
 	assert_int_equal(rc, 0);
 	assert_int_equal(f.nwarnings, 0);
 	assert_int_equal(f.npts, 40);
-	assert_int_equal(f.bytes_parsed, (uint64_t)st.st_size);
+	assert_int_equal(f.bytes_parsed, in.size);
 	expect_point(&f.pts[0], 48.3985982, 5.8409173, 153.853, "2023-10-27T21:08:09.000000Z");
 	expect_point(&f.pts[39], 48.3993486, 5.8402078, 152.841, "2023-10-27T21:08:16.800000Z");
 	assert_int_equal(f.pts[0].basis, CT_TIME_UTC);
@@ -241,7 +108,7 @@ static void
 test_io_error(void **state)
 {
 	struct ct_flight f;
-	struct ct_input in = { "x.ulg", 4096, fail_read, NULL };
+	struct ct_input in = { "x.ulg", 4096, pt_fail_read, NULL };
 
 	(void)state;
 	ct_flight_init(&f, "ulog");
@@ -254,7 +121,7 @@ test_io_error(void **state)
 static void
 test_boot_time_and_appended(void **state)
 {
-	struct blob b = load("fixtures/flight/gen.ulg");
+	struct blob b = pt_load("fixtures/flight/gen.ulg");
 	unsigned char *m;
 	struct ct_flight f;
 	size_t pos, first_gps = 0, n, i;
@@ -301,22 +168,22 @@ test_boot_time_and_appended(void **state)
 static void
 test_fixture_truncated(void **state)
 {
-	struct blob b = load("fixtures/flight/gen.ulg");
+	struct blob b = pt_load("fixtures/flight/gen.ulg");
 
 	(void)state;
 	assert_non_null(b.data);
-	truncations(&b, 40);
+	pt_truncations(&b, 40, parse_mem, is_boundary);
 	free(b.data);
 }
 
 static void
 test_fixture_bitflips(void **state)
 {
-	struct blob b = load("fixtures/flight/gen.ulg");
+	struct blob b = pt_load("fixtures/flight/gen.ulg");
 
 	(void)state;
 	assert_non_null(b.data);
-	bitflips(&b, 40, 1, 400);
+	pt_bitflips(&b, 40, 1, 400, parse_mem);
 	free(b.data);
 }
 
@@ -327,7 +194,7 @@ test_fixture_bitflips(void **state)
 static void
 test_sample(void **state)
 {
-	struct blob b = load(SAMPLE);
+	struct blob b = pt_load(SAMPLE);
 	struct ct_flight f;
 
 	(void)state;
@@ -347,24 +214,24 @@ test_sample(void **state)
 static void
 test_sample_truncated(void **state)
 {
-	struct blob b = load(SAMPLE);
+	struct blob b = pt_load(SAMPLE);
 
 	(void)state;
 	if (b.data == NULL)
 		skip();
-	truncations(&b, 32);
+	pt_truncations(&b, 32, parse_mem, is_boundary);
 	free(b.data);
 }
 
 static void
 test_sample_bitflips(void **state)
 {
-	struct blob b = load(SAMPLE);
+	struct blob b = pt_load(SAMPLE);
 
 	(void)state;
 	if (b.data == NULL)
 		skip();
-	bitflips(&b, 32, 7, 200);
+	pt_bitflips(&b, 32, 7, 200, parse_mem);
 	free(b.data);
 }
 

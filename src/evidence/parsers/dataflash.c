@@ -28,7 +28,6 @@
 #define FMT_LEN		89
 #define WINDOW		(256u << 10)
 #define MAX_COLS	64
-#define MAX_PARAMS	65536
 #define MAX_PTS		(8u << 20)
 
 /*
@@ -40,45 +39,6 @@
  */
 #define GPS_EPOCH_UNIX	315964800LL
 #define GPS_LEAP_S	18
-
-struct rd {
-	const struct ct_input *in;
-	unsigned char *buf;
-	uint64_t base;
-	size_t len;
-};
-
-/* Make [off, off+n) available at *p: 0, 1 at the end of the file (with
- * *avail the bytes there are), or -errno. */
-static int
-rd_get(struct rd *r, uint64_t off, size_t n, const unsigned char **p, size_t *avail)
-{
-	size_t got, want;
-	int rc;
-
-	*avail = 0;
-	if (off < r->base || off + n > r->base + r->len) {
-		r->base = off;
-		r->len = 0;
-		if (off >= r->in->size)
-			return 1;
-		want = WINDOW;
-		if (want > r->in->size - off)
-			want = (size_t)(r->in->size - off);
-		while (r->len < want) {
-			rc = r->in->read(r->in->ctx, r->buf + r->len, want - r->len,
-					 off + r->len, &got);
-			if (rc < 0)
-				return rc;
-			if (got == 0)
-				break;
-			r->len += got;
-		}
-	}
-	*p = r->buf + (off - r->base);
-	*avail = (size_t)(r->base + r->len - off);
-	return off + n > r->base + r->len ? 1 : 0;
-}
 
 /* Format characters: size in bytes.  0: not a format character. */
 static size_t
@@ -141,19 +101,6 @@ col_find(const struct dfmt *d, const char *name, struct col *c)
 	}
 }
 
-static uint32_t
-le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-le64(const unsigned char *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
-
 /*
  * A numeric column as stored (*iv, integers) and as a value in its unit
  * (*v: c/C/e/E are hundredths, L is degrees ×1e7).  0 if not numeric.
@@ -172,12 +119,12 @@ col_num(const struct col *c, const unsigned char *pl, int64_t *iv, double *v)
 	case 'B': case 'M': *iv = p[0]; break;
 	case 'h': case 'c': *iv = (int16_t)(p[0] | p[1] << 8); break;
 	case 'H': case 'C': *iv = (uint16_t)(p[0] | p[1] << 8); break;
-	case 'i': case 'e': case 'L': *iv = (int32_t)le32(p); break;
-	case 'I': case 'E': *iv = le32(p); break;
-	case 'q': *iv = (int64_t)le64(p); break;
-	case 'Q': *iv = (int64_t)(le64(p) & INT64_MAX); break;
+	case 'i': case 'e': case 'L': *iv = (int32_t)ct_le32(p); break;
+	case 'I': case 'E': *iv = ct_le32(p); break;
+	case 'q': *iv = (int64_t)ct_le64(p); break;
+	case 'Q': *iv = (int64_t)(ct_le64(p) & INT64_MAX); break;
 	case 'f': {
-		uint32_t u = le32(p);
+		uint32_t u = ct_le32(p);
 		float fl;
 		memcpy(&fl, &u, sizeof(fl));
 		*v = fl;
@@ -185,7 +132,7 @@ col_num(const struct col *c, const unsigned char *pl, int64_t *iv, double *v)
 		return 1;
 	}
 	case 'd': {
-		uint64_t u = le64(p);
+		uint64_t u = ct_le64(p);
 		memcpy(v, &u, sizeof(*v));
 		*iv = (int64_t)(*v >= -9e18 && *v <= 9e18 ? *v : 0);
 		return 1;
@@ -219,7 +166,7 @@ col_str(const struct col *c, const unsigned char *pl, char *buf, size_t len)
 struct df {
 	const struct ct_input *in;
 	struct ct_flight *f;
-	struct rd rd;
+	struct ct_window rd;
 	struct dfmt fmts[256];
 	struct gpscols {
 		int type;	/* -1 until a GPS FMT is seen */
@@ -407,35 +354,10 @@ msg_text(struct df *d, const char *t)
 	return 0;
 }
 
-static uint32_t
-hash_name(const char *s)
-{
-	uint32_t h = 2166136261u;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h ? h : 1;
-}
-
 static int
 count_param(struct df *d, const char *name)
 {
-	uint32_t h = hash_name(name);
-	size_t i;
-
-	if (d->nparams >= MAX_PARAMS / 2)
-		return 0;
-	if (d->params == NULL) {
-		d->params = calloc(MAX_PARAMS, sizeof(*d->params));
-		if (d->params == NULL)
-			return -ENOMEM;
-	}
-	for (i = h % MAX_PARAMS; d->params[i] != 0; i = (i + 1) % MAX_PARAMS)
-		if (d->params[i] == h)
-			return 0;
-	d->params[i] = h;
-	d->nparams++;
-	return 0;
+	return ct_name_set_add(&d->params, &d->nparams, name, strlen(name));
 }
 
 static int
@@ -471,7 +393,7 @@ resync(struct df *d, uint64_t pos, uint64_t *out)
 	int rc;
 
 	for (;;) {
-		rc = rd_get(&d->rd, pos, 3, &p, &avail);
+		rc = ct_window_get(&d->rd, pos, 3, &p, &avail);
 		if (rc < 0)
 			return rc;
 		if (rc == 1) {
@@ -521,6 +443,7 @@ ct_dataflash_parse(const struct ct_input *in, struct ct_flight *f)
 	d->f = f;
 	d->rd.in = in;
 	d->gps.type = d->msg_type = d->parm_type = d->ver_type = -1;
+	d->rd.cap = WINDOW;
 	d->rd.buf = malloc(WINDOW);
 	if (d->rd.buf == NULL) {
 		ret = -ENOMEM;
@@ -533,7 +456,7 @@ ct_dataflash_parse(const struct ct_input *in, struct ct_flight *f)
 
 	pos = 0;
 	for (;;) {
-		rc = rd_get(&d->rd, pos, 3, &p, &avail);
+		rc = ct_window_get(&d->rd, pos, 3, &p, &avail);
 		if (rc < 0) {
 			ret = rc;
 			goto out;
@@ -555,7 +478,7 @@ ct_dataflash_parse(const struct ct_input *in, struct ct_flight *f)
 			pos = next;
 			continue;
 		}
-		rc = rd_get(&d->rd, pos, d->fmts[type].len, &p, &avail);
+		rc = ct_window_get(&d->rd, pos, d->fmts[type].len, &p, &avail);
 		if (rc < 0) {
 			ret = rc;
 			goto out;

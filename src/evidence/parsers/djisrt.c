@@ -134,20 +134,6 @@ tuple(const char *s, const char *name, double v[3], char *unit)
 	return 0;
 }
 
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* Read up to maxd digits as an int; -1 if none. */
 static int
 digits(const char **pp, int maxd)
@@ -215,7 +201,7 @@ find_date(const char *s, int64_t *t_us)
 					us *= 10;
 			}
 		}
-		*t_us = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
+		*t_us = ((ct_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 			  h * 3600 + mi * 60 + se) * 1000 + ms) * 1000 + us;
 		return 1;
 	}
@@ -395,7 +381,7 @@ ct_djisrt_parse(const struct ct_input *in, struct ct_flight *f)
 		ret = -ENOMEM;
 		goto out;
 	}
-	if ((ret = in->read(in->ctx, data, len, 0, &got)) < 0)
+	if ((ret = ct_input_read_at(in, data, len, 0, &got)) < 0)
 		goto out;
 	if (got < len)
 		ct_flight_warn(f, got, "short read (%zu of %zu bytes)", got, len);

@@ -49,27 +49,10 @@
 #define OSD_FLYTIME_AT	42
 #define END_BYTE	0xFF
 
-static uint16_t
-le16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint64_t
-le64(const unsigned char *p)
-{
-	uint64_t v = 0;
-	int i;
-
-	for (i = 7; i >= 0; i--)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static double
 ledouble(const unsigned char *p)
 {
-	uint64_t v = le64(p);
+	uint64_t v = ct_le64(p);
 	double d;
 
 	memcpy(&d, &v, sizeof(d));
@@ -134,17 +117,6 @@ static const struct {
 	{ 116, "Matrice30" }, { 118, "Mavic3Enterprise" }, { 121, "Avata" },
 	{ 126, "Mini4Pro" }, { 152, "Avata2" }, { 170, "Matrice350RTK" },
 };
-
-static int
-read_at(const struct ct_input *in, void *buf, size_t len, uint64_t off, size_t *got)
-{
-	*got = 0;
-	if (off >= in->size)
-		return 0;
-	if (len > in->size - off)
-		len = (size_t)(in->size - off);
-	return in->read(in->ctx, buf, len, off, got);
-}
 
 /* A fixed-size NUL-padded string field as a fact. */
 static int
@@ -217,7 +189,7 @@ parse_details(struct ct_flight *f, const unsigned char *d, unsigned version,
 	if ((ret = ct_flight_fact(f, "record_line_count", buf)) < 0)
 		return ret;
 
-	ms = (int64_t)le64(d + 91);
+	ms = (int64_t)ct_le64(d + 91);
 	*start_ms = 0;
 	/* 2000-01-01 .. 2100-01-01: anything else is not a start time. */
 	if (ms > 946684800000LL && ms < 4102444800000LL) {
@@ -257,18 +229,18 @@ read_aux_details(const struct ct_input *in, struct ct_flight *f, unsigned char *
 	int ret;
 
 	*end = PREFIX_SIZE;
-	if ((ret = read_at(in, hdr, 3, PREFIX_SIZE, &got)) < 0)
+	if ((ret = ct_input_read_at(in, hdr, 3, PREFIX_SIZE, &got)) < 0)
 		return ret;
 	if (got < 3 || hdr[0] != 0) {
 		ct_flight_warn(f, PREFIX_SIZE, "no auxiliary info block after the prefix");
 		return 1;
 	}
-	n = le16(hdr + 1);
+	n = ct_le16(hdr + 1);
 	if ((raw = malloc(n + 1)) == NULL || (plain = malloc(n + 1)) == NULL) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	if ((ret = read_at(in, raw, n, PREFIX_SIZE + 3, &got)) < 0)
+	if ((ret = ct_input_read_at(in, raw, n, PREFIX_SIZE + 3, &got)) < 0)
 		goto out;
 	*end = PREFIX_SIZE + 3 + got;
 	if (got < n)
@@ -279,7 +251,7 @@ read_aux_details(const struct ct_input *in, struct ct_flight *f, unsigned char *
 		goto out;
 	}
 	unscramble(0, raw, got, plain);
-	ilen = le16(plain + 1);
+	ilen = ct_le16(plain + 1);
 	if (ilen > got - 4) {
 		ct_flight_warn(f, PREFIX_SIZE + 3, "auxiliary info length %zu beyond its block",
 			       ilen);
@@ -313,7 +285,7 @@ ct_djitxt_probe(const char *path, const unsigned char *head, size_t headlen)
 	}
 	if (headlen < 12)
 		return score >= 50 ? 30 : 0;
-	doff = le64(head);
+	doff = ct_le64(head);
 	v = head[10];
 	if (v == 0 || v > 20 || doff < OLD_PREFIX_SIZE || doff > (1ULL << 40))
 		return score >= 50 ? 20 : 0;
@@ -348,7 +320,7 @@ osd_point(struct ct_flight *f, const unsigned char *p, size_t n, uint64_t off,
 	memset(&pt, 0, sizeof(pt));
 	pt.lon = ledouble(p) * 180.0 / M_PI;
 	pt.lat = ledouble(p + 8) * 180.0 / M_PI;
-	pt.alt_m = (int16_t)le16(p + 16) / 10.0;
+	pt.alt_m = (int16_t)ct_le16(p + 16) / 10.0;
 	pt.alt_ref = CT_ALT_TAKEOFF;
 	pt.offset = off;
 	/*
@@ -357,7 +329,7 @@ osd_point(struct ct_flight *f, const unsigned char *p, size_t n, uint64_t off,
 	 * value; without a plausible start time, the counter alone (boot).
 	 */
 	if (n >= OSD_FLYTIME_AT + 2) {
-		ft = le16(p + OSD_FLYTIME_AT);
+		ft = ct_le16(p + OSD_FLYTIME_AT);
 		if (!*have_ft) {
 			*have_ft = 1;
 			*ft0 = *ftlast = ft;
@@ -396,14 +368,14 @@ ct_djitxt_parse(const struct ct_input *in, struct ct_flight *f)
 
 	memset(prefix, 0, sizeof(prefix));
 	memset(details, 0, sizeof(details));
-	if ((ret = read_at(in, prefix, sizeof(prefix), 0, &got)) < 0)
+	if ((ret = ct_input_read_at(in, prefix, sizeof(prefix), 0, &got)) < 0)
 		goto out;
 	if (got < OLD_PREFIX_SIZE) {
 		ct_flight_warn(f, got, "file too short for a flight record prefix");
 		ret = 1;
 		goto out;
 	}
-	doff = le64(prefix);
+	doff = ct_le64(prefix);
 	version = prefix[10];
 	snprintf(vbuf, sizeof(vbuf), "%u", version);
 	if ((ret = ct_flight_fact(f, "log_version", vbuf)) < 0)
@@ -442,7 +414,7 @@ ct_djitxt_parse(const struct ct_input *in, struct ct_flight *f)
 			       info_off >= in->size ? "beyond the end of the file (truncated?)" :
 			       "inside the records (corrupt prefix)");
 	} else {
-		if ((ret = read_at(in, details, sizeof(details), info_off, &got)) < 0)
+		if ((ret = ct_input_read_at(in, details, sizeof(details), info_off, &got)) < 0)
 			goto out;
 		if (got < sizeof(details))
 			ct_flight_warn(f, info_off + got, "details block truncated (%zu of %d bytes)",
@@ -480,7 +452,7 @@ ct_djitxt_parse(const struct ct_input *in, struct ct_flight *f)
 		ret = -ENOMEM;
 		goto out;
 	}
-	if ((ret = read_at(in, buf, n, rec_off, &got)) < 0)
+	if ((ret = ct_input_read_at(in, buf, n, rec_off, &got)) < 0)
 		goto out;
 	n = got;
 

@@ -96,20 +96,6 @@ ends_with(const char *path, const char *ext)
 	return n > e && strcasecmp(path + n - e, ext) == 0;
 }
 
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* Exactly n digits at s; -1 if not. */
 static int
 ndigits(const char *s, int n)
@@ -134,7 +120,7 @@ exif_date(const char *s, int64_t *days)
 	    (mo = ndigits(s + 5, 2)) < 1 || mo > 12 || s[7] != s[4] ||
 	    (d = ndigits(s + 8, 2)) < 1 || d > 31)
 		return 0;
-	*days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+	*days = ct_days_from_civil(y, (unsigned)mo, (unsigned)d);
 	return 1;
 }
 
@@ -556,17 +542,6 @@ xmp_read(struct ct_flight *f, struct photo *ph, const unsigned char *data, size_
 
 /* ---- containers ---- */
 
-static int
-rd(const struct ct_input *in, void *buf, size_t len, uint64_t off, size_t *got)
-{
-	*got = 0;
-	if (off >= in->size)
-		return 0;
-	if (len > in->size - off)
-		len = (size_t)(in->size - off);
-	return in->read(in->ctx, buf, len, off, got);
-}
-
 /* Walk the markers of a JPEG up to SOS; read the APP1 segments. */
 static int
 walk_jpeg(const struct ct_input *in, struct ct_flight *f, struct photo *ph)
@@ -584,7 +559,7 @@ walk_jpeg(const struct ct_input *in, struct ct_flight *f, struct photo *ph)
 				       MAX_MARKERS);
 			break;
 		}
-		if ((ret = rd(in, h, 4, pos, &got)) < 0)
+		if ((ret = ct_input_read_at(in, h, 4, pos, &got)) < 0)
 			goto out;
 		if (got < 2) {
 			ct_flight_warn(f, pos, "file ends before the image data (truncated?)");
@@ -616,7 +591,7 @@ walk_jpeg(const struct ct_input *in, struct ct_flight *f, struct photo *ph)
 		}
 		len -= 2;
 		if (m == 0xE1 && len >= 6) {
-			if ((ret = rd(in, seg, len, pos + 4, &got)) < 0)
+			if ((ret = ct_input_read_at(in, seg, len, pos + 4, &got)) < 0)
 				goto out;
 			if (got < len)
 				ct_flight_warn(f, pos + 4 + got, "APP1 segment cut short (%zu of "
@@ -668,7 +643,7 @@ walk_tiff(const struct ct_input *in, struct ct_flight *f, struct photo *ph)
 	if ((buf = malloc(6 + len)) == NULL)
 		return -ENOMEM;
 	memcpy(buf, "Exif\0\0", 6);
-	if ((ret = rd(in, buf + 6, len, 0, &got)) < 0)
+	if ((ret = ct_input_read_at(in, buf + 6, len, 0, &got)) < 0)
 		goto out;
 	if (got < len)
 		ct_flight_warn(f, got, "short read (%zu of %zu bytes)", got, len);
@@ -709,7 +684,7 @@ walk_tiff(const struct ct_input *in, struct ct_flight *f, struct photo *ph)
 			ret = -ENOMEM;
 			goto out;
 		}
-		if ((ret = rd(in, xmp, cnt, xoff, &got)) >= 0) {
+		if ((ret = ct_input_read_at(in, xmp, cnt, xoff, &got)) >= 0) {
 			if (got < cnt)
 				ct_flight_warn(f, xoff + got, "XMP cut short (%zu of %" PRIu32
 					       " bytes)", got, cnt);
@@ -770,7 +745,7 @@ ct_jpeg_parse(const struct ct_input *in, struct ct_flight *f)
 	size_t got;
 	int ret;
 
-	if ((ret = rd(in, head, sizeof(head), 0, &got)) < 0)
+	if ((ret = ct_input_read_at(in, head, sizeof(head), 0, &got)) < 0)
 		return ret;
 	if ((ph = calloc(1, sizeof(*ph))) == NULL)
 		return -ENOMEM;

@@ -29,82 +29,10 @@
 #define MAX_FORMATS	8192
 #define MAX_SUBS	256
 #define MAX_NEST	8
-#define MAX_PARAMS	65536
 #define MAX_PTS		(8u << 20)	/* candidate GPS points kept */
 
 static const unsigned char ulog_magic[7] = { 'U', 'L', 'o', 'g', 0x01, 0x12, 0x35 };
 static const unsigned char sync_magic[8] = { 0x2f, 0x73, 0x13, 0x20, 0x25, 0x0c, 0xbb, 0x12 };
-
-/* ---- a bounded window over the input ---- */
-
-struct rd {
-	const struct ct_input *in;
-	unsigned char *buf;
-	uint64_t base;		/* file offset of buf[0] */
-	size_t len;		/* valid bytes in buf */
-};
-
-/*
- * Make [off, off+n) available; *p points at it.  Returns 0, 1 when the
- * file ends first (*avail gets what there is), or -errno.
- */
-static int
-rd_get(struct rd *r, uint64_t off, size_t n, const unsigned char **p, size_t *avail)
-{
-	size_t got, want;
-	int rc;
-
-	if (avail)
-		*avail = 0;
-	if (off < r->base || off + n > r->base + r->len) {
-		if (off >= r->in->size) {
-			r->base = off;
-			r->len = 0;
-			return 1;
-		}
-		want = WINDOW;
-		if (want > r->in->size - off)
-			want = (size_t)(r->in->size - off);
-		r->base = off;
-		r->len = 0;
-		while (r->len < want) {
-			rc = r->in->read(r->in->ctx, r->buf + r->len, want - r->len,
-					 off + r->len, &got);
-			if (rc < 0)
-				return rc;
-			if (got == 0)
-				break;
-			r->len += got;
-		}
-	}
-	*p = r->buf + (off - r->base);
-	if (avail)
-		*avail = (size_t)(r->base + r->len - off);
-	if (off + n > r->base + r->len)
-		return 1;
-	return 0;
-}
-
-/* ---- little-endian loads ---- */
-
-static uint16_t
-le16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint32_t
-le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
-static uint64_t
-le64(const unsigned char *p)
-{
-	return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
-}
 
 /* ---- primitive types ---- */
 
@@ -142,14 +70,14 @@ prim_num(enum prim t, const unsigned char *p, double *d, int64_t *i)
 	switch (t) {
 	case P_I8: *i = (int8_t)p[0]; break;
 	case P_U8: case P_BOOL: case P_CHAR: *i = p[0]; break;
-	case P_I16: *i = (int16_t)le16(p); break;
-	case P_U16: *i = le16(p); break;
-	case P_I32: *i = (int32_t)le32(p); break;
-	case P_U32: *i = le32(p); break;
-	case P_I64: *i = (int64_t)le64(p); break;
-	case P_U64: *i = (int64_t)(le64(p) & INT64_MAX); break;
+	case P_I16: *i = (int16_t)ct_le16(p); break;
+	case P_U16: *i = ct_le16(p); break;
+	case P_I32: *i = (int32_t)ct_le32(p); break;
+	case P_U32: *i = ct_le32(p); break;
+	case P_I64: *i = (int64_t)ct_le64(p); break;
+	case P_U64: *i = (int64_t)(ct_le64(p) & INT64_MAX); break;
 	case P_F32: {
-		uint32_t u = le32(p);
+		uint32_t u = ct_le32(p);
 		float f;
 		memcpy(&f, &u, sizeof(f));
 		*d = f;
@@ -157,7 +85,7 @@ prim_num(enum prim t, const unsigned char *p, double *d, int64_t *i)
 		return 1;
 	}
 	case P_F64: {
-		uint64_t u = le64(p);
+		uint64_t u = ct_le64(p);
 		memcpy(d, &u, sizeof(*d));
 		*i = 0;
 		return 1;
@@ -231,7 +159,7 @@ next_field(const char **s, struct field *fl)
 struct ulog {
 	const struct ct_input *in;
 	struct ct_flight *f;
-	struct rd rd;
+	struct ct_window rd;
 	struct fmt *fmts;
 	size_t nfmts, fmtcap;
 	struct sub {
@@ -389,7 +317,7 @@ add_sub(struct ulog *u, uint64_t off, const unsigned char *b, size_t n)
 		ct_flight_warn(u->f, off, "short subscription message");
 		return;
 	}
-	id = le16(b + 1);
+	id = ct_le16(b + 1);
 	for (i = 0; i < u->nsubs; i++)
 		if (u->subs[i].msg_id == id) {
 			/* a msg_id bound twice: the later binding wins */
@@ -471,7 +399,7 @@ data_msg(struct ulog *u, uint64_t off, const unsigned char *b, size_t n)
 	if (n < 2)
 		return 0;
 	for (i = 0; i < u->nsubs; i++)
-		if (u->subs[i].msg_id == le16(b)) {
+		if (u->subs[i].msg_id == ct_le16(b)) {
 			s = &u->subs[i];
 			break;
 		}
@@ -531,37 +459,10 @@ data_msg(struct ulog *u, uint64_t off, const unsigned char *b, size_t n)
 	return 0;
 }
 
-/* FNV-1a, for the set of parameter names. */
-static uint32_t
-hash_name(const unsigned char *s, size_t n)
-{
-	uint32_t h = 2166136261u;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ s[i]) * 16777619u;
-	return h ? h : 1;
-}
-
 static int
 count_param(struct ulog *u, const unsigned char *name, size_t n)
 {
-	uint32_t h = hash_name(name, n);
-	size_t i;
-
-	if (u->nparams >= MAX_PARAMS / 2)
-		return 0;
-	if (u->params == NULL) {
-		u->params = calloc(MAX_PARAMS, sizeof(*u->params));
-		if (u->params == NULL)
-			return -ENOMEM;
-	}
-	for (i = h % MAX_PARAMS; u->params[i] != 0; i = (i + 1) % MAX_PARAMS)
-		if (u->params[i] == h)
-			return 0;
-	u->params[i] = h;
-	u->nparams++;
-	return 0;
+	return ct_name_set_add(&u->params, &u->nparams, name, n);
 }
 
 /* Info key_len/key/value: "type name" then the value bytes. */
@@ -627,7 +528,7 @@ info_msg(struct ulog *u, uint64_t off, const unsigned char *b, size_t n, int par
 	}
 	if (kl == 14 && !memcmp(sp, "ver_sw_release", 14) && isnum && vl >= 4) {
 		/* 0xAABBCCTT: major, minor, patch, type (255 release) */
-		uint32_t r = le32(val);
+		uint32_t r = ct_le32(val);
 		unsigned ty = r & 0xff;
 		snprintf(u->ver_rel, sizeof(u->ver_rel), "v%u.%u.%u%s", r >> 24,
 			 (r >> 16) & 0xff, (r >> 8) & 0xff,
@@ -668,7 +569,7 @@ flag_bits(struct ulog *u, uint64_t off, const unsigned char *b, size_t n)
 		}
 	if (b[8] & 1)
 		for (i = 0; i < 3; i++)
-			u->appended[i] = le64(b + 16 + 8 * i);
+			u->appended[i] = ct_le64(b + 16 + 8 * i);
 }
 
 /* Scan forward for the sync magic; the 'S' message starts 3 bytes before
@@ -682,7 +583,7 @@ find_sync(struct ulog *u, uint64_t pos, uint64_t *out)
 	int rc;
 
 	for (;;) {
-		rc = rd_get(&u->rd, pos, sizeof(sync_magic), &p, &avail);
+		rc = ct_window_get(&u->rd, pos, sizeof(sync_magic), &p, &avail);
 		if (rc < 0)
 			return rc;
 		if (rc == 1) {
@@ -734,12 +635,13 @@ ct_ulog_parse(const struct ct_input *in, struct ct_flight *f)
 	u->in = in;
 	u->f = f;
 	u->rd.in = in;
+	u->rd.cap = WINDOW;
 	u->rd.buf = malloc(WINDOW);
 	if (u->rd.buf == NULL) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	rc = rd_get(&u->rd, 0, HDR_LEN, &p, &avail);
+	rc = ct_window_get(&u->rd, 0, HDR_LEN, &p, &avail);
 	if (rc < 0) {
 		ret = rc;
 		goto out;
@@ -760,7 +662,7 @@ ct_ulog_parse(const struct ct_input *in, struct ct_flight *f)
 	}
 	pos = HDR_LEN;
 	for (;;) {
-		rc = rd_get(&u->rd, pos, 3, &p, &avail);
+		rc = ct_window_get(&u->rd, pos, 3, &p, &avail);
 		if (rc < 0) {
 			ret = rc;
 			goto out;
@@ -770,7 +672,7 @@ ct_ulog_parse(const struct ct_input *in, struct ct_flight *f)
 				ct_flight_warn(f, pos, "truncated message header (%zu bytes)", avail);
 			break;
 		}
-		n = le16(p);
+		n = ct_le16(p);
 		type = p[2];
 		if (!is_known_type(type) || (type == 'D' && n < 2) || (type == 'A' && n < 4)) {
 			rc = find_sync(u, pos + 4, &next);
@@ -794,7 +696,7 @@ ct_ulog_parse(const struct ct_input *in, struct ct_flight *f)
 			}
 		if (i < 3)
 			continue;
-		rc = rd_get(&u->rd, pos, 3 + n, &p, &avail);
+		rc = ct_window_get(&u->rd, pos, 3 + n, &p, &avail);
 		if (rc < 0) {
 			ret = rc;
 			goto out;
@@ -829,7 +731,7 @@ ct_ulog_parse(const struct ct_input *in, struct ct_flight *f)
 		case 'R':
 			if (n >= 2)
 				for (i = 0; i < u->nsubs; i++)
-					if (u->subs[i].msg_id == le16(p)) {
+					if (u->subs[i].msg_id == ct_le16(p)) {
 						u->subs[i] = u->subs[--u->nsubs];
 						break;
 					}
