@@ -135,6 +135,7 @@ int ct_custody_file_json(const char *casedir, const char *name, struct json_obje
 
 struct ct_verify_opts {
 	const struct ct_trust *trust;	/* NULL: signatures checked, signers not */
+	int allow_unsigned;		/* with trust: accept unsigned records (listed) */
 	int no_rehash;			/* skip re-hashing outputs */
 	size_t bufsize;
 };

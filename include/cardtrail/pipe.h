@@ -4,8 +4,10 @@
  * The reader (the calling thread) fills buffers in order; each consumer runs
  * in its own thread and sees every buffer, in order.  A buffer is reused only
  * when every consumer has released it, so memory is nslots * bufsize whatever
- * the size of the input (back-pressure).  If the reader or any consumer
- * fails, every thread stops and ct_pipe_run returns the first error.
+ * the size of the input (back-pressure).  If a consumer fails, every thread
+ * stops at once; if the reader fails, the consumers first consume what it
+ * had already produced (bytes read from a failing card are not dropped),
+ * but their finish() is not called.  ct_pipe_run returns the first error.
  */
 #ifndef CARDTRAIL_PIPE_H
 #define CARDTRAIL_PIPE_H

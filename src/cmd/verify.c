@@ -74,6 +74,7 @@ cmd_verify(int argc, char **argv)
 		{ "allowed-signers", required_argument, NULL, 'a' },
 		{ "repair", no_argument, NULL, 'r' },
 		{ "quick", no_argument, NULL, 'q' },
+		{ "allow-unsigned", no_argument, NULL, 'U' },
 		{ "examiner", required_argument, NULL, 'e' },
 		{ "sign-key", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
@@ -101,7 +102,12 @@ cmd_verify(int argc, char **argv)
 			ret = c == 'k' ? ct_trust_add_pubkey_file(trust, optarg, &line) :
 					 ct_trust_add_allowed_signers(trust, optarg, &line);
 			if (ret < 0) {
-				if (ret == -EINVAL)
+				if (ret == -ENOTSUP)
+					ct_error(0, "'%s' line %d: key options (namespaces=, valid-before=, "
+						 "cert-authority, ...) and negated principals are not "
+						 "supported: refusing rather than trusting the key more "
+						 "widely", optarg, line);
+				else if (ret == -EINVAL)
 					ct_error(0, "'%s': no usable ssh-ed25519 key%s%.0d", optarg,
 						 line ? " at line " : "", line);
 				else
@@ -115,6 +121,9 @@ cmd_verify(int argc, char **argv)
 			break;
 		case 'q':
 			vo.no_rehash = 1;
+			break;
+		case 'U':
+			vo.allow_unsigned = 1;
 			break;
 		case 'e':
 			ao.examiner = optarg;

@@ -91,10 +91,15 @@ split_lines(char *buf, size_t len, struct ct_custody_log *log)
 		l = &log->lines[log->n++];
 		l->len = i - start;
 		l->off = start;
-		l->bytes = strndup(buf + start, l->len);
+		/* the line's real bytes (hashes are over them), NUL-terminated */
+		l->bytes = malloc(l->len + 1);
 		if (l->bytes == NULL)
 			return -ENOMEM;
-		l->rec = json_tokener_parse(l->bytes);
+		memcpy(l->bytes, buf + start, l->len);
+		l->bytes[l->len] = '\0';
+		/* a NUL inside means the parser would see less than is hashed:
+		 * such a line is not a record */
+		l->rec = memchr(l->bytes, '\0', l->len) ? NULL : json_tokener_parse(l->bytes);
 		if (l->rec && !json_object_is_type(l->rec, json_type_object)) {
 			json_object_put(l->rec);
 			l->rec = NULL;
@@ -410,14 +415,17 @@ append_locked(int fd, const char *casedir, const struct ct_custody_log *log,
 		       strerror(-ret));
 		goto out;
 	}
-	if (fsync(fd) < 0) {
-		ret = -errno;
-		seterr(err, errlen, "cannot fsync %s/%s: %s", casedir, CT_CUSTODY_LOG,
-		       strerror(errno));
-		goto out;
-	}
-	if ((ret = ct_fsync_dir(casedir)) < 0) {
-		seterr(err, errlen, "cannot fsync '%s': %s", casedir, strerror(-ret));
+	if (fsync(fd) < 0 || (ret = ct_fsync_dir(casedir)) < 0) {
+		int e = ret < 0 ? -ret : errno;
+		/* not durable: take the record back rather than leave a claim
+		 * the command reports as failed (a retry would duplicate it) */
+		if (ftruncate(fd, st.st_size) == 0 && fsync(fd) == 0)
+			seterr(err, errlen, "cannot fsync %s/%s (%s): the record was taken back",
+			       casedir, CT_CUSTODY_LOG, strerror(e));
+		else
+			seterr(err, errlen, "cannot fsync %s/%s (%s): the record may be in the log; "
+			       "run 'cardtrail verify %s'", casedir, CT_CUSTODY_LOG, strerror(e), casedir);
+		ret = -e;
 		goto out;
 	}
 	if (seq_out)
@@ -451,8 +459,10 @@ ct_custody_append(const char *casedir, struct json_object *rec, const struct ct_
 		seterr(err, errlen, "cannot read %s/%s: %s", casedir, CT_CUSTODY_LOG, strerror(-ret));
 		goto out;
 	}
-	if ((ret = split_lines(buf, len, &log)) < 0)
+	if ((ret = split_lines(buf, len, &log)) < 0) {
+		ct_custody_release(&log);
 		goto out;
+	}
 	ret = append_locked(fd, casedir, &log, rec, o, seq_out, err, errlen);
 	ct_custody_release(&log);
 out:

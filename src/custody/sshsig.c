@@ -803,11 +803,20 @@ add_signers_line(struct ct_trust *t, char *line)
 	keystart = strstr(p, "ssh-ed25519");
 	if (keystart == NULL)
 		return -EINVAL;
-	for (; p < keystart; p++)	/* options must not hide a quoted key */
+	for (; p < keystart; p++) {	/* options must not hide a quoted key */
 		if (*p == '"')
 			inq = !inq;
+		/* options (namespaces=, valid-before=, cert-authority …) would
+		 * restrict the key; cardtrail implements none of them, so a line
+		 * with options is refused rather than trusted more widely */
+		if (!inq && !isspace((unsigned char)*p))
+			return -ENOTSUP;
+	}
 	if (inq)
 		return -EINVAL;
+	/* negated principals ("!mallory") are not implemented either */
+	if (memchr(princ, '!', plen))
+		return -ENOTSUP;
 	if ((ret = ct_key_parse_public(keystart, &k)) < 0)
 		return ret;
 	ret = trust_add(t, k, princ, plen);

@@ -109,8 +109,13 @@ check_signature(struct walk *w, const struct ct_custody_line *l, struct json_obj
 
 	if (sig == NULL) {
 		json_object_object_add(entry, "signature", json_object_new_string("unsigned"));
+		/* with keys to check against, an unsigned record proves nothing:
+		 * stripping every signature must not pass as "verified" */
 		if (*seen_signed && w->o->trust)
 			problem(w, "record %" PRIu64 " is unsigned but follows signed records", seq);
+		else if (w->o->trust && !w->o->allow_unsigned)
+			problem(w, "record %" PRIu64 " is unsigned (keys were given: every record must be "
+				"signed, or pass --allow-unsigned)", seq);
 		return;
 	}
 	*seen_signed = 1;
@@ -157,7 +162,7 @@ add_output(struct walk *w, uint64_t seq, const char *path, const char *status, c
 /* An image record: its acquisition record must be intact (checked as a
  * plain output first), then the segments are re-hashed against it. */
 static void
-check_image_outputs(struct walk *w, struct json_object *rec, uint64_t seq)
+check_image_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int acq_intact)
 {
 	struct json_object *outs = ct_json_get(rec, "outputs"), *acq = NULL, *rep = NULL;
 	const char *acq_path = NULL;
@@ -170,12 +175,22 @@ check_image_outputs(struct walk *w, struct json_object *rec, uint64_t seq)
 		if (role && !strcmp(role, "acquisition-record"))
 			acq_path = ct_json_str(f, "path", NULL);
 	}
-	if (acq_path == NULL || !safe_rel(acq_path) ||
-	    ct_snprintf(path, sizeof(path), "%s/%s", w->casedir, acq_path) < 0)
-		return;	/* reported by the plain output check */
-	acq = json_object_from_file(path);
-	if (acq == NULL)
+	if (acq_path == NULL) {
+		problem(w, "record %" PRIu64 ": an image record without its acquisition record: the "
+			"image cannot be re-hashed", seq);
 		return;
+	}
+	if (!safe_rel(acq_path) || ct_snprintf(path, sizeof(path), "%s/%s", w->casedir, acq_path) < 0)
+		return;	/* reported by the plain output check */
+	/* a changed acquisition record is reported as such; re-hashing
+	 * against it would check the image against a forgery */
+	if (!acq_intact)
+		return;
+	acq = json_object_from_file(path);
+	if (acq == NULL) {
+		problem(w, "record %" PRIu64 ": cannot read %s as JSON", seq, acq_path);
+		return;
+	}
 	if (ct_image_rehash(w->casedir, acq, w->o->bufsize, &rep) < 0 || rep == NULL) {
 		problem(w, "record %" PRIu64 ": cannot re-hash the image of %s: %s", seq,
 			ct_json_str(ct_json_get(rec, "subject"), "evidence", NULL) ?: "?", ct_json_str(rep, "error", NULL) ?: "?");
@@ -217,6 +232,7 @@ check_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int is_imag
 {
 	struct json_object *outs = ct_json_get(rec, "outputs");
 	size_t i;
+	int acq_intact = 0;
 
 	for (i = 0; outs && i < json_object_array_length(outs); i++) {
 		struct json_object *f = json_object_array_get_idx(outs, i);
@@ -244,7 +260,8 @@ check_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int is_imag
 			continue;
 		}
 		if (is_image && role && !strcmp(role, "image")) {
-			/* re-hashed with the windows below, not twice */
+			/* re-hashed with the windows below, not twice (or, with
+			 * --quick, only its size is checked) */
 			if ((uint64_t)st.st_size != (uint64_t)json_object_get_int64(ct_json_get(f, "bytes"))) {
 				snprintf(detail, sizeof(detail), "%lld bytes, recorded %lld",
 					 (long long)st.st_size,
@@ -252,7 +269,9 @@ check_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int is_imag
 				add_output(w, seq, p, "MISMATCH", detail);
 				problem(w, "record %" PRIu64 ": image segment %s has %s", seq, p, detail);
 			} else {
-				add_output(w, seq, p, "image", "re-hashed with the acquisition hashes");
+				add_output(w, seq, p, w->o->no_rehash ? "present" : "image",
+					   w->o->no_rehash ? "size checked, not re-hashed (--quick)" :
+					   "re-hashed with the acquisition hashes");
 			}
 			continue;
 		}
@@ -275,11 +294,13 @@ check_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int is_imag
 			continue;
 		}
 		add_output(w, seq, p, "ok", NULL);
+		if (role && !strcmp(role, "acquisition-record"))
+			acq_intact = 1;
 	}
 	if (is_image && !w->o->no_rehash) {
 		int before = w->ok;
 		w->ok = 1;
-		check_image_outputs(w, rec, seq);
+		check_image_outputs(w, rec, seq, acq_intact);
 		w->ok = w->ok && before;
 	}
 }

@@ -122,10 +122,13 @@ struct acq {
 	/* writer error */
 	int write_errno;
 	uint64_t write_err_off;
+	uint64_t write_err_in;	/* offset inside that file, or UINT64_MAX */
 	char write_err_file[128];
 
 	int rec_fd;
 	struct json_object *rec;
+	int rec_live;		/* this run may rewrite the record (it made it, or
+				 * a resume got past its checks) */
 };
 
 static int
@@ -244,13 +247,15 @@ image_read(struct acq *a, unsigned char *p, size_t len, uint64_t off)
 {
 	while (len > 0) {
 		struct segment *s = segment_at(a, off);
-		uint64_t in = off - s->off;
+		uint64_t in;
 		size_t n = len;
 		ssize_t r;
 		int ret;
 
-		if (s == NULL)
-			return -EIO;
+		if (s == NULL || off < s->off || off - s->off >= s->size)
+			return acq_error(a, -EIO, "offset %" PRIu64 " lies in no segment of %s", off,
+					 a->id);
+		in = off - s->off;
 		if ((uint64_t)n > s->size - in)
 			n = (size_t)(s->size - in);
 		if ((ret = segment_open(a, s, 0)) < 0)
@@ -610,7 +615,7 @@ writer_consume(void *ctx, const struct ct_pipe_buf *b)
 		if (s->fd < 0) {
 			if (a->dirty_segment >= 0 && (ret = writer_sync(a, off, 1)) < 0)
 				return ret;
-			if ((ret = segment_open(a, s, 1)) < 0) {
+			if ((ret = segment_open(a, s, 1)) < 0 || (ret = ct_fsync_dir(a->casedir)) < 0) {
 				a->write_errno = -ret;
 				a->write_err_off = off;
 				snprintf(a->write_err_file, sizeof(a->write_err_file), "%s", s->name);
@@ -620,6 +625,7 @@ writer_consume(void *ctx, const struct ct_pipe_buf *b)
 		if ((ret = ct_pwrite_all(s->fd, p, n, in)) < 0) {
 			a->write_errno = -ret;
 			a->write_err_off = off;
+			a->write_err_in = in;
 			snprintf(a->write_err_file, sizeof(a->write_err_file), "%s", s->name);
 			return ret;
 		}
@@ -1021,6 +1027,8 @@ resume_setup(struct acq *a)
 				 "offset %" PRIu64, a->id, first_q);
 	a->resume_pos = first_q;
 	a->written = first_q;
+	/* the earlier runs' unreadable sectors still count (exit 4) */
+	a->bad_bytes = ct_map_count(&a->map, '-');
 	if ((ret = plan_segments(a)) < 0)
 		return ret;
 	/* Truncate what the mapfile does not vouch for. */
@@ -1373,6 +1381,7 @@ ct_image_run(const struct ct_image_opts *o, struct ct_image_result *res)
 	a.rec_fd = -1;
 	a.src.fd = -1;
 	a.dirty_segment = -1;
+	a.write_err_in = UINT64_MAX;
 	a.last_good = UINT64_MAX;
 	/* SHA-256 is always computed: the custody log records it */
 	a.mask = o->hash_mask | 1u << ct_hash_lookup("sha256");
@@ -1423,10 +1432,14 @@ ct_image_run(const struct ct_image_opts *o, struct ct_image_result *res)
 
 	if (o->resume) {
 		snprintf(a.id, sizeof(a.id), "%s", o->evidence_id);
+		snprintf(res->evidence, sizeof(res->evidence), "%s", a.id);
+		/* until its checks pass, a resume must not touch the record
+		 * of the earlier run (it may be complete, or of another card) */
 		if ((ret = resume_setup(&a)) < 0)
 			goto out;
 		if (!o->no_space_check && (ret = space_check(&a, a.src.size - a.resume_pos)) < 0)
 			goto out;
+		a.rec_live = 1;
 	} else {
 		if (!o->no_space_check && (ret = space_check(&a, a.src.size)) < 0)
 			goto out;
@@ -1460,6 +1473,11 @@ ct_image_run(const struct ct_image_opts *o, struct ct_image_result *res)
 			a.rec_fd = -1;
 			goto out;
 		}
+		a.rec_live = 1;	/* ours: it says how far this run got, even if not far */
+		a.rec = json_object_new_object();
+		jset(a.rec, "evidence", json_object_new_string(a.id));
+		ct_time_utc(started, ts, sizeof(ts));
+		jset(a.rec, "started", json_object_new_string(ts));
 		a.map_fd = open_case_file(&a, ".map", 1, 1 << 20);
 		if (a.map_fd < 0) {
 			ret = acq_error(&a, a.map_fd, "cannot create %s/%s.map: %s", a.casedir, a.id,
@@ -1469,10 +1487,6 @@ ct_image_run(const struct ct_image_opts *o, struct ct_image_result *res)
 		}
 		if ((ret = ct_map_init(&a.map, a.src.size)) < 0 || (ret = plan_segments(&a)) < 0)
 			goto out;
-		a.rec = json_object_new_object();
-		jset(a.rec, "evidence", json_object_new_string(a.id));
-		ct_time_utc(started, ts, sizeof(ts));
-		jset(a.rec, "started", json_object_new_string(ts));
 	}
 	snprintf(res->evidence, sizeof(res->evidence), "%s", a.id);
 	if (ct_snprintf(res->record_path, sizeof(res->record_path), "%s/%s.acquisition.json",
@@ -1511,6 +1525,10 @@ ct_image_run(const struct ct_image_opts *o, struct ct_image_result *res)
 			struct json_object *r = json_object_new_object();
 			jset(r, "time", json_object_new_string(ts));
 			jset(r, "from_offset", jint(a.resume_pos));
+			/* the hashes cover the card's bytes 0..from_offset as the
+			 * earlier run wrote them into the image: say so */
+			jset(r, "prefix_hashed_from", json_object_new_string(
+				     "the image file written by the earlier run"));
 			json_object_array_add(resumed, r);
 		}
 	}
@@ -1568,10 +1586,15 @@ ct_image_run(const struct ct_image_opts *o, struct ct_image_result *res)
 				  "the card may have been removed; %" PRIu64 " bytes were imaged and "
 				  "kept; continue with --resume --evidence-id %s", a.vanish_off,
 				  strerror(a.read_errno), a.written, a.id);
+		else if (a.write_errno && a.write_err_in != UINT64_MAX)
+			acq_error(&a, -a.write_errno, "cannot write '%s/%s' at offset %" PRIu64 " (offset %"
+				  PRIu64 " of the source): %s; %" PRIu64 " bytes were imaged and kept",
+				  a.casedir, a.write_err_file, a.write_err_in, a.write_err_off,
+				  strerror(a.write_errno), a.written);
 		else if (a.write_errno)
-			acq_error(&a, -a.write_errno, "cannot write '%s/%s' at offset %" PRIu64 ": %s; "
-				  "%" PRIu64 " bytes were imaged and kept", a.casedir, a.write_err_file,
-				  a.write_err_off, strerror(a.write_errno), a.written);
+			acq_error(&a, -a.write_errno, "cannot write '%s/%s' (at offset %" PRIu64 " of the "
+				  "source): %s; %" PRIu64 " bytes were imaged and kept", a.casedir,
+				  a.write_err_file, a.write_err_off, strerror(a.write_errno), a.written);
 		else if (ret == -EINTR)
 			acq_error(&a, ret, "interrupted; %" PRIu64 " bytes were imaged and kept; "
 				  "continue with --resume --evidence-id %s", a.written, a.id);
@@ -1633,7 +1656,7 @@ out:
 	for (i = 0; i < a.nseg; i++)
 		if (a.segs[i].fd >= 0)
 			close(a.segs[i].fd);
-	if (a.rec && a.rec_fd >= 0) {
+	if (a.rec && a.rec_fd >= 0 && a.rec_live) {
 		ct_time_utc(time(NULL), ts, sizeof(ts));
 		jset(a.rec, "finished", json_object_new_string(ts));
 		if (!acquired) {
@@ -1671,7 +1694,13 @@ out:
 	ct_map_free(&a.map);
 	free(a.segs);
 	json_object_put(ident);
-	res->record = a.rec;
+	if (a.rec_live) {
+		res->record = a.rec;
+	} else {
+		/* nothing of this run is on disk: nothing to log either */
+		json_object_put(a.rec);
+		res->record = NULL;
+	}
 	pthread_mutex_destroy(&a.map_mu);
 	return ret;
 }
@@ -1798,6 +1827,24 @@ ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
 	a.split = a.nseg > 1 ? a.segs[0].size : 0;
 	if (a.segs[a.nseg - 1].off + a.segs[a.nseg - 1].size != a.src.size) {
 		ret = acq_error(&a, -EINVAL, "the segments of %s do not add up to its size", a.id);
+		goto out;
+	}
+	/* the layout cardtrail writes, and the only one the hashers handle:
+	 * every segment but the last of one size, the last not empty and not
+	 * larger, as many as the size needs */
+	if (a.split) {
+		for (i = 0; i + 1 < a.nseg; i++)
+			if (a.segs[i].size != a.split)
+				break;
+		if (i + 1 < a.nseg || a.segs[a.nseg - 1].size == 0 ||
+		    a.segs[a.nseg - 1].size > a.split ||
+		    (a.src.size + a.split - 1) / a.split != a.nseg) {
+			ret = acq_error(&a, -EINVAL, "the segment list of %s is not one cardtrail "
+					"writes (unequal segments)", a.id);
+			goto out;
+		}
+	} else if (a.segs[0].size != a.src.size) {
+		ret = acq_error(&a, -EINVAL, "the segment of %s does not hold the whole image", a.id);
 		goto out;
 	}
 	if (missing) {

@@ -28,7 +28,8 @@ struct pipe {
 	size_t nslots;
 	uint64_t produced;	/* buffers handed to consumers */
 	int eof;
-	int abort;
+	int abort;		/* a consumer failed: everybody stops now */
+	int reader_failed;	/* the reader failed: consumers drain what it made */
 	int err;
 	int failed;		/* consumer index, or -1 */
 	size_t ncons;
@@ -104,7 +105,8 @@ consumer_main(void *arg)
 		next++;
 	}
 	pthread_mutex_lock(&p->mu);
-	if (rc == 0 && !p->abort && w->c->finish) {
+	/* finish() means "everything was seen": not after a reader failure */
+	if (rc == 0 && !p->abort && !p->reader_failed && w->c->finish) {
 		pthread_mutex_unlock(&p->mu);
 		rc = w->c->finish(w->c->ctx);
 		pthread_mutex_lock(&p->mu);
@@ -184,7 +186,17 @@ ct_pipe_run(const struct ct_pipe_cfg *cfg, struct ct_consumer *cons, size_t ncon
 
 		pthread_mutex_lock(&p.mu);
 		if (rc < 0) {
-			pipe_fail(&p, rc, -1);
+			/* The reader failed (a card gone, a signal): what it
+			 * already handed over is still consumed, so that bytes
+			 * read from a failing card are written, not dropped.
+			 * Only a consumer's failure stops the others at once. */
+			if (!p.abort) {
+				p.err = rc;
+				p.failed = -1;
+				p.reader_failed = 1;
+			}
+			p.eof = 1;
+			pthread_cond_broadcast(&p.filled);
 			pthread_mutex_unlock(&p.mu);
 			break;
 		}

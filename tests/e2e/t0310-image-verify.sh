@@ -33,6 +33,21 @@ check_eq "message names the window" 1 "$(grep -c "first differing window: #5 at 
 check_eq "mismatched window listed" 5 "$(jf "$T/case/E2.acquisition.json" '.verify.source.mismatched_windows[0].index')"
 faultfs_umount "$T/mnt2"
 
+# unreadable sectors of an interrupted run still count after --resume (exit 4)
+faultfs_mount "$T/orig.img" "$T/mnt3" --bad 1M:4096 --vanish-after 3M --vanish-errno ENXIO ||
+	skip_all "faultfs did not start"
+"$CARDTRAIL" image --hash md5 --verify image --progress none "$T/mnt3/disk" "$T/case-r" >/dev/null 2>&1
+check_eq "vanishing card with a bad sector: exit 1" 1 $?
+faultfs_umount "$T/mnt3"
+faultfs_mount "$T/orig.img" "$T/mnt4" || skip_all "faultfs did not start"
+"$CARDTRAIL" image --resume --evidence-id E1 --verify image --progress none "$T/mnt4/disk" "$T/case-r" >/dev/null 2>&1
+check_eq "resumed: exit 4 (the earlier bad sector is still zero-filled)" 4 $?
+check_eq "resumed: bad_bytes counts it" 4096 "$(jf "$T/case-r/E1.acquisition.json" .bad_bytes)"
+check_eq "resumed: status says so" complete-with-unreadable-sectors "$(jf "$T/case-r/E1.acquisition.json" .status)"
+check_eq "resumed: how the prefix was hashed is recorded" "the image file written by the earlier run" \
+	"$(jf "$T/case-r/E1.acquisition.json" '.resumed[0].prefix_hashed_from')"
+faultfs_umount "$T/mnt4"
+
 # --progress json: one JSON object per line on stderr, both phases, a final line each
 "$CARDTRAIL" image --progress json --hash md5 "$T/orig.img" "$T/case-p" >/dev/null 2>"$T/prog"
 check_eq "--progress json run exits 0" 0 $?

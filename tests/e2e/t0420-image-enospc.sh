@@ -16,7 +16,7 @@ check_eq "too small: nothing written" no "$([ -e "$T/small/case" ] && echo yes |
 
 "$CARDTRAIL" image --no-space-check --hash md5 --progress none "$T/card.bin" "$T/small/case" >/dev/null 2>"$T/err"
 check_eq "disk full during the run: exit 1" 1 $?
-check_eq "disk full: message names the file and the error" 1 "$(grep -c "cannot write '$T/small/case/E1.raw' at offset [0-9]*: No space left on device" "$T/err")"
+check_eq "disk full: message names the file and the error" 1 "$(grep -c "cannot write '$T/small/case/E1.raw' at offset [0-9]* (offset [0-9]* of the source): No space left on device" "$T/err")"
 rec=$T/small/case/E1.acquisition.json
 check_eq "record exists and is valid JSON" 0 "$(jq -e . "$rec" >/dev/null 2>&1; echo $?)"
 check_eq "record: complete false" false "$(jf "$rec" .complete)"

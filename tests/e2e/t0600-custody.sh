@@ -85,17 +85,20 @@ CARDTRAIL_SIGN_KEY=$T/ka "$CARDTRAIL" note "$C" "signed by a via env" >/dev/null
 check_eq "record 4 carries a signature" true "$(sed -n 5p "$log" | jq 'has("sig")')"
 check_eq "record 5 signed through CARDTRAIL_SIGN_KEY" true "$(sed -n 6p "$log" | jq 'has("sig")')"
 "$CARDTRAIL" verify --key "$T/ka.pub" "$C" >"$T/v.out"
-check_eq "signed records verify with the right key" 0 $?
+check_eq "with a key, unsigned records fail: exit 3" 3 $?
+check_eq "each unsigned record named" 4 "$(grep -c '^  - record [0-3] is unsigned (keys were given' "$T/v.out")"
+"$CARDTRAIL" verify --key "$T/ka.pub" --allow-unsigned "$C" >"$T/v.out"
+check_eq "signed records verify with the right key (--allow-unsigned)" 0 $?
 check_eq "unsigned records are named unsigned" 4 "$(grep -c ' unsigned  *ok$' "$T/v.out")"
-"$CARDTRAIL" verify --key "$T/kb.pub" "$C" >"$T/v.out"
+"$CARDTRAIL" verify --key "$T/kb.pub" --allow-unsigned "$C" >"$T/v.out"
 check_eq "another key: exit 3" 3 $?
 check_eq "another key: untrusted named" 1 "$(grep -c '^  - record 4 is signed by SHA256:.*not a trusted key' "$T/v.out")"
 echo "alice $(cat "$T/ka.pub")" >"$T/allowed"
 echo "bob $(cat "$T/kb.pub")" >>"$T/allowed"
-"$CARDTRAIL" verify --allowed-signers "$T/allowed" "$C" >/dev/null
+"$CARDTRAIL" verify --allowed-signers "$T/allowed" --allow-unsigned "$C" >/dev/null
 check_eq "allowed_signers with alice's key: exit 0" 0 $?
 echo "bob $(cat "$T/ka.pub")" >"$T/allowed-bob"
-"$CARDTRAIL" verify --allowed-signers "$T/allowed-bob" "$C" >/dev/null
+"$CARDTRAIL" verify --allowed-signers "$T/allowed-bob" --allow-unsigned "$C" >/dev/null
 check_eq "key allowed only for another principal: exit 3" 3 $?
 
 # OpenSSH checks the same record without cardtrail.
@@ -115,24 +118,48 @@ sed -i '5s/signed by a"/signed by z"/' "$log"
 newprev=$(sed -n 5p "$log" | tr -d '\n' | sha256sum | cut -d' ' -f1)
 oldprev=$(sed -n 6p "$log" | jq -r .prev)
 sed -i "6s/$oldprev/$newprev/" "$log"
-"$CARDTRAIL" verify --key "$T/ka.pub" "$C" >"$T/v.out"
+"$CARDTRAIL" verify --key "$T/ka.pub" --allow-unsigned "$C" >"$T/v.out"
 check_eq "signature over an edited record: exit 3" 3 $?
 check_eq "edited record named" 1 "$(grep -c '^  - record 4: the signature does not verify' "$T/v.out")"
 check_eq "re-linked successor then fails its own signature" 1 "$(grep -c '^  - record 5: the signature does not verify' "$T/v.out")"
 restore_signed
 # an unsigned record after signed ones
 "$CARDTRAIL" note "$C" "unsigned after signed" >/dev/null
-"$CARDTRAIL" verify --key "$T/ka.pub" "$C" >"$T/v.out"
+"$CARDTRAIL" verify --key "$T/ka.pub" --allow-unsigned "$C" >"$T/v.out"
 check_eq "unsigned record after signed ones: exit 3" 3 $?
 check_eq "unsigned record named" 1 "$(grep -c '^  - record 6 is unsigned but follows signed records' "$T/v.out")"
 restore_signed
 # an unsigned record inserted between signed ones, chain re-linked around it
 fake=$(sed -n 4p "$log" | jq -c --arg p "$(sed -n 5p "$log" | tr -d '\n' | sha256sum | cut -d' ' -f1)" '.seq = 5 | .result.text = "forged" | .prev = $p')
 { sed -n 1,5p "$log"; printf '%s\n' "$fake"; sed -n 6p "$log"; } >"$T/ins" && cp "$T/ins" "$log"
-"$CARDTRAIL" verify --key "$T/ka.pub" "$C" >"$T/v.out"
+"$CARDTRAIL" verify --key "$T/ka.pub" --allow-unsigned "$C" >"$T/v.out"
 check_eq "inserted unsigned record: exit 3" 3 $?
 check_eq "inserted record flagged" 1 "$(grep -c '^  - record 5 is unsigned but follows signed records' "$T/v.out")"
 restore_signed
+
+# every record signed, then every signature stripped and the chain re-linked
+# (a forger without the key): with the key given, that is not "verified"
+S=$T/allsigned
+CARDTRAIL_SIGN_KEY=$T/ka "$CARDTRAIL" note "$S" "first" >/dev/null
+CARDTRAIL_SIGN_KEY=$T/ka "$CARDTRAIL" note "$S" "second" >/dev/null
+"$CARDTRAIL" verify --key "$T/ka.pub" "$S" >/dev/null
+check_eq "a fully signed case verifies with its key" 0 $?
+prev=$(printf '0%.0s' $(seq 64))
+while IFS= read -r l; do
+	l=$(printf '%s' "$l" | sed 's/,"sig":"[^"]*"}$/}/' | jq -c --arg p "$prev" '.prev = $p | .examiner = "mallory"')
+	printf '%s\n' "$l"
+	prev=$(printf '%s' "$l" | sha256sum | cut -d' ' -f1)
+done <"$S/custody.log" >"$T/stripped" && cp "$T/stripped" "$S/custody.log"
+"$CARDTRAIL" verify "$S" >/dev/null
+check_eq "stripped log: the chain itself is intact (exit 0 without keys)" 0 $?
+"$CARDTRAIL" verify --key "$T/ka.pub" "$S" >"$T/v.out"
+check_eq "stripped log with the key given: exit 3" 3 $?
+check_eq "stripped log: every record named unsigned" 3 "$(grep -c '^  - record [0-2] is unsigned (keys were given' "$T/v.out")"
+# allowed_signers options would restrict a key: cardtrail refuses them
+echo "alice namespaces=\"file\" $(cat "$T/ka.pub")" >"$T/allowed-opt"
+"$CARDTRAIL" verify --allowed-signers "$T/allowed-opt" "$S" >/dev/null 2>"$T/err"
+check_eq "allowed_signers with options: exit 1" 1 $?
+check_eq "allowed_signers with options: says why" 1 "$(grep -c 'line 1: key options' "$T/err")"
 
 # --- torn line ------------------------------------------------------------------
 size=$(stat -c %s "$log")
