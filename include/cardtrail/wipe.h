@@ -125,6 +125,7 @@ struct ct_wipe_result {
 	char evidence[64];		/* the matched evidence, or "" */
 	char cert_json[4096], cert_txt[4096];	/* paths written */
 	char state_path[4096];
+	char method_spec[512];		/* the method run (the first run's on --resume) */
 	int refused;			/* a safety check said no: nothing written */
 	int verify_failed;		/* a read-back did not match (exit 3) */
 	int wrapped;			/* addresses wrap: a counterfeit card */

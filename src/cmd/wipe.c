@@ -245,6 +245,18 @@ cmd_wipe(int argc, char **argv)
 	status = ret < 0 ? CT_EXIT_FAIL : r.verify_failed ? CT_EXIT_VERIFY : CT_EXIT_OK;
 	if (ret < 0 || r.verify_failed)
 		ct_error(0, "%s", r.error);
+	if (r.cert) {
+		struct json_object *notes = ct_json_get(r.cert, "notes");
+		for (i = 0; notes && i < json_object_array_length(notes); i++)
+			ct_error(0, "warning: %s", json_object_get_string(json_object_array_get_idx(notes, i)));
+		if (r.cert_json[0] == '\0') {
+			/* the custody record says so (result.certificate) and
+			 * the status is not the wipe's own */
+			ct_error(0, "no certificate was written: the wipe is not certified");
+			if (status == CT_EXIT_OK)
+				status = CT_EXIT_FAIL;
+		}
+	}
 	if (r.cert && o.casedir) {
 		crec = ct_wipe_custody_record(&o, &r, err, sizeof(err));
 		if (crec == NULL || ct_custody_append(o.casedir, crec, &ao, &seq, err, sizeof(err)) < 0) {
@@ -272,6 +284,8 @@ cmd_wipe(int argc, char **argv)
 			       "reach; not Purge\n");
 			if (r.cert_json[0])
 				printf("  cert       %s\n             %s\n", r.cert_json, r.cert_txt);
+			else
+				printf("  cert       NOT written\n");
 			if (seq > 0)
 				printf("  custody    record %llu in %s/%s\n", (unsigned long long)seq,
 				       o.casedir, CT_CUSTODY_LOG);

@@ -37,6 +37,7 @@
 #define MAX_FS 16
 #define MAX_CARVE (64ull << 20)
 #define MAX_PATH_BYTES 900
+#define MAX_CARVED 100000	/* carved candidates: more is a hostile card */
 
 enum fstate { ST_ALLOC, ST_DELETED, ST_CARVED };
 static const char *const state_names[] = { "allocated", "deleted", "carved" };
@@ -73,6 +74,9 @@ struct ex {
 	const char *cur_walk_err;
 	int fsi;			/* walk callback: current filesystem */
 	unsigned ntracks;
+	uint64_t *starts;		/* sorted image_off of the walked files */
+	size_t nstarts;
+	struct json_object *warnings;	/* top-level warnings of the manifest */
 };
 
 static int
@@ -174,15 +178,39 @@ display_path(const char *in)
 	return out;
 }
 
+/* The longest prefix of s (our own valid UTF-8 with %XX escapes) of at
+ * most max bytes that ends neither inside a multi-byte character nor
+ * inside an escape. */
+static size_t
+safe_cut(const char *s, size_t max)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, cut = 0;
+
+	while (u[i]) {
+		size_t n = u[i] == '%' && u[i + 1] && u[i + 2] ? 3 : utf8_len(u + i);
+		if (n == 0)
+			n = 1;
+		if (i + n > max)
+			break;
+		i += n;
+		cut = i;
+	}
+	return cut;
+}
+
 /* A unique bundle path under prefix for a card path (components made safe). */
 static int
 bundle_name(struct ex *x, const char *prefix, const char *cardpath, size_t name_off, char *out,
 	    size_t outlen)
 {
-	char comp[3 * 128 + 1], base[MAX_PATH_BYTES + 64];
+	char comp[3 * 128 + 1], base[MAX_PATH_BYTES + 3 * 128 + 64];
 	const char *p = cardpath, *name = cardpath + name_off;
 	size_t o;
 	int k;
+
+	if (outlen < 32)
+		return -ENAMETOOLONG;
 
 	o = (size_t)snprintf(base, sizeof(base), "%s", prefix);
 	while (p < name) {
@@ -205,6 +233,9 @@ bundle_name(struct ex *x, const char *prefix, const char *cardpath, size_t name_
 	/* the file's own name: one component, whatever '/' it holds */
 	ct_safe_component(name, comp, sizeof(comp));
 	o += (size_t)snprintf(base + o, sizeof(base) - o, "/%s", comp);
+	/* leave room for "~N": cut at a character or %XX boundary */
+	if (strlen(base) > outlen - 16)
+		base[safe_cut(base, outlen - 16)] = '\0';
 	for (k = 1; k < 100000; k++) {
 		if ((k == 1 ? ct_snprintf(out, outlen, "%s", base) :
 		     ct_snprintf(out, outlen, "%s~%d", base, k)) < 0)
@@ -357,6 +388,7 @@ open_filesystems(struct ex *x)
 struct file_input {
 	struct ex *x;
 	TSK_FS_FILE *f;
+	int carved;		/* read img_off.. of the image, not f */
 	uint64_t img_off;	/* carved: start in the image */
 	uint64_t size;
 };
@@ -374,6 +406,8 @@ file_read(void *ctx, void *buf, size_t len, uint64_t off, size_t *got)
 		len = (size_t)(fi->size - off);
 	if (fi->f)
 		n = tsk_fs_file_read(fi->f, (TSK_OFF_T)off, buf, len, TSK_FS_FILE_READ_FLAG_NONE);
+	else if (!fi->carved)
+		return -EIO;	/* a file libtsk cannot open: nothing to read */
 	else
 		n = tsk_img_read(fi->x->img, (TSK_OFF_T)(fi->img_off + off), buf, len);
 	if (n < 0) {
@@ -571,15 +605,59 @@ sig_at(const unsigned char *p, size_t avail)
 	return -1;
 }
 
-/* Is there already a deleted file starting at this image offset? */
 static int
-known_start(struct ex *x, uint64_t off)
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The start offsets of the walked (not carved) files, sorted: built once
+ * before carving. */
+static int
+build_starts(struct ex *x)
 {
 	size_t i;
 
+	x->starts = malloc((x->nitems ? x->nitems : 1) * sizeof(*x->starts));
+	if (x->starts == NULL)
+		return -ENOMEM;
+	x->nstarts = 0;
 	for (i = 0; i < x->nitems; i++)
-		if (x->items[i].image_off == off && x->items[i].state != ST_CARVED)
-			return 1;
+		if (x->items[i].state != ST_CARVED)
+			x->starts[x->nstarts++] = x->items[i].image_off;
+	qsort(x->starts, x->nstarts, sizeof(*x->starts), cmp_u64);
+	return 0;
+}
+
+/* Is there already a file (a deleted one) starting at this image offset? */
+static int
+known_start(struct ex *x, uint64_t off)
+{
+	return bsearch(&off, x->starts, x->nstarts, sizeof(*x->starts), cmp_u64) != NULL;
+}
+
+/* Add a carved candidate unless a walked file starts there; 1 when the
+ * cap is reached (carving stops). */
+static int
+add_carved(struct ex *x, const struct item *it, size_t *cand_n)
+{
+	int ret;
+
+	if (known_start(x, it->image_off))
+		return 0;
+	if (*cand_n >= MAX_CARVED) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "carving stopped after %u candidates: the free space "
+			 "holds more signatures than a card plausibly does (hostile or corrupt "
+			 "image?); the rest of the free space was not carved", (unsigned)MAX_CARVED);
+		json_object_array_add(x->warnings, json_object_new_string(msg));
+		return 1;
+	}
+	if ((ret = add_item(x, it)) < 0)
+		return ret;
+	(*cand_n)++;
 	return 0;
 }
 
@@ -596,6 +674,9 @@ carve(struct ex *x)
 	double t0 = ct_now();
 	int ret = 0;
 
+	memset(&rs, 0, sizeof(rs));
+	if ((ret = build_starts(x)) < 0)
+		return ret;
 	for (fi = 0; fi < x->nfs; fi++) {
 		TSK_FS_INFO *fs = x->fs[fi];
 		size_t sec = fs->block_size;
@@ -632,9 +713,8 @@ carve(struct ex *x)
 						struct item it = { .state = ST_CARVED, .image_off = open_at,
 								   .size = at - open_at,
 								   .ext = sigs[open_sig].ext };
-						if (!known_start(x, open_at) && (ret = add_item(x, &it)) < 0)
+						if ((ret = add_carved(x, &it, &cand_n)) != 0)
 							goto out;
-						cand_n++;
 					}
 					open_sig = s;
 					open_at = at;
@@ -645,9 +725,8 @@ carve(struct ex *x)
 				struct item it = { .state = ST_CARVED, .image_off = open_at,
 						   .size = r->start + r->len - open_at,
 						   .ext = sigs[open_sig].ext, .carve_truncated = 1 };
-				if (!known_start(x, open_at) && (ret = add_item(x, &it)) < 0)
+				if ((ret = add_carved(x, &it, &cand_n)) != 0)
 					goto out;
-				cand_n++;
 			}
 		}
 		free(rs.r);
@@ -656,7 +735,7 @@ carve(struct ex *x)
 out:
 	free(rs.r);
 	x->res->st.carve_seconds = ct_now() - t0;
-	return ret;
+	return ret < 0 ? ret : 0;
 }
 
 /*
@@ -789,6 +868,7 @@ process(struct ex *x, struct item *it, struct json_object *manifest, struct json
 		snprintf(cname, sizeof(cname), "%" PRIu64 ".%s", it->image_off, it->ext);
 		if ((ret = bundle_name(x, "carved", cname, 0, name, sizeof(name))) < 0)
 			return ret;
+		fi.carved = 1;
 		fi.img_off = it->image_off;
 	} else {
 		fi.f = tsk_fs_file_open_meta(x->fs[it->fsi], NULL, it->inum);
@@ -861,7 +941,10 @@ process(struct ex *x, struct item *it, struct json_object *manifest, struct json
 					       "none: FAT and exFAT times as stored (local wall clock)"));
 		json_object_object_add(m, "times", t);
 	}
-	if (it->state == ST_DELETED)
+	if (it->state != ST_CARVED && fi.f == NULL)
+		json_object_object_add(m, "content", json_object_new_string(
+					       "not readable: zero-filled in the bundle"));
+	else if (it->state == ST_DELETED)
 		json_object_object_add(m, "content", json_object_new_string(
 					       it->overwritten ? "incomplete: clusters reused" :
 					       "plausibly complete: its clusters are still free"));
@@ -971,6 +1054,7 @@ ct_extract_run(const struct ct_extract_opts *o, struct ct_extract_result *res)
 	x.buf = malloc(CHUNK + 16);
 	x.names = json_object_new_object();
 	x.sums = json_object_new_array();
+	x.warnings = json_object_new_array();
 	if (x.buf == NULL) {
 		ret = -ENOMEM;
 		goto out;
@@ -1055,6 +1139,7 @@ ct_extract_run(const struct ct_extract_opts *o, struct ct_extract_result *res)
 		json_object_object_add(mf, "image", img);
 		json_object_object_add(mf, "tool", ct_tool_json());
 		json_object_object_add(mf, "files", json_object_get(manifest));
+		json_object_object_add(mf, "warnings", json_object_get(x.warnings));
 		text = json_object_to_json_string_ext(mf, JSON_C_TO_STRING_PRETTY |
 						      JSON_C_TO_STRING_NOSLASHESCAPE);
 		ret = add_blob(&x, "MANIFEST.json", text, strlen(text));
@@ -1091,12 +1176,17 @@ ct_extract_run(const struct ct_extract_opts *o, struct ct_extract_result *res)
 		ret = exerr(&x, -EIO, "cannot finish the bundle: %s", archive_error_string(x.ar));
 		goto out;
 	}
-	if (fsync(x.ar_fd) < 0 || close(x.ar_fd) < 0) {
+	{
+		/* close in both cases; the first error is the one to report */
+		int e = fsync(x.ar_fd) < 0 ? errno : 0;
+		if (close(x.ar_fd) < 0 && e == 0)
+			e = errno;
 		x.ar_fd = -1;
-		ret = exerr(&x, -errno, "cannot write '%s': %s", res->bundle, strerror(errno));
-		goto out;
+		if (e) {
+			ret = exerr(&x, -e, "cannot write '%s': %s", res->bundle, strerror(e));
+			goto out;
+		}
 	}
-	x.ar_fd = -1;
 	if ((ret = ct_fsync_dir(dir)) < 0)
 		goto out;
 	res->flights = flights;
@@ -1130,6 +1220,8 @@ out:
 	free(x.buf);
 	json_object_put(x.names);
 	json_object_put(x.sums);
+	json_object_put(x.warnings);
+	free(x.starts);
 	json_object_put(manifest);
 	json_object_put(flights);
 	return ret;

@@ -40,6 +40,7 @@ extern char **environ;
 #define PROBE_BLOCKS 64
 #define PROBE_SIZE 4096
 #define MAX_MISMATCH_LIST 16
+#define HEAD_BYTES (1u << 20)	/* compared with the image when there is no serial */
 
 struct wipe {
 	const struct ct_wipe_opts *o;
@@ -62,6 +63,15 @@ struct wipe {
 	int write_errno;
 	uint64_t write_err_off;
 	time_t started;
+	char spec[512];			/* the method spec (the first run's, on --resume) */
+	const char *fail;		/* what failed, for the result: "write error", … */
+	int created_state;		/* this run created the state file */
+	int state_err;			/* a state_save failed (-errno), the first one */
+	unsigned char *head;		/* the device's first head_len bytes */
+	size_t head_len;
+	unsigned char *img_head;	/* the matched evidence image's, or NULL */
+	struct ct_pass_plan probe_plan;
+	int have_probe_plan;
 };
 
 static int
@@ -80,6 +90,14 @@ werr(struct wipe *w, int err, const char *fmt, ...)
 	return err;
 }
 
+
+/* What failed, for the certificate's result (the first one). */
+static void
+wfail(struct wipe *w, const char *what)
+{
+	if (w->fail == NULL)
+		w->fail = what;
+}
 
 static struct json_object *
 jint(uint64_t v)
@@ -200,11 +218,240 @@ safety_checks(struct wipe *w)
 			return werr(w, -EBUSY, "'%s' is a member of something (a device-mapper, RAID "
 				    "or loop device holds it: see /sys/dev/block/%u:%u/holders)",
 				    w->o->device, major(parts[i]), minor(parts[i]));
-	if (!w->o->force && !(transport && (!strcmp(transport, "mmc") || !strcmp(transport, "usb"))) &&
-	    !(rem && json_object_get_boolean(rem)))
-		return werr(w, -EPERM, "'%s' is not a removable card (transport %s): refusing "
-			    "unless --force", w->o->device, transport ? transport : "unknown");
+	if (w->o->force)
+		return 0;
+	if (transport && !strcmp(transport, "mmc")) {
+		/* an SD card in an SD slot; eMMC (type "MMC") is soldered-in
+		 * system storage, SDIO is not storage */
+		const char *type = ct_json_str(ct_json_get(w->ident, "sd"), "type", NULL);
+		if (type == NULL || strcmp(type, "SD"))
+			return werr(w, -EPERM, "'%s' is not a removable card (transport mmc, type %s: "
+				    "eMMC or not an SD card): refusing unless --force", w->o->device,
+				    type ? type : "unknown");
+		return 0;
+	}
+	if (!(rem && json_object_get_boolean(rem)))
+		return werr(w, -EPERM, "'%s' is not a removable card (transport %s%s): refusing "
+			    "unless --force", w->o->device, transport ? transport : "unknown",
+			    transport && !strcmp(transport, "usb") ?
+			    ", not removable: a USB disk, not a card reader" : "");
 	return 0;
+}
+
+/* ---- content check (cards without a serial) ---- */
+
+/* Do card records a and b name the same card by CID or serial? */
+static int
+identified(struct json_object *a, struct json_object *b)
+{
+	const char *x, *y;
+
+	x = ct_json_str(a, "cid", NULL);
+	y = ct_json_str(b, "cid", NULL);
+	if (x && y)
+		return !strcmp(x, y);
+	x = ct_json_str(a, "serial", NULL);
+	y = ct_json_str(b, "serial", NULL);
+	return x && y && !strcmp(x, y);
+}
+
+/* The device's first min(1 MiB, size) bytes, read once (O_DIRECT). */
+static int
+dev_head(struct wipe *w)
+{
+	size_t got = 0;
+	int ret;
+
+	if (w->head)
+		return 0;
+	w->head_len = w->dev.size < HEAD_BYTES ? (size_t)w->dev.size : HEAD_BYTES;
+	w->head = ct_alloc_aligned(w->head_len);
+	if (w->head == NULL)
+		return -ENOMEM;
+	ret = ct_dev_read(&w->dev, w->head, w->head_len, 0, &got);
+	if (ret == 0 && got < w->head_len)
+		ret = -EIO;
+	if (ret < 0) {
+		free(w->head);
+		w->head = NULL;
+	}
+	return ret;
+}
+
+/* The first len bytes of the image of evidence ev, from the segments its
+ * acquisition record lists.  *out is a new buffer. */
+static int
+image_head(struct wipe *w, const char *ev, size_t len, unsigned char **out)
+{
+	char path[PATH_MAX];
+	struct json_object *acq, *segs;
+	unsigned char *buf;
+	size_t done = 0, i;
+	int ret = 0;
+
+	*out = NULL;
+	if (ct_snprintf(path, sizeof(path), "%s/%s.acquisition.json", w->o->casedir, ev) < 0)
+		return -ENAMETOOLONG;
+	if ((acq = json_object_from_file(path)) == NULL)
+		return -ENOENT;
+	segs = ct_json_get(acq, "segments");
+	if ((buf = malloc(len ? len : 1)) == NULL) {
+		json_object_put(acq);
+		return -ENOMEM;
+	}
+	for (i = 0; segs && i < json_object_array_length(segs) && done < len && ret == 0; i++) {
+		struct json_object *sg = json_object_array_get_idx(segs, i);
+		const char *name = ct_json_str(sg, "path", NULL);
+		uint64_t soff = (uint64_t)json_object_get_int64(ct_json_get(sg, "offset"));
+		uint64_t sbytes = (uint64_t)json_object_get_int64(ct_json_get(sg, "bytes"));
+		size_t want;
+		int fd;
+
+		if (name == NULL || soff != done) {
+			ret = -EINVAL;
+			break;
+		}
+		want = sbytes < len - done ? (size_t)sbytes : len - done;
+		if (ct_snprintf(path, sizeof(path), "%s/%s", w->o->casedir, name) < 0) {
+			ret = -ENAMETOOLONG;
+			break;
+		}
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+			ret = -errno;
+			break;
+		}
+		while (want > 0) {
+			ssize_t n = pread(fd, buf + done, want, (off_t)(done - soff));
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0) {
+				ret = n < 0 ? -errno : -EIO;
+				break;
+			}
+			done += (size_t)n;
+			want -= (size_t)n;
+		}
+		close(fd);
+	}
+	json_object_put(acq);
+	if (ret == 0 && done < len)
+		ret = -EIO;
+	if (ret < 0) {
+		free(buf);
+		return ret;
+	}
+	*out = buf;
+	return 0;
+}
+
+static int
+plan_from_json(struct json_object *p, struct ct_pass_plan *q)
+{
+	const char *kind = ct_json_str(p, "kind", NULL);
+
+	memset(q, 0, sizeof(*q));
+	if (kind && !strcmp(kind, "keystream")) {
+		q->keystream = 1;
+		if (unhex(ct_json_str(p, "key", NULL), q->key, 16) < 0 ||
+		    unhex(ct_json_str(p, "nonce", NULL), q->nonce, 8) < 0)
+			return -EINVAL;
+	} else {
+		const char *pat = ct_json_str(p, "pattern", NULL);
+		q->patlen = pat ? (unsigned)strlen(pat) / 2 : 0;
+		if ((q->patlen != 1 && q->patlen != 3) || unhex(pat, q->pat, q->patlen) < 0)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * A wipe in progress (state st) changed the card since it was imaged: is
+ * every sector of the device's head what that wipe can have left there?
+ * The current pass's pattern, the previous pass's, and before the first
+ * pass ended the image's content or the address probe's blocks.  img may
+ * be NULL (no image to compare with).  1 yes, 0 no, -errno.
+ */
+static int
+state_head_ok(struct wipe *w, struct json_object *st, const unsigned char *img)
+{
+	struct json_object *arr = ct_json_get(st, "plans");
+	size_t n = arr ? json_object_array_length(arr) : 0, s, k, sec = w->dev.lss ? w->dev.lss : 512;
+	struct ct_pass_plan cand[2];
+	unsigned char *fill[2] = { NULL, NULL };
+	unsigned pass = (unsigned)json_object_get_int(ct_json_get(st, "pass")), nc = 0;
+	const char *phase = ct_json_str(st, "phase", "write");
+	uint64_t saved = strcmp(phase, "write") ? UINT64_MAX :
+		(uint64_t)json_object_get_int64(ct_json_get(st, "offset"));
+	int ret = 1;
+
+	if (n == 0 || n > CT_WIPE_MAX_PASSES || w->head == NULL)
+		return 0;
+	if (pass >= n)
+		pass = (unsigned)n - 1;
+	if (plan_from_json(json_object_array_get_idx(arr, pass), &cand[nc]) == 0)
+		nc++;
+	if (pass > 0 && plan_from_json(json_object_array_get_idx(arr, pass - 1), &cand[nc]) == 0)
+		nc++;
+	else if (pass == 0 && ct_json_get(st, "probe_plan") &&
+		 plan_from_json(ct_json_get(st, "probe_plan"), &cand[nc]) == 0)
+		nc++;
+	for (k = 0; k < nc && ret == 1; k++) {
+		struct ct_pass_cipher *c = NULL;
+		if ((fill[k] = malloc(w->head_len)) == NULL)
+			ret = -ENOMEM;
+		else if ((ret = ct_pass_cipher_open(&cand[k], &c)) == 0 &&
+			 (ret = ct_pass_fill(&cand[k], c, fill[k], w->head_len, 0)) == 0)
+			ret = 1;
+		ct_pass_cipher_close(c);
+	}
+	for (s = 0; s < w->head_len && ret == 1; s += sec) {
+		size_t l = w->head_len - s < sec ? w->head_len - s : sec;
+		/* before the first pass passed a sector, it holds the card's
+		 * own content: the image's, or unknown without one */
+		int good = pass == 0 && s >= saved && (img == NULL || !memcmp(w->head + s, img + s, l));
+		for (k = 0; k < nc && !good; k++)
+			good = !memcmp(w->head + s, fill[k] + s, l);
+		if (!good)
+			ret = 0;
+	}
+	for (k = 0; k < 2; k++)
+		free(fill[k]);
+	explicit_bzero(cand, sizeof(cand));
+	return ret;
+}
+
+/*
+ * A card with no CID or serial on one side: is it the card imaged as ev?
+ * Its head equals the image's, or a wipe of ev in progress (an unfinished
+ * state file in the case) explains every sector of it.  The image's head
+ * is kept in w->img_head when it matches.  1 yes, 0 no, -errno.
+ */
+static int
+head_matches(struct wipe *w, const char *ev)
+{
+	unsigned char *img = NULL;
+	int ret;
+
+	if ((ret = dev_head(w)) < 0 || (ret = image_head(w, ev, w->head_len, &img)) < 0)
+		return ret;
+	ret = memcmp(img, w->head, w->head_len) == 0;
+	if (!ret) {
+		char path[PATH_MAX];
+		struct json_object *st = NULL;
+		if (ct_snprintf(path, sizeof(path), "%s/%s.wipe.state", w->o->casedir, ev) == 0 &&
+		    (st = json_object_from_file(path)) != NULL &&
+		    !json_object_get_boolean(ct_json_get(st, "complete")) &&
+		    (uint64_t)json_object_get_int64(ct_json_get(st, "size")) == w->dev.size)
+			ret = state_head_ok(w, st, img);
+		json_object_put(st);
+	}
+	if (ret == 1) {
+		free(w->img_head);
+		w->img_head = img;
+	} else {
+		free(img);
+	}
+	return ret;
 }
 
 /* The image-before-wipe rule: a complete, verified image of this card in
@@ -214,7 +461,7 @@ case_match(struct wipe *w)
 {
 	struct ct_custody_log log;
 	const char *cid = ct_json_str(w->card, "cid", NULL), *serial = ct_json_str(w->card, "serial", NULL);
-	char seen[1024] = "";
+	char seen[1024] = "", differ[256] = "", cmperr[512] = "";
 	size_t i;
 	int ret, n = 0;
 
@@ -255,9 +502,38 @@ case_match(struct wipe *w)
 			continue;
 		if ((cid != NULL) != (ct_json_str(c, "cid", NULL) != NULL) && (serial != NULL) != (ct_json_str(c, "serial", NULL) != NULL))
 			continue;	/* one side knows the card, the other does not */
+		if (!identified(w->card, c)) {
+			/* the same size and no serial to tell: USB readers hide
+			 * the CID, loop devices have none; the content must say */
+			int hm = ev ? head_matches(w, ev) : 0;
+			if (hm < 0 && cmperr[0] == '\0')
+				snprintf(cmperr, sizeof(cmperr), "cannot compare '%s' with the image of "
+					 "%s: %s", w->o->device, ev, strerror(-hm));
+			if (hm <= 0) {
+				size_t l = strlen(differ);
+				if (hm == 0 && ev)
+					snprintf(differ + l, sizeof(differ) - l, "%s%s", l ? ", " : "", ev);
+				continue;
+			}
+		}
 		snprintf(w->res->evidence, sizeof(w->res->evidence), "%s", ev ? ev : "");
 	}
 	ct_custody_release(&log);
+	if (w->res->evidence[0] == '\0' && differ[0] && w->o->resume) {
+		/* --resume: no unfinished wipe explains the card's content */
+		char ev[64], path[PATH_MAX];
+		struct stat st;
+		snprintf(ev, sizeof(ev), "%.*s", (int)strcspn(differ, ","), differ);
+		if (ct_snprintf(path, sizeof(path), "%s/%s.wipe.state", w->o->casedir, ev) == 0 &&
+		    stat(path, &st) < 0 && errno == ENOENT)
+			return werr(w, -ENOENT, "nothing to resume: no %s", path);
+	}
+	if (w->res->evidence[0] == '\0' && differ[0])
+		return werr(w, -EPERM, "'%s' has no serial and its first MiB differs from the image "
+			    "of %s: not the imaged card (or it changed since); --no-image-check to "
+			    "wipe anyway", w->o->device, differ);
+	if (w->res->evidence[0] == '\0' && cmperr[0])
+		return werr(w, -EIO, "%s; --no-image-check to wipe anyway", cmperr);
 	if (w->res->evidence[0] == '\0')
 		return werr(w, -EPERM, "'%s' (%" PRIu64 " bytes%s%s) matches no verified image in "
 			    "'%s'%s%s: image it first (or --no-image-check)", w->o->device, w->dev.size,
@@ -289,8 +565,12 @@ state_save(struct wipe *w, const char *phase, uint64_t off)
 		ret = -errno;
 	if (ret == 0 && fdatasync(w->state_fd) < 0)
 		ret = -errno;
+	if (ret < 0 && w->state_err == 0)
+		w->state_err = ret;
 	return ret;
 }
+
+static struct json_object *pass_plan_json(const struct ct_pass_plan *q);
 
 static struct json_object *
 plans_json(struct wipe *w)
@@ -298,24 +578,29 @@ plans_json(struct wipe *w)
 	struct json_object *arr = json_object_new_array();
 	unsigned i;
 
-	for (i = 0; i < w->method.npasses; i++) {
-		struct json_object *p = json_object_new_object();
-		char h[40];
-
-		if (w->plans[i].keystream) {
-			json_object_object_add(p, "kind", json_object_new_string("keystream"));
-			hex(w->plans[i].key, 16, h);
-			json_object_object_add(p, "key", json_object_new_string(h));
-			hex(w->plans[i].nonce, 8, h);
-			json_object_object_add(p, "nonce", json_object_new_string(h));
-		} else {
-			json_object_object_add(p, "kind", json_object_new_string("pattern"));
-			hex(w->plans[i].pat, w->plans[i].patlen, h);
-			json_object_object_add(p, "pattern", json_object_new_string(h));
-		}
-		json_object_array_add(arr, p);
-	}
+	for (i = 0; i < w->method.npasses; i++)
+		json_object_array_add(arr, pass_plan_json(&w->plans[i]));
 	return arr;
+}
+
+static struct json_object *
+pass_plan_json(const struct ct_pass_plan *q)
+{
+	struct json_object *p = json_object_new_object();
+	char h[40];
+
+	if (q->keystream) {
+		json_object_object_add(p, "kind", json_object_new_string("keystream"));
+		hex(q->key, 16, h);
+		json_object_object_add(p, "key", json_object_new_string(h));
+		hex(q->nonce, 8, h);
+		json_object_object_add(p, "nonce", json_object_new_string(h));
+	} else {
+		json_object_object_add(p, "kind", json_object_new_string("pattern"));
+		hex(q->pat, q->patlen, h);
+		json_object_object_add(p, "pattern", json_object_new_string(h));
+	}
+	return p;
 }
 
 static int
@@ -325,23 +610,9 @@ plans_from_json(struct wipe *w, struct json_object *arr)
 
 	if (arr == NULL || json_object_array_length(arr) != w->method.npasses)
 		return -EINVAL;
-	for (i = 0; i < w->method.npasses; i++) {
-		struct json_object *p = json_object_array_get_idx(arr, i);
-		struct ct_pass_plan *q = &w->plans[i];
-		const char *kind = ct_json_str(p, "kind", NULL);
-
-		memset(q, 0, sizeof(*q));
-		if (kind && !strcmp(kind, "keystream")) {
-			q->keystream = 1;
-			if (unhex(ct_json_str(p, "key", NULL), q->key, 16) < 0 || unhex(ct_json_str(p, "nonce", NULL), q->nonce, 8) < 0)
-				return -EINVAL;
-		} else {
-			const char *pat = ct_json_str(p, "pattern", NULL);
-			q->patlen = pat ? (unsigned)strlen(pat) / 2 : 0;
-			if ((q->patlen != 1 && q->patlen != 3) || unhex(pat, q->pat, q->patlen) < 0)
-				return -EINVAL;
-		}
-	}
+	for (i = 0; i < w->method.npasses; i++)
+		if (plan_from_json(json_object_array_get_idx(arr, i), &w->plans[i]) < 0)
+			return -EINVAL;
 	return 0;
 }
 
@@ -516,8 +787,11 @@ run_pass(struct wipe *w, unsigned i, int verify, uint64_t start, int skip_write,
 	pc.mismatches = json_object_new_array();
 	w->cur_pass = i;
 	if ((ret = ct_pass_cipher_open(pc.plan, &pc.cipher)) < 0 ||
-	    (ret = ct_pass_cipher_open(pc.plan, &pc.cipher2)) < 0)
+	    (ret = ct_pass_cipher_open(pc.plan, &pc.cipher2)) < 0) {
+		werr(w, ret, "pass %u: cannot set up its cipher: %s", i + 1, strerror(-ret));
+		wfail(w, "internal error");
 		goto out;
+	}
 
 	if (!skip_write) {
 		w->synced = start;
@@ -538,17 +812,20 @@ run_pass(struct wipe *w, unsigned i, int verify, uint64_t start, int skip_write,
 				werr(w, ret, "interrupted during pass %u at offset %" PRIu64 "; run the "
 				     "same command with --resume to continue", i + 1, w->synced);
 			} else if (w->write_errno) {
+				wfail(w, "write error");
 				werr(w, ret, "write error in pass %u at offset %" PRIu64 ": %s", i + 1,
 				     w->write_err_off, strerror(w->write_errno));
 				json_object_object_add(pr, "write_error", json_object_new_string(
 							       strerror(w->write_errno)));
 				json_object_object_add(pr, "write_error_offset", jint(w->write_err_off));
 			} else {
+				wfail(w, "error while writing");
 				werr(w, ret, "pass %u failed: %s", i + 1, strerror(-ret));
 			}
 			goto out;
 		}
 		if ((ret = flush_dev(w)) < 0) {
+			wfail(w, "flush error after writing");
 			werr(w, ret, "cannot flush '%s' after pass %u: %s", w->o->device, i + 1,
 			     strerror(-ret));
 			json_object_object_add(pr, "write_error", json_object_new_string(strerror(-ret)));
@@ -566,7 +843,8 @@ run_pass(struct wipe *w, unsigned i, int verify, uint64_t start, int skip_write,
 	}
 	pc.expect = ct_alloc_aligned(w->bufsize);
 	if (pc.expect == NULL) {
-		ret = -ENOMEM;
+		ret = werr(w, -ENOMEM, "pass %u: out of memory for the read-back", i + 1);
+		wfail(w, "internal error");
 		goto out;
 	}
 	t = ct_now();
@@ -584,6 +862,7 @@ run_pass(struct wipe *w, unsigned i, int verify, uint64_t start, int skip_write,
 		goto out;
 	}
 	if (ret < 0) {
+		wfail(w, "read error during read-back");
 		werr(w, ret, "read error verifying pass %u at offset %" PRIu64 ": %s", i + 1,
 		     pc.read_err_off, strerror(pc.read_errno ? pc.read_errno : -ret));
 		json_object_object_add(pr, "verified", json_object_new_string("read error"));
@@ -593,6 +872,7 @@ run_pass(struct wipe *w, unsigned i, int verify, uint64_t start, int skip_write,
 	json_object_object_add(pr, "verify_seconds", json_object_new_double(ct_now() - t));
 	if (pc.mismatch_bytes) {
 		json_object_object_add(pr, "verified", json_object_new_string("MISMATCH"));
+		wfail(w, "read-back mismatch");
 		json_object_object_add(pr, "mismatch_bytes", jint(pc.mismatch_bytes));
 		json_object_object_add(pr, "first_mismatch", jint(pc.first_mismatch));
 		json_object_object_add(pr, "mismatch_offsets", json_object_get(pc.mismatches));
@@ -629,19 +909,15 @@ out:
 static int
 address_probe(struct wipe *w, struct json_object *out)
 {
-	struct ct_pass_plan plan;
+	const struct ct_pass_plan *plan = &w->probe_plan;
 	struct ct_pass_cipher *c = NULL;
 	unsigned char *buf = NULL, *rd = NULL;
 	uint64_t offs[PROBE_BLOCKS + 1], size = w->dev.size, wrap_min = 0, bad = 0, first_bad = 0;
 	size_t n = 0, i, got;
 	int ret;
 
-	{
-		/* a keystream of its own: blocks that name their address */
-		struct ct_wipe_method m = { .npasses = 1, .passes = { { .kind = CT_PASS_KEYSTREAM } } };
-		if ((ret = ct_wipe_plan(&m, &plan)) < 0)
-			return ret;
-	}
+	/* a keystream of its own (w->probe_plan, drawn with the state file):
+	 * blocks that name their address */
 	if (size < 2 * PROBE_SIZE)
 		return 0;
 	for (i = 0; i < PROBE_BLOCKS; i++) {
@@ -652,36 +928,49 @@ address_probe(struct wipe *w, struct json_object *out)
 	offs[n++] = (size - PROBE_SIZE) / PROBE_SIZE * PROBE_SIZE;
 	buf = ct_alloc_aligned(PROBE_SIZE);
 	rd = ct_alloc_aligned(PROBE_SIZE);
-	if (buf == NULL || rd == NULL || (ret = ct_pass_cipher_open(&plan, &c)) < 0) {
-		ret = -ENOMEM;
+	if (buf == NULL || rd == NULL || (ret = ct_pass_cipher_open(plan, &c)) < 0) {
+		ret = werr(w, -ENOMEM, "the address probe cannot start: out of memory");
+		wfail(w, "internal error");
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if ((ret = ct_pass_fill(&plan, c, buf, PROBE_SIZE, offs[i])) < 0)
+		if ((ret = ct_pass_fill(plan, c, buf, PROBE_SIZE, offs[i])) < 0) {
+			werr(w, ret, "the address probe: %s", strerror(-ret));
+			wfail(w, "internal error");
 			goto out;
+		}
 		if ((ret = ct_pwrite_all(w->dev.fd, buf, PROBE_SIZE, offs[i])) < 0) {
+			wfail(w, "write error during the address probe");
 			werr(w, ret, "write error during the address probe at offset %" PRIu64 ": %s",
 			     offs[i], strerror(-ret));
 			goto out;
 		}
 	}
-	if ((ret = flush_dev(w)) < 0)
+	if ((ret = flush_dev(w)) < 0) {
+		wfail(w, "flush error during the address probe");
+		werr(w, ret, "cannot flush '%s' after the address probe's writes: %s", w->o->device,
+		     strerror(-ret));
 		goto out;
+	}
 	for (i = 0; i < n; i++) {
 		int64_t origin;
 
 		if ((ret = ct_dev_read(&w->dev, rd, PROBE_SIZE, offs[i], &got)) < 0) {
+			wfail(w, "read error during the address probe");
 			werr(w, ret, "read error during the address probe at offset %" PRIu64 ": %s",
 			     offs[i], strerror(-ret));
 			goto out;
 		}
-		if ((ret = ct_pass_fill(&plan, c, buf, PROBE_SIZE, offs[i])) < 0)
+		if ((ret = ct_pass_fill(plan, c, buf, PROBE_SIZE, offs[i])) < 0) {
+			werr(w, ret, "the address probe: %s", strerror(-ret));
+			wfail(w, "internal error");
 			goto out;
+		}
 		if (memcmp(buf, rd, PROBE_SIZE) == 0)
 			continue;
 		if (bad++ == 0)
 			first_bad = offs[i];
-		origin = ct_pass_block_origin(&plan, c, rd);
+		origin = ct_pass_block_origin(plan, c, rd);
 		if (origin > (int64_t)offs[i] && (wrap_min == 0 || (uint64_t)origin - offs[i] < wrap_min))
 			wrap_min = (uint64_t)origin - offs[i];
 	}
@@ -697,6 +986,7 @@ address_probe(struct wipe *w, struct json_object *out)
 			werr(w, 0, "the address probe found wrapped addresses (a counterfeit card?): "
 			     "apparent real capacity %" PRIu64 " bytes of %" PRIu64, wrap_min, size);
 		} else {
+			wfail(w, "the address probe did not read back");
 			werr(w, 0, "the address probe did not read back: %" PRIu64 " of %zu blocks "
 			     "differ, first at offset %" PRIu64, bad, n, first_bad);
 		}
@@ -887,20 +1177,35 @@ write_cert(struct wipe *w, struct json_object *cert)
 		return -ENOMEM;
 	ct_time_utc(time(NULL), ts, sizeof(ts));
 	for (k = 1; k < 100 && ret == -EEXIST; k++) {
-		char sfx[16] = "";
+		char sfx[16] = "", tname[256], path[PATH_MAX];
+		struct stat st;
 		if (k > 1)
 			snprintf(sfx, sizeof(sfx), "-%d", k);
 		snprintf(name, sizeof(name), "%s%s.wipe.json", w->base, sfx);
+		snprintf(tname, sizeof(tname), "%s%s.wipe.txt", w->base, sfx);
+		/* a suffix free for both names: E1.wipe.json never pairs with
+		 * someone else's E1.wipe.txt */
+		if (ct_snprintf(path, sizeof(path), "%s/%s", w->dir, tname) < 0) {
+			ret = -ENAMETOOLONG;
+			break;
+		}
+		if (lstat(path, &st) == 0)
+			continue;	/* ret stays -EEXIST */
 		ret = ct_write_new_file(w->dir, name, js, strlen(js));
+		if (ret < 0)
+			continue;	/* -EEXIST: the next suffix; else the loop ends */
+		ret = ct_write_new_file(w->dir, tname, txt, strlen(txt));
 		if (ret == 0) {
 			(void)ct_snprintf(w->res->cert_json, sizeof(w->res->cert_json), "%s/%s",
 					  w->dir, name);
-			snprintf(name, sizeof(name), "%s%s.wipe.txt", w->base, sfx);
-			ret = ct_write_new_file(w->dir, name, txt, strlen(txt));
-			if (ret == 0)
-				(void)ct_snprintf(w->res->cert_txt, sizeof(w->res->cert_txt), "%s/%s",
-						  w->dir, name);
+			(void)ct_snprintf(w->res->cert_txt, sizeof(w->res->cert_txt), "%s/%s",
+					  w->dir, tname);
+			break;
 		}
+		/* the .json just written is ours: no half pair is left */
+		if (ct_snprintf(path, sizeof(path), "%s/%s", w->dir, name) == 0)
+			(void)unlink(path);
+		(void)ct_fsync_dir(w->dir);
 	}
 	free(txt);
 	if (ret < 0)
@@ -947,6 +1252,9 @@ final_state(struct wipe *w, int ok, struct json_object *disc, struct json_object
 		size_t l = strlen(buf);
 		if (!strcmp(ct_json_str(fmt, "result", ""), "formatted"))
 			snprintf(buf + l, len - l, "; then a fresh %s filesystem", w->o->format);
+		else if (!strncmp(ct_json_str(fmt, "result", ""), "not attempted", 13))
+			snprintf(buf + l, len - l, "; no %s filesystem: the format step was not "
+				 "attempted", w->o->format);
 		else
 			snprintf(buf + l, len - l, "; laying down a %s filesystem FAILED", w->o->format);
 	}
@@ -1082,6 +1390,16 @@ open_state(struct wipe *w, int create)
 		return -ENAMETOOLONG;
 	snprintf(w->res->state_path, sizeof(w->res->state_path), "%s", path);
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT | O_EXCL : 0), 0600);
+	if (fd < 0 && create && errno == EEXIST) {
+		/* a state file marked complete (left by an older version)
+		 * holds nothing to resume: it does not block a fresh run */
+		struct json_object *old = json_object_from_file(path);
+		if (old && json_object_get_boolean(ct_json_get(old, "complete")) && unlink(path) == 0)
+			fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_CREAT | O_EXCL, 0600);
+		else
+			errno = EEXIST;
+		json_object_put(old);
+	}
 	if (fd < 0) {
 		ret = -errno;
 		if (ret == -EEXIST)
@@ -1092,8 +1410,10 @@ open_state(struct wipe *w, int create)
 		return werr(w, ret, "cannot open %s: %s", path, strerror(-ret));
 	}
 	w->state_fd = fd;
-	if (create)
+	if (create) {
+		w->created_state = 1;
 		return 0;
+	}
 	{
 		struct stat st;
 		ssize_t n;
@@ -1109,6 +1429,59 @@ open_state(struct wipe *w, int create)
 	if (w->state == NULL)
 		return werr(w, -EINVAL, "%s is damaged: cannot resume", path);
 	return 0;
+}
+
+/* Is o->device still the block device that was wiped (after letting go
+ * of it)?  0 or -errno (-ENODEV when it is another one). */
+static int
+same_device(struct wipe *w)
+{
+	struct stat st;
+	uint64_t size = 0;
+	int fd, ret = 0;
+
+	if (stat(w->o->device, &st) < 0)
+		return -errno;
+	if (!S_ISBLK(st.st_mode) || st.st_rdev != w->dev.rdev)
+		return -ENODEV;
+	if ((fd = open(w->o->device, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+		return -errno;
+	if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+		ret = -errno;
+	else if (size != w->dev.size)
+		ret = -ENODEV;
+	close(fd);
+	return ret;
+}
+
+/* The certificate's result: VERIFIED only when something was read back
+ * and every pass to be read back matched. */
+static const char *
+result_str(struct wipe *w, int ok, int ret, char *buf, size_t len)
+{
+	size_t i, n = json_object_array_length(w->pass_results), read = 0;
+	int all = 1;
+
+	if (ok && ret == 0) {
+		for (i = 0; i < n; i++) {
+			const char *v = ct_json_str(json_object_array_get_idx(w->pass_results, i),
+						    "verified", "");
+			if (!strcmp(v, "match"))
+				read++;
+			else if (i < w->method.npasses && w->verify_pass[i])
+				all = 0;
+		}
+		if (n < w->method.npasses)
+			all = 0;
+		snprintf(buf, len, "%s", read > 0 && all ? "VERIFIED" : "COMPLETED, NOT READ BACK");
+		return buf;
+	}
+	if (w->res->wrapped)
+		snprintf(buf, len, "FAILED: addresses wrap (counterfeit card?)");
+	else
+		snprintf(buf, len, "FAILED: %s", w->fail ? w->fail :
+			 w->res->verify_failed ? "read-back mismatch" : ok ? "format step" : "write error");
+	return buf;
 }
 
 int
@@ -1132,6 +1505,7 @@ ct_wipe_run(const struct ct_wipe_opts *o, struct ct_wipe_result *res)
 	w.pass_results = json_object_new_array();
 	w.started = time(NULL);
 	w.verify = o->verify;
+	snprintf(w.spec, sizeof(w.spec), "%s", o->method_spec ? o->method_spec : "nist-clear");
 
 	if ((ret = ct_gcrypt_init()) < 0)
 		goto out;
@@ -1195,6 +1569,20 @@ ct_wipe_run(const struct ct_wipe_opts *o, struct ct_wipe_result *res)
 				   o->device, res->state_path);
 			goto refuse;
 		}
+		if (!identified(w.card, ct_json_get(st, "card"))) {
+			/* no serial to tell: what is on the card must be what
+			 * the interrupted wipe left there */
+			int hm = dev_head(&w);
+			if (hm == 0)
+				hm = state_head_ok(&w, st, w.img_head);
+			if (hm <= 0) {
+				ret = werr(&w, hm < 0 ? hm : -EPERM, "'%s' has no serial and its first MiB "
+					   "is not what the wipe in %s left there: not that card (or it "
+					   "changed since)%s%s", o->device, res->state_path,
+					   hm < 0 ? ": " : "", hm < 0 ? strerror(-hm) : "");
+				goto refuse;
+			}
+		}
 		spec = ct_json_str(st, "method", NULL);
 		if (spec == NULL || ct_wipe_method_parse(spec, &w.method, res->error,
 							 sizeof(res->error)) < 0 ||
@@ -1202,6 +1590,7 @@ ct_wipe_run(const struct ct_wipe_opts *o, struct ct_wipe_result *res)
 			ret = werr(&w, -EINVAL, "%s is damaged: cannot resume", res->state_path);
 			goto refuse;
 		}
+		snprintf(w.spec, sizeof(w.spec), "%s", spec);
 		w.verify = (enum ct_wipe_verify)json_object_get_int(ct_json_get(st, "verify"));
 		first = (unsigned)json_object_get_int(ct_json_get(st, "pass"));
 		phase = ct_json_str(st, "phase", NULL);
@@ -1244,16 +1633,30 @@ ct_wipe_run(const struct ct_wipe_opts *o, struct ct_wipe_result *res)
 		}
 		if ((ret = open_state(&w, 1)) < 0)
 			goto refuse;
-		if ((ret = ct_wipe_plan(&w.method, w.plans)) < 0)
+		if ((ret = ct_wipe_plan(&w.method, w.plans)) < 0) {
+			werr(&w, ret, "cannot draw the passes' random bytes and keys: %s", strerror(-ret));
 			goto out;
+		}
+		if (needs_probe(&w)) {
+			/* a keystream of its own for the address probe, kept in
+			 * the state file (a resumed run recognises its blocks) */
+			struct ct_wipe_method m = { .npasses = 1,
+						    .passes = { { .kind = CT_PASS_KEYSTREAM } } };
+			if ((ret = ct_wipe_plan(&m, &w.probe_plan)) < 0) {
+				werr(&w, ret, "cannot draw the address probe's key: %s", strerror(-ret));
+				goto out;
+			}
+			w.have_probe_plan = 1;
+		}
 		w.state = json_object_new_object();
 		json_object_object_add(w.state, "device", json_object_new_string(o->device));
 		json_object_object_add(w.state, "size", jint(w.dev.size));
 		json_object_object_add(w.state, "card", json_object_get(w.card));
-		json_object_object_add(w.state, "method", json_object_new_string(
-					       o->method_spec ? o->method_spec : "nist-clear"));
+		json_object_object_add(w.state, "method", json_object_new_string(w.spec));
 		json_object_object_add(w.state, "verify", json_object_new_int((int)w.verify));
 		json_object_object_add(w.state, "plans", plans_json(&w));
+		if (w.have_probe_plan)
+			json_object_object_add(w.state, "probe_plan", pass_plan_json(&w.probe_plan));
 		ct_time_utc(w.started, ts, sizeof(ts));
 		json_object_object_add(w.state, "started", json_object_new_string(ts));
 		json_object_object_add(w.state, "complete", json_object_new_boolean(0));
@@ -1261,7 +1664,7 @@ ct_wipe_run(const struct ct_wipe_opts *o, struct ct_wipe_result *res)
 			werr(&w, ret, "cannot write %s: %s", res->state_path, strerror(-ret));
 			goto out;
 		}
-		if (needs_probe(&w)) {
+		if (w.have_probe_plan) {
 			probe = json_object_new_object();
 			wrote = 1;
 			if ((ret = address_probe(&w, probe)) < 0 || res->verify_failed)
@@ -1314,8 +1717,17 @@ done:
 		if ((r = ct_dev_close(&w.dev)) < 0) {
 			ret = werr(&w, r, "cannot close '%s' before formatting: %s", o->device,
 				   strerror(-r));
+			wfail(&w, "format step not attempted");
 			json_object_object_add(fmt, "result", json_object_new_string("not attempted"));
+		} else if ((r = same_device(&w)) < 0) {
+			ret = werr(&w, r, "'%s' is no longer the device that was wiped (another device "
+				   "number or size): the %s format was not attempted", o->device,
+				   o->format);
+			wfail(&w, "format step not attempted: the device changed");
+			json_object_object_add(fmt, "result", json_object_new_string(
+						       "not attempted: the device changed"));
 		} else if (do_format(&w, fmt) < 0) {
+			wfail(&w, "format step");
 			ret = werr(&w, -EIO, "the wipe verified, but %s on '%s' failed", o->format,
 				   o->device);
 		}
@@ -1345,20 +1757,28 @@ done:
 	{
 		struct json_object *m = json_object_new_object();
 		json_object_object_add(m, "name", json_object_new_string(w.method.name));
-		json_object_object_add(m, "spec", json_object_new_string(
-					       o->method_spec ? o->method_spec : "nist-clear"));
+		json_object_object_add(m, "spec", json_object_new_string(w.spec));
 		json_object_object_add(m, "label", json_object_new_string(w.method.label));
 		json_object_object_add(m, "passes", json_object_new_int((int)w.method.npasses));
 		json_object_object_add(cert, "method", m);
 	}
 	json_object_object_add(cert, "passes", json_object_get(w.pass_results));
-	json_object_object_add(cert, "verification", json_object_new_string(
-		w.verify == CT_WIPE_VERIFY_ALL ? "every pass read back with O_DIRECT after fsync "
-		"and BLKFLSBUF, and compared with the regenerated pattern" :
-		w.verify == CT_WIPE_VERIFY_LAST ? "the last pass (and the last keystream pass) read "
-		"back with O_DIRECT after fsync and BLKFLSBUF, and compared with the regenerated "
-		"pattern" : "none requested (--verify none); an address probe checked that "
-		"addresses do not wrap"));
+	{
+		char vt[400];
+		const char *how = w.dev.direct ? "with O_DIRECT" :
+			"through the page cache (O_DIRECT was not available)";
+		if (w.verify == CT_WIPE_VERIFY_ALL)
+			snprintf(vt, sizeof(vt), "every pass read back %s after fsync and BLKFLSBUF, "
+				 "and compared with the regenerated pattern", how);
+		else if (w.verify == CT_WIPE_VERIFY_LAST)
+			snprintf(vt, sizeof(vt), "the last pass (and the last keystream pass) read back "
+				 "%s after fsync and BLKFLSBUF, and compared with the regenerated "
+				 "pattern", how);
+		else
+			snprintf(vt, sizeof(vt), "none requested (--verify none); an address probe "
+				 "checked that addresses do not wrap");
+		json_object_object_add(cert, "verification", json_object_new_string(vt));
+	}
 	if (probe)
 		json_object_object_add(cert, "address_probe", json_object_get(probe));
 	json_object_object_add(cert, "discard", disc ? json_object_get(disc) :
@@ -1373,20 +1793,38 @@ done:
 	json_object_object_add(cert, "bytes", jint(w.dev.size));
 	snprintf(errs, sizeof(errs), "%s", res->error[0] ? res->error : "none");
 	json_object_object_add(cert, "errors", json_object_new_string(errs));
-	json_object_object_add(cert, "result", json_object_new_string(
-		ok && ret == 0 ? "VERIFIED" : res->wrapped ? "FAILED: addresses wrap (counterfeit card?)" :
-		res->verify_failed ? "FAILED: read-back mismatch" : ok ? "FAILED: format step" :
-		"FAILED: write error"));
+	{
+		char rs[200];
+		json_object_object_add(cert, "result", json_object_new_string(
+					       result_str(&w, ok, ret, rs, sizeof(rs))));
+	}
 	if (res->wrapped)
 		json_object_object_add(cert, "apparent_real_capacity", jint(res->real_capacity));
 	json_object_object_add(cert, "final_state", json_object_new_string(final_state(&w, ok, disc, fmt, fs, sizeof(fs))));
 	json_object_object_add(cert, "destination", o->destination ?
 			       json_object_new_string(o->destination) : NULL);
+	if (w.state_err) {
+		char note[4600];
+		struct json_object *notes = json_object_new_array();
+		snprintf(note, sizeof(note), "the state file %s could not be saved during the run "
+			 "(%s): an interruption could not have been resumed where it stopped",
+			 res->state_path, strerror(-w.state_err));
+		json_object_array_add(notes, json_object_new_string(note));
+		json_object_object_add(cert, "notes", notes);
+	}
 	if (wrote || ok) {
 		int r = write_cert(&w, cert);
-		if (r < 0 && ret == 0)
-			ret = r;
+		if (r < 0) {
+			/* the run's status must not claim what no certificate says */
+			json_object_object_add(cert, "wipe_result", json_object_get(
+						       ct_json_get(cert, "result")));
+			json_object_object_add(cert, "result", json_object_new_string(
+						       "FAILED: certificate not written"));
+			if (ret == 0)
+				ret = r;
+		}
 	}
+	snprintf(res->method_spec, sizeof(res->method_spec), "%s", w.spec);
 	res->cert = cert;
 	cert = NULL;
 	/* The state file (with the pass keys) was a working file for
@@ -1408,6 +1846,12 @@ done:
 refuse:
 	res->refused = 1;
 out:
+	if (w.state_fd >= 0 && w.created_state && !wrote) {
+		/* nothing was written to the card: the state file would only
+		 * block the next run */
+		(void)unlink(res->state_path);
+		(void)ct_fsync_dir(w.dir);
+	}
 	if (w.state_fd >= 0)
 		close(w.state_fd);
 	if (w.dev.fd >= 0) {
@@ -1424,6 +1868,9 @@ out:
 	json_object_put(w.ident);
 	json_object_put(w.card);
 	explicit_bzero(w.plans, sizeof(w.plans));
+	explicit_bzero(&w.probe_plan, sizeof(w.probe_plan));
+	free(w.head);
+	free(w.img_head);
 	return ret;
 }
 
@@ -1473,7 +1920,10 @@ ct_wipe_custody_record(const struct ct_wipe_opts *o, const struct ct_wipe_result
 	json_object_object_add(r, "outputs", outs);
 	result = json_object_new_object();
 	json_object_object_add(result, "method", json_object_new_string(
+				       res->method_spec[0] ? res->method_spec :
 				       ct_json_str(ct_json_get(res->cert, "method"), "spec", NULL) ?: "?"));
+	if (res->cert_json[0] == '\0')
+		json_object_object_add(result, "certificate", json_object_new_string("not written"));
 	json_object_object_add(result, "status", json_object_new_string(
 				       ct_json_str(res->cert, "result", NULL) ?: "?"));
 	json_object_object_add(result, "method_type", json_object_new_string("Clear"));

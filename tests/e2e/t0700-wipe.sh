@@ -148,14 +148,33 @@ dd if="$dev" bs=512 count=1 iflag=direct status=none | xxd -p | tr -d '\n' >"$T/
 check_eq "sector 0 read back has 512 bytes" 1024 "$(wc -c <"$T/s0.2")"
 if cmp -s "$T/s0.1" "$T/s0.2"; then not_ok "sector 0 differs between two random wipes (fresh key)"
 else ok "sector 0 differs between two random wipes (fresh key)"; fi
-# a card wiped again in the same case: a second certificate next to the first
+# a card wiped again in the same case: a loop device has no serial, and its
+# first MiB is no longer the image's, so it is not taken for E1 again (it
+# used to be, by its size alone): refused, nothing written
 readdev "$dev" "$T/before.bin"
 wipe r3 --case "$T/case-r2" --force --yes --method random "$dev"
-check_rc "the same card wiped again in the same case exits 0" 0 $? r3
-check_eq "second certificate in the case" VERIFIED "$(jq -r .result "$T/case-r2/E1-2.wipe.json" 2>/dev/null)"
+check_rc "the same card wiped again in the same case: exit 1 (no serial, content changed)" 1 $? r3
+grep -q "has no serial and its first MiB differs from the image of E1" "$T/r3.err" &&
+	ok "the same card wiped again: says its first MiB differs" ||
+	{ not_ok "the same card wiped again: says its first MiB differs"; show r3; }
 readdev "$dev" "$T/after.bin"
-cmp -s "$T/before.bin" "$T/after.bin" && not_ok "the second wipe in the same case rewrote the card" ||
-	ok "the second wipe in the same case rewrote the card"
+cmp -s "$T/before.bin" "$T/after.bin" && ok "the refused second wipe wrote nothing" ||
+	not_ok "the refused second wipe wrote nothing"
+check_eq "the refused second wipe: no second certificate" no \
+	"$([ -e "$T/case-r2/E1-2.wipe.json" ] && echo yes || echo no)"
+# wiped again with --no-image-check, twice: a second certificate next to
+# the first (a suffix free for both .json and .txt)
+name=${dev##*/}
+wipe r3b --no-image-check --cert-dir "$T/certs-r3" --force --yes --method random "$dev"
+check_rc "wiped again with --no-image-check exits 0" 0 $? r3b
+: >"$T/certs-r3/$name-2.wipe.txt"	# only the .txt of suffix -2 taken
+wipe r3c --no-image-check --cert-dir "$T/certs-r3" --force --yes --method random "$dev"
+check_rc "wiped a third time exits 0" 0 $? r3c
+check_eq "third certificate: suffix -3 (the .txt of -2 was taken), no lone -2.json" "no VERIFIED VERIFIED" \
+	"$([ -e "$T/certs-r3/$name-2.wipe.json" ] && echo yes || echo no) $(jq -r .result "$T/certs-r3/$name-3.wipe.json" 2>/dev/null) $(sed -n 's/^ *Result: *//p' "$T/certs-r3/$name-3.wipe.txt" 2>/dev/null)"
+readdev "$dev" "$T/after.bin"
+cmp -s "$T/before.bin" "$T/after.bin" && not_ok "the second wipe rewrote the card" ||
+	ok "the second wipe rewrote the card"
 
 # ---- --verify last / none ---------------------------------------------------
 ct_image "$dev" "$T/case-vl" || not_ok "image for --verify last"
@@ -177,6 +196,13 @@ check_rc "zero --verify none exits 0" 0 $? vn
 cert=$T/case-vn/E1.wipe.json
 check_eq "--verify none: no pass match" 0 "$(npass_match "$cert")"
 check_eq "--verify none: pass 1 not read back" "not read back" "$(jf "$cert" '.passes[0].verified')"
+# nothing was read back: done as asked (exit 0), but not VERIFIED
+check_eq "--verify none: result COMPLETED, NOT READ BACK" "COMPLETED, NOT READ BACK" "$(jf "$cert" .result)"
+grep -q "Result: *COMPLETED, NOT READ BACK" "$T/case-vn/E1.wipe.txt" && ok "--verify none: text certificate result" ||
+	not_ok "--verify none: text certificate result"
+check_eq "--verify none: custody record status" "COMPLETED, NOT READ BACK" \
+	"$(jq -s -r '.[] | select(.action == "wipe") | .result.status' "$T/case-vn/custody.log")"
+check_eq "--verify none: the probe's key is in no certificate" null "$(jf "$cert" .probe_plan)"
 check_eq "--verify none: the address probe ran (65 blocks of 4096, none failed)" "65 4096 0" \
 	"$(jq -r '.address_probe | "\(.blocks) \(.block_size) \(.failed)"' "$cert")"
 check_eq "--verify none: final state says not read back" "every addressable byte reads 0x00 (not read back)" \

@@ -120,6 +120,43 @@ check_eq "a case imaged from another card: custody log unchanged" 2 "$(wc -l <"$
 refuse unverified "a case whose image was not verified" "not verified" \
 	--case "$T/case-nv" --force --yes --progress none "$dev"
 
+# ---- no serial: the first MiB must be the image's ---------------------------------
+# a loop device has no CID or serial: the size alone does not make it the
+# imaged card; one byte changed in its first MiB (sector 8) is refused
+flip() { # DEV SECTOR: invert byte 100 of that sector, with O_DIRECT
+	dd if="$1" of="$T/sec.bin" bs=512 skip="$2" count=1 iflag=direct status=none
+	perl -e 'open(my $f, "+<", $ARGV[0]) or die; sysseek($f, 100, 0); sysread($f, my $b, 1);
+		sysseek($f, 100, 0); syswrite($f, chr(ord($b) ^ 0xff));' "$T/sec.bin"
+	dd if="$T/sec.bin" of="$1" bs=512 seek="$2" count=1 oflag=direct conv=notrunc status=none
+}
+flip "$dev" 8
+H1=$(h $SHM-a.img)
+[ "$H1" != "$H0" ] && ok "content check: one byte changed" || not_ok "content check: one byte changed"
+wipe changed --case "$T/case" --force --yes --progress none "$dev"
+check_rc "changed first MiB: exit 1" 1 $? changed
+check_msg "changed first MiB: message" changed \
+	"'$dev' has no serial and its first MiB differs from the image of E1: not the imaged card \(or it changed since\); --no-image-check to wipe anyway"
+check_eq "changed first MiB: nothing written" "$H1" "$(h $SHM-a.img)"
+nothing_new "changed first MiB: no certificate or state" "$T/case"
+flip "$dev" 8
+check_eq "content check: the byte restored" "$H0" "$(h $SHM-a.img)"
+# another card of the same size (and no serial either)
+gen_bytes same-size $SIZE >$SHM-s.img
+mkloop sdev $SHM-s.img || not_ok "losetup for the same-size card"
+hs=$(h $SHM-s.img)
+wipe samesize --case "$T/case" --force --yes --progress none "$sdev"
+check_rc "another card of the same size: exit 1" 1 $? samesize
+check_msg "another card of the same size: message" samesize \
+	"'$sdev' has no serial and its first MiB differs from the image of E1"
+check_eq "another card of the same size: nothing written" "$hs" "$(h $SHM-s.img)"
+check_eq "another card of the same size: the imaged card untouched" "$H0" "$(h $SHM-a.img)"
+nothing_new "another card of the same size: no certificate or state" "$T/case"
+# with --no-image-check it is wiped, as the message says
+wipe samesize-nic --no-image-check --cert-dir "$T/certs-ss" --force --yes --progress none --method zero "$sdev"
+check_rc "another card, --no-image-check: exit 0" 0 $? samesize-nic
+check_eq "another card, --no-image-check: VERIFIED, no evidence" "VERIFIED null" \
+	"$(jq -r '"\(.result) \(.evidence)"' "$T/certs-ss/${sdev##*/}.wipe.json" 2>/dev/null)"
+
 # no terminal to confirm on
 if command -v setsid >/dev/null; then
 	setsid -w "$CARDTRAIL" wipe --case "$T/case" --force --progress none --method zero "$dev" \

@@ -189,7 +189,8 @@ if [ "$off" -gt 0 ] 2>/dev/null; then
 fi
 check_eq "SIGKILL: no certificate" no "$([ -e "$case/E1.wipe.json" ] && echo yes || echo no)"
 check_eq "SIGKILL: no wipe record" 0 "$(wipe_records "$case")"
-wipe res2 "${WIPE[@]}" --progress none --resume "$dev"
+# resumed without --method (the default would be nist-clear)
+wipe res2 --case "$case" --force --yes --progress none --resume "$dev"
 check_rc "SIGKILL: --resume exits 0" 0 $? res2
 cert=$case/E1.wipe.json
 check_eq "SIGKILL resumed: result VERIFIED" VERIFIED "$(jf "$cert" .result)"
@@ -206,6 +207,11 @@ check_eq "SIGKILL resumed: final content keystream (sectors dup zero orig)" "$((
 check_eq "SIGKILL resumed: the card is pass 3's keystream of the first run's key" "" \
 	"$(cmp "$T/after.bin" <(keystream $SIZE) 2>&1)"
 check_eq "SIGKILL resumed: one wipe record" 1 "$(wipe_records "$case")"
+# the resumed run ran without --method: the method is the first run's
+check_eq "SIGKILL resumed: certificate method.spec is the first run's (dod3)" "dod3 dod3" \
+	"$(jq -r '"\(.method.spec) \(.method.name)"' "$cert")"
+check_eq "SIGKILL resumed: custody record result.method dod3" dod3 \
+	"$(jq -s -r '.[] | select(.action == "wipe") | .result.method' "$case/custody.log")"
 "$CARDTRAIL" verify "$case" >"$T/verify2.out" 2>&1
 check_rc "SIGKILL resumed: cardtrail verify exits 0" 0 $? verify2
 wipe res2b "${WIPE[@]}" --progress none --resume "$dev"
