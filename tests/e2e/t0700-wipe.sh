@@ -340,21 +340,41 @@ if faultfs_mount "$T/wbad.img" "$T/m-wbad" --writable --write-bad 5M:4096 &&
 	mkloop bdev "$T/m-wbad/disk"; then
 	ct_image "$bdev" "$T/case-b" || not_ok "image of the card with a write error"
 	wipe b --case "$T/case-b" --force --yes --method random "$bdev"
-	check_rc "write error: exit 1" 1 $? b
+	rc=$?
 	cert=$T/case-b/E1.wipe.json
-	check_eq "write error: result" "FAILED: write error" "$(jf "$cert" .result)"
-	check_eq "write error: pass 1 not written" false "$(jq '.passes[0].written == true' "$cert")"
-	check_eq "write error: pass 1 write_error" "Input/output error" "$(jf "$cert" '.passes[0].write_error')"
-	wo=$(jf "$cert" '.passes[0].write_error_offset')
-	[ "$wo" != null ] && [ "$wo" -le $((5 * MiB)) ] 2>/dev/null &&
-		ok "write error: write_error_offset at or before the bad range ($wo)" ||
-		not_ok "write error: write_error_offset at or before the bad range ($wo)"
+	# The loop device over a FUSE file does not always pass the write error
+	# up (seen in about one full run in three): the write then "succeeds"
+	# and the read-back must catch the lost data instead.  Either way the
+	# wipe must fail, say how, and name the sectors at 5 MiB.
+	if [ "$rc" -eq 1 ]; then
+		ok "write error: reported by the kernel: exit 1"
+		check_eq "write error: result" "FAILED: write error" "$(jf "$cert" .result)"
+		check_eq "write error: pass 1 not written" false "$(jq '.passes[0].written == true' "$cert")"
+		check_eq "write error: pass 1 write_error" "Input/output error" "$(jf "$cert" '.passes[0].write_error')"
+		wo=$(jf "$cert" '.passes[0].write_error_offset')
+		[ "$wo" != null ] && [ "$wo" -le $((5 * MiB)) ] 2>/dev/null &&
+			ok "write error: write_error_offset at or before the bad range ($wo)" ||
+			not_ok "write error: write_error_offset at or before the bad range ($wo)"
+		want_status="FAILED: write error"
+	elif [ "$rc" -eq 3 ]; then
+		ok "write error: swallowed below us, caught by the read-back: exit 3"
+		check_eq "write error: result" "FAILED: read-back mismatch" "$(jf "$cert" .result)"
+		fm=$(jf "$cert" '.passes[0].first_mismatch')
+		[ "$fm" != null ] && [ "$fm" -le $((5 * MiB)) ] && [ "$fm" -gt $((4 * MiB)) ] 2>/dev/null &&
+			ok "write error: first mismatch just before or at 5 MiB ($fm)" ||
+			not_ok "write error: first mismatch just before or at 5 MiB ($fm)"
+		want_status="FAILED: read-back mismatch"
+	else
+		not_ok "write error: exit 1 (or 3 when the kernel swallows it), got $rc"
+		sed 's/^/#   /' "$T/b.err" 2>/dev/null | head -n 5
+		want_status="FAILED: write error"
+	fi
 	# the failing sectors are at 5 MiB: the certificate's errors should say so
 	case "$(jf "$cert" .errors)" in
 	*"offset 5242880"*) ok "write error: errors names the failing offset 5242880" ;;
 	*) not_ok "write error: errors names the failing offset 5242880"; printf '#   errors: %s\n' "$(jf "$cert" .errors)" ;;
 	esac
-	check_eq "write error: custody record says FAILED: write error" "FAILED: write error" \
+	check_eq "write error: custody record says $want_status" "$want_status" \
 		"$(jq -s -r '.[] | select(.action == "wipe") | .result.status' "$T/case-b/custody.log")"
 	"$CARDTRAIL" verify "$T/case-b" >"$T/verify.out" 2>&1
 	check_rc "write error: the case still verifies" 0 $? verify
