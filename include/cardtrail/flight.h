@@ -125,6 +125,25 @@ const char *ct_flight_get_fact(const struct ct_flight *f, const char *key);
 int ct_flight_warn(struct ct_flight *f, uint64_t offset, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * Points from several sources in one log (GPS receiver instances, topics):
+ * each candidate carries its source's rank (lower is better).  At the end,
+ * ct_ranked_keep_best hands the points of the best rank present to the
+ * flight in file order, and warns about those ct_flight_point dropped.
+ * At most CT_RANKED_MAX candidates are kept (later ones are ignored).
+ */
+#define CT_RANKED_MAX (8u << 20)
+struct ct_ranked {
+	struct ct_ranked_point {
+		struct ct_point p;
+		int rank;
+	} *v;
+	size_t n, cap;
+};
+int ct_ranked_add(struct ct_ranked *r, const struct ct_point *p, int rank);
+int ct_ranked_keep_best(struct ct_ranked *r, struct ct_flight *f);
+void ct_ranked_release(struct ct_ranked *r);
+
 /* A struct ct_input over a memory buffer (tests, carved data). */
 struct ct_mem_input {
 	const unsigned char *data;

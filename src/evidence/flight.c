@@ -363,3 +363,53 @@ ct_name_set_add(uint32_t **set, size_t *count, const void *name, size_t n)
 	(*count)++;
 	return 0;
 }
+
+int
+ct_ranked_add(struct ct_ranked *r, const struct ct_point *p, int rank)
+{
+	if (r->n >= CT_RANKED_MAX)
+		return 0;
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 256;
+		struct ct_ranked_point *nv = realloc(r->v, cap * sizeof(*nv));
+		if (nv == NULL)
+			return -ENOMEM;
+		r->v = nv;
+		r->cap = cap;
+	}
+	r->v[r->n].p = *p;
+	r->v[r->n].rank = rank;
+	r->n++;
+	return 0;
+}
+
+int
+ct_ranked_keep_best(struct ct_ranked *r, struct ct_flight *f)
+{
+	size_t i, used = 0, before = f->npts;
+	int best = -1, rc;
+
+	for (i = 0; i < r->n; i++)
+		if (best < 0 || r->v[i].rank < best)
+			best = r->v[i].rank;
+	for (i = 0; i < r->n; i++) {
+		if (r->v[i].rank != best)
+			continue;
+		used++;
+		if ((rc = ct_flight_point(f, &r->v[i].p)) < 0)
+			return rc;
+	}
+	if (f->npts - before < used)
+		ct_flight_warn(f, 0, "%zu gps points outside the valid range dropped",
+			       used - (f->npts - before));
+	return 0;
+}
+
+void
+ct_ranked_release(struct ct_ranked *r)
+{
+	if (r == NULL)
+		return;
+	free(r->v);
+	memset(r, 0, sizeof(*r));
+}

@@ -28,7 +28,6 @@
 #define FMT_LEN		89
 #define WINDOW		(256u << 10)
 #define MAX_COLS	64
-#define MAX_PTS		(8u << 20)
 
 /*
  * GPS time: the GPS epoch is 1980-01-06T00:00:00Z (315964800 s after the
@@ -175,11 +174,7 @@ struct df {
 	int msg_type, parm_type, ver_type;
 	struct col msg_text, parm_name;
 	struct col ver_fws, ver_bt, ver_gh;
-	struct cand {
-		struct ct_point p;
-		int inst;
-	} *cand;
-	size_t ncand, candcap;
+	struct ct_ranked cand;	/* GPS points, ranked by receiver instance */
 	uint32_t *params;
 	size_t nparams;
 };
@@ -288,20 +283,7 @@ gps_msg(struct df *d, uint64_t off, const unsigned char *pl)
 		pt.basis = CT_TIME_BOOT;
 	}
 	pt.offset = off;
-	if (d->ncand >= MAX_PTS)
-		return 0;
-	if (d->ncand == d->candcap) {
-		size_t cap = d->candcap ? d->candcap * 2 : 256;
-		struct cand *nc = realloc(d->cand, cap * sizeof(*nc));
-		if (nc == NULL)
-			return -ENOMEM;
-		d->cand = nc;
-		d->candcap = cap;
-	}
-	d->cand[d->ncand].p = pt;
-	d->cand[d->ncand].inst = inst;
-	d->ncand++;
-	return 0;
+	return ct_ranked_add(&d->cand, &pt, inst);
 }
 
 /* Is s "<board> XXXXXXXX XXXXXXXX XXXXXXXX" (the board line with the MCU
@@ -431,10 +413,10 @@ ct_dataflash_parse(const struct ct_input *in, struct ct_flight *f)
 	struct df *d;
 	const unsigned char *p;
 	uint64_t pos, next;
-	size_t avail, i, used;
+	size_t avail;
 	unsigned type;
 	char text[80];
-	int rc, ret = 1, best;
+	int rc, ret = 1;
 
 	d = calloc(1, sizeof(*d));
 	if (d == NULL)
@@ -513,22 +495,10 @@ ct_dataflash_parse(const struct ct_input *in, struct ct_flight *f)
 		ct_flight_warn(f, 0, "no dataflash message found");
 
 	/* the first receiver present (instance 0 unless it never had a fix) */
-	best = -1;
-	for (i = 0; i < d->ncand; i++)
-		if (best < 0 || d->cand[i].inst < best)
-			best = d->cand[i].inst;
-	for (i = 0, used = 0; i < d->ncand; i++) {
-		if (d->cand[i].inst != best)
-			continue;
-		used++;
-		if ((rc = ct_flight_point(f, &d->cand[i].p)) < 0) {
-			ret = rc;
-			goto out;
-		}
+	if ((rc = ct_ranked_keep_best(&d->cand, f)) < 0) {
+		ret = rc;
+		goto out;
 	}
-	if (f->npts < used)
-		ct_flight_warn(f, 0, "%zu gps points outside the valid range dropped",
-			       used - f->npts);
 	if (d->nparams > 0) {
 		snprintf(text, sizeof(text), "%zu", d->nparams);
 		if ((rc = ct_flight_fact(f, "param_count", text)) < 0) {
@@ -539,7 +509,7 @@ ct_dataflash_parse(const struct ct_input *in, struct ct_flight *f)
 	ret = (f->npts > 0 || f->nfacts > 0) ? 0 : 1;
 out:
 	if (d != NULL) {
-		free(d->cand);
+		ct_ranked_release(&d->cand);
 		free(d->params);
 		free(d->rd.buf);
 		free(d);

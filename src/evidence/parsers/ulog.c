@@ -29,7 +29,6 @@
 #define MAX_FORMATS	8192
 #define MAX_SUBS	256
 #define MAX_NEST	8
-#define MAX_PTS		(8u << 20)	/* candidate GPS points kept */
 
 static const unsigned char ulog_magic[7] = { 'U', 'L', 'o', 'g', 0x01, 0x12, 0x35 };
 static const unsigned char sync_magic[8] = { 0x2f, 0x73, 0x13, 0x20, 0x25, 0x0c, 0xbb, 0x12 };
@@ -174,11 +173,7 @@ struct ulog {
 		} ts, utc, lat, lon, alt, latd, lond, altm, fix;
 	} subs[MAX_SUBS];
 	size_t nsubs;
-	struct cand {
-		struct ct_point p;
-		int rank;
-	} *cand;
-	size_t ncand, candcap;
+	struct ct_ranked cand;	/* GPS points, ranked by their topic */
 	uint64_t appended[3];
 	uint32_t *params;	/* hash set of parameter-name hashes */
 	size_t nparams;
@@ -443,20 +438,7 @@ data_msg(struct ulog *u, uint64_t off, const unsigned char *b, size_t n)
 		pt.basis = CT_TIME_BOOT;
 	}
 	pt.offset = off;
-	if (u->ncand >= MAX_PTS)
-		return 0;
-	if (u->ncand == u->candcap) {
-		size_t cap = u->candcap ? u->candcap * 2 : 256;
-		struct cand *nc = realloc(u->cand, cap * sizeof(*nc));
-		if (nc == NULL)
-			return -ENOMEM;
-		u->cand = nc;
-		u->candcap = cap;
-	}
-	u->cand[u->ncand].p = pt;
-	u->cand[u->ncand].rank = s->rank;
-	u->ncand++;
-	return 0;
+	return ct_ranked_add(&u->cand, &pt, s->rank);
 }
 
 static int
@@ -625,7 +607,7 @@ ct_ulog_parse(const struct ct_input *in, struct ct_flight *f)
 	const unsigned char *p;
 	uint64_t pos, next;
 	size_t avail, i, n;
-	int rc, best, ret = 1;
+	int rc, ret = 1;
 	unsigned type;
 	char buf[32];
 
@@ -753,22 +735,9 @@ ct_ulog_parse(const struct ct_input *in, struct ct_flight *f)
 		f->bytes_parsed = pos > in->size ? in->size : pos;
 
 	/* the best GPS source present, in file order */
-	best = -1;
-	for (i = 0; i < u->ncand; i++)
-		if (best < 0 || u->cand[i].rank < best)
-			best = u->cand[i].rank;
-	for (i = 0; i < u->ncand; i++)
-		if (u->cand[i].rank == best && (rc = ct_flight_point(f, &u->cand[i].p)) < 0) {
-			ret = rc;
-			goto out;
-		}
-	if (u->ncand > 0 && f->npts < u->ncand) {
-		size_t used = 0;
-		for (i = 0; i < u->ncand; i++)
-			used += u->cand[i].rank == best;
-		if (f->npts < used)
-			ct_flight_warn(f, 0, "%zu gps points outside the valid range dropped",
-				       used - f->npts);
+	if ((rc = ct_ranked_keep_best(&u->cand, f)) < 0) {
+		ret = rc;
+		goto out;
 	}
 	if (u->ver_rel[0] || u->ver_sw[0]) {
 		char fw[128];
@@ -796,7 +765,7 @@ out:
 			free(u->fmts[i].fields);
 		}
 		free(u->fmts);
-		free(u->cand);
+		ct_ranked_release(&u->cand);
 		free(u->params);
 		free(u->rd.buf);
 		free(u);
