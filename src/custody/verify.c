@@ -390,7 +390,6 @@ ct_custody_verify(const char *casedir, const struct ct_verify_opts *o, struct js
 		struct json_object *e = json_object_new_object(), *rec = l->rec;
 		const char *action, *p;
 		uint64_t seq = i;
-		int was_ok = w.ok;
 
 		w.cur_problems = json_object_new_array();
 		json_object_object_add(e, "line", json_object_new_int64((int64_t)i + 1));
@@ -447,7 +446,6 @@ ct_custody_verify(const char *casedir, const struct ct_verify_opts *o, struct js
 		json_object_object_add(e, "problems", w.cur_problems);
 		json_object_object_add(e, "verdict", json_object_new_string(
 					       json_object_array_length(w.cur_problems) ? "FAILED" : "ok"));
-		(void)was_ok;
 		json_object_array_add(w.records, e);
 		w.cur_problems = NULL;
 	}

@@ -668,36 +668,48 @@ writer_finish(void *ctx)
 	return ct_fsync_dir(a->casedir);
 }
 
+/*
+ * The stretch of [p, end) that starts at p and is either all unreadable
+ * ('-' in the map: zero-filled in the image) or all read: returns where it
+ * ends and sets *bad.  Verification compares and re-reads stretch by
+ * stretch, skipping the unreadable ones.
+ */
+static uint64_t
+stretch_end(const struct ct_map *m, uint64_t p, uint64_t end, int *bad)
+{
+	uint64_t stop = end;
+	size_t i;
+
+	*bad = 0;
+	for (i = 0; i < m->n; i++) {
+		const struct ct_map_entry *e = &m->e[i];
+
+		if (e->status != '-' || e->pos + e->size <= p || e->pos >= stop)
+			continue;
+		if (e->pos <= p) {
+			*bad = 1;
+			return e->pos + e->size < end ? e->pos + e->size : end;
+		}
+		stop = e->pos;
+	}
+	return stop;
+}
+
 static int
 compare_consume(void *ctx, const struct ct_pipe_buf *b)
 {
 	struct compare_job *c = ctx;
 	struct acq *a = c->a;
-	uint64_t p = b->off, end = b->off + b->len;
-	size_t i;
+	uint64_t p = b->off, end = b->off + b->len, stop;
+	int bad;
 
 	if (c->mismatch || c->read_err)
 		return 0;
-	/* compare the good stretches only: bad ranges were zero-filled */
-	while (p < end) {
-		uint64_t stop = end;
-		int bad = 0;
-
-		for (i = 0; i < a->map.n; i++) {
-			struct ct_map_entry *e = &a->map.e[i];
-			if (e->pos + e->size <= p || e->pos >= end)
-				continue;
-			if (e->status == '-' && e->pos <= p) {
-				bad = 1;
-				stop = e->pos + e->size < end ? e->pos + e->size : end;
-				break;
-			}
-			if (e->status == '-' && e->pos < stop)
-				stop = e->pos;
-		}
+	/* compare the read stretches only: bad ranges were zero-filled */
+	for (; p < end; p = stop) {
+		stop = stretch_end(&a->map, p, end, &bad);
 		if (bad) {
 			c->skipped += stop - p;
-			p = stop;
 			continue;
 		}
 		while (p < stop) {
@@ -730,9 +742,9 @@ static int
 verify_read(void *ctx, struct ct_pipe_buf *b, size_t cap)
 {
 	struct acq *a = ctx;
-	uint64_t off = b->off, size = a->src.size;
+	uint64_t off = b->off, size = a->src.size, p, stop;
 	size_t n, got;
-	int rc;
+	int rc, bad;
 
 	if (off >= size) {
 		report_progress(a, size, 1);
@@ -743,45 +755,22 @@ verify_read(void *ctx, struct ct_pipe_buf *b, size_t cap)
 		if ((rc = image_read(a, b->data, n, off)) < 0)
 			return rc;
 	} else {
-		size_t i;
-
 		rc = ct_dev_read(&a->src, b->data, n, off, &got);
 		if (rc < 0 && a->bad_bytes == 0)
 			return acq_error(a, rc, "re-reading the source failed at offset %" PRIu64
 					 ": %s", off + got, strerror(-rc));
-		if (rc < 0) {
-			/* read around the known bad ranges */
-			uint64_t p = off;
-			memset(b->data, 0, n);
-			while (p < off + n) {
-				uint64_t stop = off + n;
-				int bad = 0;
-				for (i = 0; i < a->map.n; i++) {
-					struct ct_map_entry *e = &a->map.e[i];
-					if (e->pos + e->size <= p || e->pos >= stop || e->status != '-')
-						continue;
-					if (e->pos <= p) {
-						bad = 1;
-						stop = e->pos + e->size < stop ? e->pos + e->size : stop;
-						break;
-					}
-					stop = e->pos;
-				}
-				if (!bad) {
-					rc = ct_dev_read(&a->src, b->data + (p - off), (size_t)(stop - p), p, &got);
-					if (rc < 0)
-						return acq_error(a, rc, "re-reading the source failed at offset %"
-								 PRIu64 ": %s", p + got, strerror(-rc));
-				}
-				p = stop;
-			}
-		} else {
-			for (i = 0; i < a->map.n; i++) {
-				struct ct_map_entry *e = &a->map.e[i];
-				uint64_t s0 = e->pos > off ? e->pos : off;
-				uint64_t s1 = e->pos + e->size < off + n ? e->pos + e->size : off + n;
-				if (e->status == '-' && s0 < s1)
-					memset(b->data + (s0 - off), 0, (size_t)(s1 - s0));
+		/* as in the image: unreadable ranges zero; when the read above
+		 * hit one of them, read around it */
+		for (p = off; p < off + n; p = stop) {
+			stop = stretch_end(&a->map, p, off + n, &bad);
+			if (bad) {
+				memset(b->data + (p - off), 0, (size_t)(stop - p));
+			} else if (rc < 0) {
+				int r = ct_dev_read(&a->src, b->data + (p - off), (size_t)(stop - p), p,
+						    &got);
+				if (r < 0)
+					return acq_error(a, r, "re-reading the source failed at offset %"
+							 PRIu64 ": %s", p + got, strerror(-r));
 			}
 		}
 	}
@@ -1083,7 +1072,7 @@ options_json(struct acq *a)
 }
 
 static int
-safety_checks(struct acq *a, struct json_object *ident)
+safety_checks(struct acq *a)
 {
 	struct json_object *mounts = NULL;
 	int mounted = 0, rw = 0, ret;
@@ -1110,7 +1099,6 @@ safety_checks(struct acq *a, struct json_object *ident)
 	if (ret > 0)
 		return acq_error(a, -EINVAL, "refusing to write the case folder '%s' onto the "
 				 "source '%s' itself", a->casedir, a->src.path);
-	(void)ident;
 	return 0;
 }
 
@@ -1427,7 +1415,7 @@ ct_image_run(const struct ct_image_opts *o, struct ct_image_result *res)
 		acq_error(&a, ret, "cannot identify '%s': %s", o->source, strerror(-ret));
 		goto out;
 	}
-	if ((ret = safety_checks(&a, ident)) < 0)
+	if ((ret = safety_checks(&a)) < 0)
 		goto out;
 
 	if (o->resume) {

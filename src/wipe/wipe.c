@@ -58,6 +58,7 @@ struct wipe {
 	unsigned cur_pass;
 	uint64_t synced;		/* bytes of the current pass written and synced */
 	double last_save, t0;
+	double last_report;		/* progress, at most every 0.2 s */
 	size_t bufsize;
 	enum ct_wipe_verify verify;	/* the first run's, on --resume */
 	int write_errno;
@@ -635,12 +636,11 @@ static void
 report(struct wipe *w, int verifying, uint64_t done)
 {
 	struct ct_wipe_progress p;
-	static double last;
 	double now = ct_now();
 
-	if (w->o->progress == NULL || (now - last < 0.2 && done < w->dev.size))
+	if (w->o->progress == NULL || (now - w->last_report < 0.2 && done < w->dev.size))
 		return;
-	last = now;
+	w->last_report = now;
 	p.pass = w->cur_pass + 1;
 	p.npasses = w->method.npasses;
 	p.verifying = verifying;
