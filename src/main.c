@@ -124,7 +124,9 @@ const struct ct_command ct_commands[] = {
 "                          each for its principals (examiner names); with\n"
 "                          keys, every record must be signed\n"
 "  --allow-unsigned        with keys: accept unsigned records (they are listed)\n"
-"  --quick                 check chain and signatures, do not re-hash files\n"
+"  --quick                 check chain, signatures and sizes; do not re-hash\n"
+"                          files (then nothing but the chain is verified)\n"
+"  --strict                files in CASEDIR that no record lists fail (exit 3)\n"
 "  --repair                set a torn last record aside first, and log that\n"
 "  --examiner NAME         who repairs (for --repair)\n"
 "  --sign-key FILE         sign the repair record\n"
@@ -157,9 +159,13 @@ const struct ct_command ct_commands[] = {
 "usage: cardtrail note [options] CASEDIR TEXT\n"
 "\n"
 "Append a note (a seal number, a hand-over, an observation) to\n"
-"CASEDIR/custody.log, creating the case if needed.\n"
+"CASEDIR/custody.log.  A folder without a custody log is refused unless\n"
+"--new-case is given (a case may begin with the receipt of a card).\n"
 "\n"
-"  --evidence ID      the evidence the note is about\n"
+"  --evidence ID      the evidence of the case the note is about\n"
+"  --item TEXT        what the note is about when it is not an evidence of\n"
+"                     the case (a card not imaged yet, a seal, a bag)\n"
+"  --new-case         open a new case in CASEDIR with this note\n"
 "  --examiner NAME    who writes it (default $CARDTRAIL_EXAMINER, then login)\n"
 "  --sign-key FILE    sign the record (default $CARDTRAIL_SIGN_KEY)\n" },
 	{ .name = "help", .fn = cmd_help,
@@ -176,8 +182,11 @@ main(int argc, char **argv)
 {
 	const struct ct_command *c;
 
-	if (argc < 2)
-		return ct_finish_stdout(cmd_help(1, (char *[]){ "help", NULL }));
+	if (argc < 2) {
+		/* no command is a usage error: the overview goes to stderr */
+		ct_help_overview(stderr);
+		return ct_finish_stdout(CT_EXIT_USAGE);
+	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
 		return ct_finish_stdout(cmd_help(1, (char *[]){ "help", NULL }));
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))

@@ -93,16 +93,34 @@ struct ct_custody_log {
 	uint64_t torn_off;
 };
 
-/* Read CASEDIR/custody.log.  1 if there is none (log left empty). */
+/*
+ * Read CASEDIR/custody.log.  1 if there is none (log left empty); -EINVAL
+ * if it is not a regular file (a FIFO, a device, a socket, a directory or
+ * a symbolic link: refused at once, never read or waited on).
+ */
 int ct_custody_read(const char *casedir, struct ct_custody_log *log);
+
+/*
+ * Is CASEDIR/custody.log usable?  0 yes, 1 there is none, -EINVAL it is not
+ * a regular file, other -errno; err says what is wrong.  Commands that
+ * append at the end of a long run check this first.
+ */
+int ct_custody_check(const char *casedir, char *err, size_t errlen);
 void ct_custody_release(struct ct_custody_log *log);
 
 /* SHA-256 hex (65 bytes) of len bytes. */
 void ct_sha256_hex(const void *p, size_t len, char out[65]);
 
+enum ct_append_create {
+	CT_APPEND_CREATE = 0,	/* open the case (and its folder) if there is no log */
+	CT_APPEND_EXISTING,	/* only an existing log: -ENOENT otherwise */
+	CT_APPEND_NEW,		/* only a new case: -EEXIST if the log exists */
+};
+
 struct ct_append_opts {
 	const char *examiner;		/* NULL: $CARDTRAIL_EXAMINER, then the login name */
 	const struct ct_key *key;	/* sign when not NULL */
+	enum ct_append_create create;
 };
 
 /*
@@ -120,7 +138,8 @@ int ct_custody_append(const char *casedir, struct json_object *rec,
 /*
  * Set a torn last line aside in CASEDIR/custody.log.torn-<offset> (created
  * O_EXCL), cut it from the log and append a "repair" record naming the side
- * file with its sha256 and size.  1 if there was nothing to repair.
+ * file with its sha256 and size.  1 if there was nothing to repair (or no
+ * log: nothing is ever created).
  */
 int ct_custody_repair(const char *casedir, const struct ct_append_opts *o, char *side,
 		      size_t sidelen, char *err, size_t errlen);
@@ -136,7 +155,8 @@ int ct_custody_file_json(const char *casedir, const char *name, struct json_obje
 struct ct_verify_opts {
 	const struct ct_trust *trust;	/* NULL: signatures checked, signers not */
 	int allow_unsigned;		/* with trust: accept unsigned records (listed) */
-	int no_rehash;			/* skip re-hashing outputs */
+	int no_rehash;			/* skip re-hashing outputs (sizes are checked) */
+	int strict;			/* files no record lists are problems */
 	size_t bufsize;
 };
 
@@ -146,8 +166,16 @@ struct ct_verify_opts {
  *              ("valid"|"unsigned"|"invalid"|"untrusted"), signer, verdict
  *              ("ok"|"FAILED"), problems: [text]}],
  *   torn: {offset, bytes} or null, head (sha256 of the last line),
- *   outputs: [{seq, path, status ("ok"|"missing"|"MISMATCH"|…), detail}],
- *   problems: [text], ok: bool, counts {records, signed, unsigned, outputs}
+ *   outputs: [{seq, path, status, detail}] where status is "ok" (re-hashed,
+ *       as recorded), "not re-hashed" (present with its recorded size; the
+ *       detail says why: --quick, its acquisition record changed, …) or
+ *       what is wrong ("missing", "MISMATCH", "NOT A FILE", "UNREADABLE",
+ *       "BAD PATH"),
+ *   unrecorded: [names in the case folder no record lists, folders with
+ *       a trailing '/'] (problems only with strict),
+ *   problems: [text], ok: bool, quick: bool,
+ *   counts {records, signed, unsigned, outputs, outputs_ok, outputs_bad,
+ *       outputs_not_rehashed, unrecorded}
  * Returns 0 when the walk could be done (look at "ok"), 1 if there is no
  * log, -errno otherwise.
  */

@@ -57,6 +57,13 @@ int ct_dev_get_ro(struct ct_dev *d);
 /* Restore write state (if changed) and close; accepts a closed handle. */
 int ct_dev_close(struct ct_dev *d);
 
+/*
+ * What to do when a device cannot be opened for lack of permission: "run
+ * as root, or as a member of the group that owns it ('disk')" (just "run
+ * as root" when root's group owns it).
+ */
+void ct_dev_access_hint(const char *path, char *buf, size_t len);
+
 /* Aligned allocation for I/O buffers (4096); free with free(). */
 void *ct_alloc_aligned(size_t len);
 

@@ -64,6 +64,10 @@ int ct_snprintf(char *buf, size_t len, const char *fmt, ...)
 
 
 
+/* 1 if id is an evidence id: 1-32 letters, digits, '-' or '_' (it names
+ * files in the case folder: E1.raw, E1.acquisition.json, …). */
+int ct_evidence_id_valid(const char *id);
+
 /* ---- JSON accessors (json-c), NULL-safe ---- */
 struct json_object;
 /* The member k of o, or NULL when o is NULL or has no such member. */

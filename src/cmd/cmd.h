@@ -57,6 +57,9 @@ void ct_cmd_catch_signals(void);
 void ct_error(int errnum, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void ct_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* The overview: every command with its summary (`cardtrail --help`). */
+void ct_help_overview(FILE *stream);
+
 /* Print the usage text of a command on stream. */
 void ct_usage(const struct ct_command *c, FILE *stream);
 /* For a bad option: message, "see 'cardtrail help NAME'", return CT_EXIT_USAGE. */
@@ -67,6 +70,19 @@ int ct_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(
  * (util-linux close_stdout).  Returns status, or CT_EXIT_FAIL on error.
  */
 int ct_finish_stdout(int status);
+
+/* Say why the custody log of casedir could not be read (ct_custody_read's
+ * result ret: 1, -EINVAL or -errno); returns CT_EXIT_FAIL. */
+int ct_cmd_custody_error(const char *casedir, int ret);
+
+/* Before a long run that appends at its end: 0 if casedir's custody log is
+ * absent or a regular file, else CT_EXIT_FAIL after saying why. */
+int ct_cmd_check_custody(const char *casedir);
+
+/* Before opening a block device: 0 if this user may (or it is no block
+ * device: the run reports that), else CT_EXIT_FAIL after saying what to do
+ * (run as root, or in the group that owns it). */
+int ct_cmd_check_device(const char *path, int write);
 
 /* Print a JSON value pretty on stdout followed by a newline. */
 void ct_print_json(struct json_object *j);

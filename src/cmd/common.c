@@ -6,9 +6,13 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "cardtrail/custody.h"
+#include "cardtrail/dev.h"
 #include "cardtrail/pipe.h"
 #include "cmd/cmd.h"
 
@@ -111,4 +115,45 @@ ct_cmd_catch_signals(void)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
+}
+
+int
+ct_cmd_custody_error(const char *casedir, int ret)
+{
+	if (ret == 1)
+		ct_error(0, "no custody log in '%s'", casedir);
+	else if (ret == -EINVAL)
+		return ct_cmd_check_custody(casedir);
+	else
+		ct_error(-ret, "cannot read the custody log of '%s'", casedir);
+	return CT_EXIT_FAIL;
+}
+
+int
+ct_cmd_check_custody(const char *casedir)
+{
+	char err[1024] = "";
+	int ret = ct_custody_check(casedir, err, sizeof(err));
+
+	if (ret >= 0)
+		return 0;
+	ct_error(0, "%s", err[0] ? err : strerror(-ret));
+	return CT_EXIT_FAIL;
+}
+
+int
+ct_cmd_check_device(const char *path, int write)
+{
+	char hint[128];
+	struct stat st;
+	int e;
+
+	if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode))
+		return 0;	/* the run says what is wrong with it */
+	if (access(path, write ? R_OK | W_OK : R_OK) == 0 || (errno != EACCES && errno != EPERM))
+		return 0;
+	e = errno;
+	ct_dev_access_hint(path, hint, sizeof(hint));
+	ct_error(0, "cannot open '%s': %s: %s", path, strerror(e), hint);
+	return CT_EXIT_FAIL;
 }

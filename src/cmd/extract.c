@@ -131,7 +131,8 @@ cmd_extract(int argc, char **argv)
 		ct_error(0, "'%s' is neither a case folder nor an image file", argv[optind]);
 		return CT_EXIT_FAIL;
 	}
-	if (o.casedir && (ret = ct_cmd_load_sign_key(keyfile, &key)) != 0)
+	if (o.casedir && ((ret = ct_cmd_check_custody(o.casedir)) != 0 ||
+			  (ret = ct_cmd_load_sign_key(keyfile, &key)) != 0))
 		return ret;
 	ao.key = key;
 	/* FAT times carry no zone: let libtsk hand them through as stored */

@@ -6,6 +6,27 @@
 #include "cardtrail/image.h"
 #include "cmd/cmd.h"
 
+void
+ct_help_overview(FILE *f)
+{
+	const struct ct_command *c;
+
+	fputs("usage: cardtrail COMMAND [options] [arguments]\n"
+	      "\n"
+	      "Forensic imaging of drone memory cards, with hashes, verification and a\n"
+	      "custody record.\n"
+	      "\n"
+	      "commands:\n", f);
+	for (c = ct_commands; c->name; c++)
+		fprintf(f, "  %-10s %s\n", c->name, c->summary);
+	fputs("\n"
+	      "'cardtrail help COMMAND' shows a command's options; 'cardtrail --version'\n"
+	      "the versions of the tool and its libraries.\n"
+	      "\n"
+	      "Exit status: 0 done and verified, 1 failed, 2 usage error, 3 verification\n"
+	      "failed, 4 done with unreadable sectors.\n", f);
+}
+
 int
 cmd_help(int argc, char **argv)
 {
@@ -22,20 +43,7 @@ cmd_help(int argc, char **argv)
 		ct_usage(c, stdout);
 		return CT_EXIT_OK;
 	}
-	fputs("usage: cardtrail COMMAND [options] [arguments]\n"
-	      "\n"
-	      "Forensic imaging of drone memory cards, with hashes, verification and a\n"
-	      "custody record.\n"
-	      "\n"
-	      "commands:\n", stdout);
-	for (c = ct_commands; c->name; c++)
-		printf("  %-10s %s\n", c->name, c->summary);
-	fputs("\n"
-	      "'cardtrail help COMMAND' shows a command's options; 'cardtrail --version'\n"
-	      "the versions of the tool and its libraries.\n"
-	      "\n"
-	      "Exit status: 0 done and verified, 1 failed, 2 usage error, 3 verification\n"
-	      "failed, 4 done with unreadable sectors.\n", stdout);
+	ct_help_overview(stdout);
 	return CT_EXIT_OK;
 }
 

@@ -182,6 +182,9 @@ cmd_image(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'e':
+			if (!ct_evidence_id_valid(optarg))
+				return ct_usage_error("image", "--evidence-id: '%s' is not 1-32 letters, "
+						      "digits, '-' or '_'", optarg);
 			o.evidence_id = optarg;
 			break;
 		case 'H':
@@ -194,8 +197,9 @@ cmd_image(int argc, char **argv)
 				return ct_usage_error("image", "--hash-window: bad size '%s'", optarg);
 			break;
 		case 's':
-			if (ct_parse_size(optarg, &o.split, 0) < 0)
-				return ct_usage_error("image", "--split: bad size '%s'", optarg);
+			if (ct_parse_size(optarg, &o.split, 0) < 0 || o.split % 512)
+				return ct_usage_error("image", "--split: '%s' is not a size in whole "
+						      "512-byte sectors", optarg);
 			break;
 		case 'v':
 			for (i = 0; i < CT_ARRAY_SIZE(verifies); i++)
@@ -261,8 +265,10 @@ cmd_image(int argc, char **argv)
 		o.progress_ctx = &ps;
 	}
 
-	/* a bad key must stop us before the card is touched */
-	if ((ret = ct_cmd_load_sign_key(keyfile, &key)) != 0)
+	/* a bad key or custody log must stop us before the card is touched */
+	if ((ret = ct_cmd_check_custody(o.casedir)) != 0 ||
+	    (ret = ct_cmd_check_device(o.source, 0)) != 0 ||
+	    (ret = ct_cmd_load_sign_key(keyfile, &key)) != 0)
 		return ret;
 	ao.key = key;
 

@@ -62,10 +62,20 @@ say_image(struct json_object *r)
 	}
 }
 
+/* A note names what it is about: an evidence, an item not imaged yet, or
+ * nothing in particular. */
 static void
 say_note(struct json_object *r)
 {
-	printf("note: \"%s\"", ct_json_str(ct_json_get(r, "result"), "text", ""));
+	struct json_object *subj = ct_json_get(r, "subject");
+	const char *text = ct_json_str(ct_json_get(r, "result"), "text", "");
+
+	if (ct_json_str(subj, "evidence", NULL))
+		printf("on %s: \"%s\"", ct_json_str(subj, "evidence", ""), text);
+	else if (ct_json_str(subj, "item", NULL))
+		printf("on \"%s\": \"%s\"", ct_json_str(subj, "item", ""), text);
+	else
+		printf("note: \"%s\"", text);
 }
 
 static void
@@ -140,14 +150,8 @@ cmd_log(int argc, char **argv)
 	if (argc - optind != 1)
 		return ct_usage_error("log", "expected CASEDIR");
 	ret = ct_custody_read(argv[optind], &log);
-	if (ret == 1) {
-		ct_error(0, "no custody log in '%s'", argv[optind]);
-		return CT_EXIT_FAIL;
-	}
-	if (ret < 0) {
-		ct_error(-ret, "cannot read the custody log of '%s'", argv[optind]);
-		return CT_EXIT_FAIL;
-	}
+	if (ret != 0)
+		return ct_cmd_custody_error(argv[optind], ret);
 	if (json) {
 		arr = json_object_new_array();
 		for (i = 0; i < log.n; i++)

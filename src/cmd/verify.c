@@ -14,12 +14,102 @@
 #include "cmd/cmd.h"
 
 
+static const char *
+plural(long long n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* "5 listed: 4 as recorded, 1 NOT as recorded, 0 NOT re-hashed" (zeros left out) */
+static void
+print_outputs(struct json_object *rep)
+{
+	struct json_object *outs = ct_json_get(rep, "outputs"), *counts = ct_json_get(rep, "counts");
+	int ok = json_object_get_int(ct_json_get(counts, "outputs_ok"));
+	int bad = json_object_get_int(ct_json_get(counts, "outputs_bad"));
+	int skip = json_object_get_int(ct_json_get(counts, "outputs_not_rehashed"));
+	const char *sep = ": ";
+	size_t i, n = outs ? json_object_array_length(outs) : 0;
+
+	printf("outputs: %zu listed", n);
+	if (ok) {
+		printf("%s%d as recorded", sep, ok);
+		sep = ", ";
+	}
+	if (bad) {
+		printf("%s%d NOT as recorded", sep, bad);
+		sep = ", ";
+	}
+	if (skip)
+		printf("%s%d NOT re-hashed%s", sep, skip,
+		       json_object_get_boolean(ct_json_get(rep, "quick")) ? " (--quick)" : "");
+	printf("\n");
+	for (i = 0; i < n; i++) {
+		struct json_object *o = json_object_array_get_idx(outs, i);
+		printf("  %-28s %-13s %s\n", ct_json_str(o, "path", "?"), ct_json_str(o, "status", "?"),
+		       ct_json_str(o, "detail", ""));
+	}
+}
+
+static void
+print_unrecorded(struct json_object *rep)
+{
+	struct json_object *u = ct_json_get(rep, "unrecorded");
+	size_t i, n = u ? json_object_array_length(u) : 0;
+
+	if (n == 0)
+		return;
+	printf("unrecorded: %zu %s in the case folder that no record lists\n", n,
+	       plural((long long)n, "file", "files"));
+	for (i = 0; i < n; i++)
+		printf("  %-28s %s\n", json_object_get_string(json_object_array_get_idx(u, i)),
+		       "unrecorded");
+}
+
+/* The last line: what was verified, and only that. */
+static void
+print_verdict(struct json_object *rep)
+{
+	struct json_object *counts = ct_json_get(rep, "counts"), *probs = ct_json_get(rep, "problems");
+	struct json_object *outs = ct_json_get(rep, "outputs");
+	long long nrec = json_object_get_int64(ct_json_get(counts, "records"));
+	long long nun = json_object_get_int64(ct_json_get(counts, "unrecorded"));
+	size_t i, k;
+
+	if (!json_object_get_boolean(ct_json_get(rep, "ok"))) {
+		printf("NOT verified: %zu problem%s\n", json_object_array_length(probs),
+		       json_object_array_length(probs) == 1 ? "" : "s");
+		for (i = 0; i < json_object_array_length(probs); i++)
+			printf("  - %s\n", json_object_get_string(json_object_array_get_idx(probs, i)));
+		return;
+	}
+	if (json_object_get_int(ct_json_get(counts, "outputs_not_rehashed")) > 0) {
+		/* --quick: the chain was checked, the outputs were not */
+		printf("chain intact: %lld %s; outputs NOT verified (%s ", nrec,
+		       plural(nrec, "record", "records"), json_object_get_boolean(ct_json_get(rep, "quick")) ?
+		       "--quick did not re-hash" : "not re-hashed:");
+		for (i = k = 0; outs && i < json_object_array_length(outs); i++) {
+			struct json_object *o = json_object_array_get_idx(outs, i);
+			if (strcmp(ct_json_str(o, "status", ""), "not re-hashed"))
+				continue;
+			printf("%s%s", k++ ? ", " : "", ct_json_str(o, "path", "?"));
+		}
+		printf(")");
+	} else {
+		printf("verified: %lld %s, chain intact, %s", nrec, plural(nrec, "record", "records"),
+		       json_object_array_length(outs) ? "every output re-hashed as recorded" :
+		       "no outputs to re-hash");
+	}
+	if (nun > 0)
+		printf("; %lld unrecorded %s (see above)", nun, plural(nun, "file", "files"));
+	printf("\n");
+}
+
 static void
 print_report(struct json_object *rep, const char *casedir)
 {
-	struct json_object *recs = ct_json_get(rep, "records"), *outs = ct_json_get(rep, "outputs");
-	struct json_object *probs = ct_json_get(rep, "problems"), *counts = ct_json_get(rep, "counts");
-	size_t i, k, nout = outs ? json_object_array_length(outs) : 0, nbad = 0;
+	struct json_object *recs = ct_json_get(rep, "records"), *counts = ct_json_get(rep, "counts");
+	size_t i, k;
 
 	printf("case %s  (%s/%s)\n", ct_json_str(rep, "case", "?"), casedir, CT_CUSTODY_LOG);
 	printf("%4s  %-20s  %-8s  %-8s  %-10s  %s\n", "seq", "time", "action", "evidence",
@@ -33,18 +123,8 @@ print_report(struct json_object *rep, const char *casedir)
 		for (k = 0; p && k < json_object_array_length(p); k++)
 			printf("      ! %s\n", json_object_get_string(json_object_array_get_idx(p, k)));
 	}
-	for (i = 0; i < nout; i++) {
-		struct json_object *o = json_object_array_get_idx(outs, i);
-		const char *st = ct_json_str(o, "status", "?");
-		if (strcmp(st, "ok") && strcmp(st, "image") && strcmp(st, "present"))
-			nbad++;
-	}
-	printf("outputs: %zu listed, %zu not as recorded\n", nout, nbad);
-	for (i = 0; i < nout; i++) {
-		struct json_object *o = json_object_array_get_idx(outs, i);
-		printf("  %-28s %-9s %s\n", ct_json_str(o, "path", "?"), ct_json_str(o, "status", "?"),
-		       ct_json_str(o, "detail", ""));
-	}
+	print_outputs(rep);
+	print_unrecorded(rep);
 	if (ct_json_get(rep, "torn"))
 		printf("torn tail: %lld bytes at offset %lld\n",
 		       (long long)json_object_get_int64(ct_json_get(ct_json_get(rep, "torn"), "bytes")),
@@ -55,15 +135,7 @@ print_report(struct json_object *rep, const char *casedir)
 	       "trusted keys)" : " (signatures checked; signers NOT checked: no --key or "
 	       "--allowed-signers)");
 	printf("chain head: %s\n", ct_json_str(rep, "head", ""));
-	if (json_object_get_boolean(ct_json_get(rep, "ok"))) {
-		printf("verified: %lld records, chain intact, every output as recorded\n",
-		       (long long)json_object_get_int64(ct_json_get(counts, "records")));
-	} else {
-		printf("NOT verified: %zu problem%s\n", json_object_array_length(probs),
-		       json_object_array_length(probs) == 1 ? "" : "s");
-		for (i = 0; i < json_object_array_length(probs); i++)
-			printf("  - %s\n", json_object_get_string(json_object_array_get_idx(probs, i)));
-	}
+	print_verdict(rep);
 }
 
 int
@@ -75,6 +147,7 @@ cmd_verify(int argc, char **argv)
 		{ "repair", no_argument, NULL, 'r' },
 		{ "quick", no_argument, NULL, 'q' },
 		{ "allow-unsigned", no_argument, NULL, 'U' },
+		{ "strict", no_argument, NULL, 'S' },
 		{ "examiner", required_argument, NULL, 'e' },
 		{ "sign-key", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },
@@ -125,6 +198,9 @@ cmd_verify(int argc, char **argv)
 		case 'U':
 			vo.allow_unsigned = 1;
 			break;
+		case 'S':
+			vo.strict = 1;
+			break;
 		case 'e':
 			ao.examiner = optarg;
 			break;
@@ -165,12 +241,8 @@ cmd_verify(int argc, char **argv)
 			fprintf(stderr, "cardtrail: nothing to repair: the log has no torn record\n");
 	}
 	ret = ct_custody_verify(casedir, &vo, &rep);
-	if (ret == 1) {
-		ct_error(0, "no custody log in '%s'", casedir);
-		goto out;
-	}
-	if (ret < 0) {
-		ct_error(-ret, "cannot read the custody log of '%s'", casedir);
+	if (ret != 0) {
+		status = ct_cmd_custody_error(casedir, ret);
 		goto out;
 	}
 	if (json)

@@ -150,7 +150,7 @@ cmd_wipe(int argc, char **argv)
 	char err[1024] = "";
 	uint64_t seq = 0;
 	size_t i;
-	int c, ret, yes = 0, json = 0, progress = isatty(STDERR_FILENO) ? 1 : 0, status;
+	int c, ret, yes = 0, json = 0, list = 0, progress = isatty(STDERR_FILENO) ? 1 : 0, status;
 
 	o.verify = CT_WIPE_VERIFY_ALL;
 	optind = 1;
@@ -158,7 +158,7 @@ cmd_wipe(int argc, char **argv)
 		switch (c) {
 		case 'c': o.casedir = optarg; break;
 		case 'm': o.method_spec = optarg; break;
-		case 'L': list_methods(); return CT_EXIT_OK;
+		case 'L': list = 1; break;
 		case 'v':
 			for (i = 0; i < CT_ARRAY_SIZE(verifies); i++)
 				if (!strcmp(optarg, verifies[i]))
@@ -201,6 +201,12 @@ cmd_wipe(int argc, char **argv)
 			return ct_usage_error("wipe", "unknown option");
 		}
 	}
+	if (list) {
+		if (argc != optind)
+			return ct_usage_error("wipe", "--list-methods takes no DEVICE");
+		list_methods();
+		return CT_EXIT_OK;
+	}
 	if (argc - optind != 1)
 		return ct_usage_error("wipe", "expected one DEVICE");
 	if (o.label && !o.format)
@@ -217,6 +223,8 @@ cmd_wipe(int argc, char **argv)
 		o.progress = show_progress;
 		o.progress_ctx = &progress;
 	}
+	if (o.casedir && (ret = ct_cmd_check_custody(o.casedir)) != 0)
+		return ret;
 	if (!o.dry_run && (ret = ct_cmd_load_sign_key(keyfile, &key)) != 0)
 		return ret;
 	ao.key = key;

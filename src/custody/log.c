@@ -148,6 +148,86 @@ read_fd(int fd, char **out, size_t *outlen)
 	return 0;
 }
 
+/* What a non-regular file is, for the message that refuses it. */
+static const char *
+file_kind(mode_t m)
+{
+	static const struct {
+		mode_t type;
+		const char *name;
+	} kinds[] = {
+		{ S_IFIFO, "a FIFO" }, { S_IFSOCK, "a socket" }, { S_IFCHR, "a character device" },
+		{ S_IFBLK, "a block device" }, { S_IFDIR, "a directory" }, { S_IFLNK, "a symbolic link" },
+	};
+	size_t i;
+
+	for (i = 0; i < CT_ARRAY_SIZE(kinds); i++)
+		if ((m & S_IFMT) == kinds[i].type)
+			return kinds[i].name;
+	return "not a file";
+}
+
+/*
+ * Open the log at path.  O_NONBLOCK: a FIFO (or a device) planted as
+ * custody.log must be refused at once, not block the open or the read.
+ * Returns the descriptor, -ENOENT, -EINVAL when it is not a regular file
+ * (err says what it is), or another -errno.
+ */
+static int
+open_log(const char *path, int flags, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd, ret;
+
+	fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY, 0644);
+	if (fd < 0) {
+		ret = -errno;
+		/* a socket (ENXIO), a directory opened for writing (EISDIR) or
+		 * a symbolic link (ELOOP): say what it is */
+		if ((ret == -ENXIO || ret == -EISDIR || ret == -ELOOP) && lstat(path, &st) == 0 &&
+		    !S_ISREG(st.st_mode)) {
+			seterr(err, errlen, "'%s' is not a regular file (%s): refusing it", path,
+			       file_kind(st.st_mode));
+			return -EINVAL;
+		}
+		return ret;
+	}
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		seterr(err, errlen, "'%s' is not a regular file (%s): refusing it", path,
+		       file_kind(st.st_mode));
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
+int
+ct_custody_check(const char *casedir, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	if ((ret = ct_snprintf(path, sizeof(path), "%s/%s", casedir, CT_CUSTODY_LOG)) < 0) {
+		seterr(err, errlen, "'%s': the path is too long", casedir);
+		return ret;
+	}
+	fd = open_log(path, O_RDONLY, err, errlen);
+	if (fd == -ENOENT)
+		return 1;
+	if (fd < 0) {
+		if (fd != -EINVAL)
+			seterr(err, errlen, "cannot open '%s': %s", path, strerror(-fd));
+		return fd;
+	}
+	close(fd);
+	return 0;
+}
+
 void
 ct_custody_release(struct ct_custody_log *log)
 {
@@ -174,9 +254,9 @@ ct_custody_read(const char *casedir, struct ct_custody_log *log)
 	memset(log, 0, sizeof(*log));
 	if ((ret = ct_snprintf(path, sizeof(path), "%s/%s", casedir, CT_CUSTODY_LOG)) < 0)
 		return ret;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	fd = open_log(path, O_RDONLY, NULL, 0);
 	if (fd < 0)
-		return errno == ENOENT ? 1 : -errno;
+		return fd == -ENOENT ? 1 : fd;
 	/* a shared lock: never read an append half-way */
 	if (flock(fd, LOCK_SH) < 0) {
 		ret = -errno;
@@ -305,32 +385,114 @@ out:
 	return ret;
 }
 
-/* Open (creating if needed) and lock the log. */
+/* Record 0 of a new case: "open", a fresh case UUID (caseid, 64 bytes). */
 static int
-open_locked(const char *casedir, int create, char *err, size_t errlen)
+open_record(const char *casedir, const struct ct_append_opts *o, char *caseid, char **line,
+	    size_t *len)
+{
+	struct json_object *op = json_object_new_object(), *res = json_object_new_object();
+	int ret;
+
+	new_uuid(caseid);
+	json_object_object_add(op, "action", json_object_new_string("open"));
+	json_object_object_add(res, "case_dir", json_object_new_string(casedir));
+	json_object_object_add(op, "result", res);
+	ret = compose(op, 0, caseid, ZERO_HASH, o, line, len);
+	json_object_put(op);
+	return ret;
+}
+
+/*
+ * Make path (CASEDIR/custody.log) holding its open record, atomically: the
+ * record is written and fsynced under a temporary name, then linked into
+ * place, so no reader or appender ever sees a case without its open
+ * record, and of two processes opening the same case one wins.  -EEXIST if
+ * a log is there.  A filesystem without hard links (exFAT, FAT) gets the
+ * log created empty instead; the first append then writes the open record.
+ */
+static int
+create_log(const char *casedir, const char *path, const struct ct_append_opts *o, char *err,
+	   size_t errlen)
+{
+	char tmp[PATH_MAX], caseid[64], *line = NULL;
+	unsigned char rnd[8];
+	char rhex[17];
+	size_t len = 0;
+	int fd = -1, ret;
+
+	if ((ret = ct_mkdir_p(casedir)) < 0) {
+		seterr(err, errlen, "cannot create case folder '%s': %s", casedir, strerror(-ret));
+		return ret;
+	}
+	gcry_create_nonce(rnd, sizeof(rnd));
+	ct_hex(rnd, sizeof(rnd), rhex);
+	if ((ret = ct_snprintf(tmp, sizeof(tmp), "%s/.%s.new-%s", casedir, CT_CUSTODY_LOG, rhex)) < 0 ||
+	    (ret = open_record(casedir, o, caseid, &line, &len)) < 0) {
+		seterr(err, errlen, "cannot make the open record of '%s': %s", casedir, strerror(-ret));
+		goto out;
+	}
+	line[len++] = '\n';	/* over its NUL: written by length from here */
+	if ((fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644)) < 0 ||
+	    (ret = ct_pwrite_all(fd, line, len, 0)) < 0 || fsync(fd) < 0) {
+		ret = ret < 0 ? ret : -errno;
+		seterr(err, errlen, "cannot write '%s': %s", tmp, strerror(-ret));
+		goto out;
+	}
+	if (link(tmp, path) < 0) {
+		ret = -errno;
+		if (ret == -EPERM || ret == -EOPNOTSUPP || ret == -EMLINK) {
+			/* no hard links here: an empty log, as before */
+			int nfd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+			ret = nfd < 0 ? -errno : 0;
+			if (nfd >= 0)
+				close(nfd);
+		}
+		if (ret < 0 && ret != -EEXIST)
+			seterr(err, errlen, "cannot create '%s': %s", path, strerror(-ret));
+		goto out;
+	}
+	ret = ct_fsync_dir(casedir);
+out:
+	if (fd >= 0) {
+		close(fd);
+		(void)unlink(tmp);
+	}
+	free(line);
+	return ret;
+}
+
+/* Open (creating it as create says) and lock the log. */
+static int
+open_locked(const char *casedir, const struct ct_append_opts *o, enum ct_append_create create,
+	    char *err, size_t errlen)
 {
 	char path[PATH_MAX];
-	int fd, ret;
+	int fd = -ENOENT, ret, tries;
 
 	if ((ret = ct_snprintf(path, sizeof(path), "%s/%s", casedir, CT_CUSTODY_LOG)) < 0)
 		return ret;
-	for (;;) {
-		fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
-		if (fd >= 0 || errno != ENOENT || !create)
-			break;
-		if ((ret = ct_mkdir_p(casedir)) < 0) {
-			seterr(err, errlen, "cannot create case folder '%s': %s", casedir,
-			       strerror(-ret));
-			return ret;
+	for (tries = 0; tries < 2; tries++) {
+		if (create != CT_APPEND_NEW || tries > 0) {
+			fd = open_log(path, O_RDWR | O_APPEND, err, errlen);
+			if (fd != -ENOENT || create == CT_APPEND_EXISTING)
+				break;
 		}
-		fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
-		if (fd >= 0 || errno != EEXIST)
+		ret = create_log(casedir, path, o, err, errlen);
+		if (ret == -EEXIST && create == CT_APPEND_NEW) {
+			fd = ret;
 			break;
+		}
+		if (ret < 0 && ret != -EEXIST)
+			return ret;
 	}
 	if (fd < 0) {
-		ret = -errno;
-		seterr(err, errlen, "cannot open '%s': %s", path, strerror(errno));
-		return ret;
+		if (fd == -ENOENT && create == CT_APPEND_EXISTING)
+			seterr(err, errlen, "no custody log in '%s'", casedir);
+		else if (fd == -EEXIST && create == CT_APPEND_NEW)
+			seterr(err, errlen, "'%s' is already a case (its custody log exists)", casedir);
+		else if (fd != -EINVAL)
+			seterr(err, errlen, "cannot open '%s': %s", path, strerror(-fd));
+		return fd;
 	}
 	if (flock(fd, LOCK_EX) < 0) {
 		ret = -errno;
@@ -361,15 +523,9 @@ append_locked(int fd, const char *casedir, const struct ct_custody_log *log,
 		return -EBADMSG;
 	}
 	if (log->n == 0) {
-		struct json_object *op = json_object_new_object(), *res = json_object_new_object();
-
-		new_uuid(caseid);
-		json_object_object_add(op, "action", json_object_new_string("open"));
-		json_object_object_add(res, "case_dir", json_object_new_string(casedir));
-		json_object_object_add(op, "result", res);
-		ret = compose(op, 0, caseid, ZERO_HASH, o, &open_line, &ol);
-		json_object_put(op);
-		if (ret < 0)
+		/* an empty log (a case created by an older version, or on a
+		 * filesystem without hard links): its open record goes first */
+		if ((ret = open_record(casedir, o, caseid, &open_line, &ol)) < 0)
 			goto out;
 		ct_sha256_hex(open_line, ol, prev);
 		seq = 1;
@@ -453,7 +609,7 @@ ct_custody_append(const char *casedir, struct json_object *rec, const struct ct_
 		seterr(err, errlen, "a custody record needs an action");
 		return -EINVAL;
 	}
-	if ((fd = open_locked(casedir, 1, err, errlen)) < 0)
+	if ((fd = open_locked(casedir, o, o ? o->create : CT_APPEND_CREATE, err, errlen)) < 0)
 		return fd;
 	if ((ret = read_fd(fd, &buf, &len)) < 0) {
 		seterr(err, errlen, "cannot read %s/%s: %s", casedir, CT_CUSTODY_LOG, strerror(-ret));
@@ -487,8 +643,8 @@ ct_custody_repair(const char *casedir, const struct ct_append_opts *o, char *sid
 	memset(&log, 0, sizeof(log));
 	if ((ret = ct_gcrypt_init()) < 0)
 		return ret;
-	if ((fd = open_locked(casedir, 0, err, errlen)) < 0)
-		return fd;
+	if ((fd = open_locked(casedir, o, CT_APPEND_EXISTING, err, errlen)) < 0)
+		return fd == -ENOENT ? 1 : fd;
 	if ((ret = read_fd(fd, &buf, &len)) < 0 || (ret = split_lines(buf, len, &log)) < 0)
 		goto out;
 	if (log.torn == NULL) {

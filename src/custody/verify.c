@@ -3,7 +3,9 @@
  * output still present re-hashed, and the links between records (an
  * extract's input is an imaged evidence; a wipe's card is an imaged card).
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -146,7 +148,11 @@ check_signature(struct walk *w, const struct ct_custody_line *l, struct json_obj
 	ct_key_free(signer);
 }
 
-static void
+/* Output statuses: "ok" (re-hashed, as recorded), NOT_REHASHED (present,
+ * not checked beyond its size), anything else is not as recorded. */
+#define NOT_REHASHED "not re-hashed"
+
+static struct json_object *
 add_output(struct walk *w, uint64_t seq, const char *path, const char *status, const char *detail)
 {
 	struct json_object *o = json_object_new_object();
@@ -157,14 +163,57 @@ add_output(struct walk *w, uint64_t seq, const char *path, const char *status, c
 	if (detail)
 		json_object_object_add(o, "detail", json_object_new_string(detail));
 	json_object_array_add(w->outputs, o);
+	return o;
 }
 
-/* An image record: its acquisition record must be intact (checked as a
- * plain output first), then the segments are re-hashed against it. */
 static void
-check_image_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int acq_intact)
+set_output(struct json_object *o, const char *status, const char *detail)
 {
-	struct json_object *outs = ct_json_get(rec, "outputs"), *acq = NULL, *rep = NULL;
+	json_object_object_add(o, "status", json_object_new_string(status));
+	if (detail)
+		json_object_object_add(o, "detail", json_object_new_string(detail));
+	else
+		json_object_object_del(o, "detail");
+}
+
+/* The entry of image segment path among segs (the record's output entries). */
+static struct json_object *
+segment_entry(struct json_object *segs, const char *path)
+{
+	size_t i;
+
+	for (i = 0; path && i < json_object_array_length(segs); i++) {
+		struct json_object *e = json_object_array_get_idx(segs, i);
+		if (!strcmp(ct_json_str(e, "path", ""), path))
+			return e;
+	}
+	return NULL;
+}
+
+/* Every segment entry still pending gets status/detail. */
+static void
+settle_segments(struct json_object *segs, const char *status, const char *detail)
+{
+	size_t i;
+
+	for (i = 0; i < json_object_array_length(segs); i++) {
+		struct json_object *e = json_object_array_get_idx(segs, i);
+		if (!strcmp(ct_json_str(e, "status", ""), "pending"))
+			set_output(e, status, detail);
+	}
+}
+
+/*
+ * An image record: its acquisition record must be intact (checked as a
+ * plain output first), then the segments are re-hashed against it.  segs
+ * holds the segments' output entries (status "pending"): each ends "ok",
+ * "MISMATCH" or NOT_REHASHED with the reason.
+ */
+static void
+check_image_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int acq_intact,
+		    struct json_object *segs)
+{
+	struct json_object *outs = ct_json_get(rec, "outputs"), *acq = NULL, *rep = NULL, *rsegs;
 	const char *acq_path = NULL;
 	char path[PATH_MAX];
 	size_t i;
@@ -178,51 +227,73 @@ check_image_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int a
 	if (acq_path == NULL) {
 		problem(w, "record %" PRIu64 ": an image record without its acquisition record: the "
 			"image cannot be re-hashed", seq);
+		settle_segments(segs, NOT_REHASHED, "no acquisition record to check it against");
 		return;
 	}
-	if (!safe_rel(acq_path) || ct_snprintf(path, sizeof(path), "%s/%s", w->casedir, acq_path) < 0)
-		return;	/* reported by the plain output check */
 	/* a changed acquisition record is reported as such; re-hashing
 	 * against it would check the image against a forgery */
-	if (!acq_intact)
+	if (!acq_intact || !safe_rel(acq_path) ||
+	    ct_snprintf(path, sizeof(path), "%s/%s", w->casedir, acq_path) < 0) {
+		settle_segments(segs, NOT_REHASHED, "its acquisition record changed");
 		return;
+	}
 	acq = json_object_from_file(path);
 	if (acq == NULL) {
 		problem(w, "record %" PRIu64 ": cannot read %s as JSON", seq, acq_path);
+		settle_segments(segs, NOT_REHASHED, "its acquisition record cannot be read");
 		return;
 	}
 	if (ct_image_rehash(w->casedir, acq, w->o->bufsize, &rep) < 0 || rep == NULL) {
 		problem(w, "record %" PRIu64 ": cannot re-hash the image of %s: %s", seq,
 			ct_json_str(ct_json_get(rec, "subject"), "evidence", NULL) ?: "?", ct_json_str(rep, "error", NULL) ?: "?");
-	} else {
-		struct json_object *segs = ct_json_get(rep, "segments");
-		for (i = 0; segs && i < json_object_array_length(segs); i++) {
-			struct json_object *s = json_object_array_get_idx(segs, i);
-			struct json_object *bw = ct_json_get(s, "mismatched_windows");
-			const char *st = ct_json_str(s, "status", NULL);
-			char detail[512] = "";
-
-			if (st && strcmp(st, "present")) {
-				/* missing and wrong sizes are reported per output */
-				continue;
-			}
-			if (json_object_get_boolean(ct_json_get(s, "match")))
-				continue;
-			if (bw && json_object_array_length(bw) > 0) {
-				size_t k, n = json_object_array_length(bw);
-				int off = snprintf(detail, sizeof(detail), "window%s", n > 1 ? "s" : "");
-				for (k = 0; k < n && off < (int)sizeof(detail) - 24; k++)
-					off += snprintf(detail + off, sizeof(detail) - (size_t)off, "%s #%d",
-							k ? "," : "",
-							json_object_get_int(json_object_array_get_idx(bw, k)));
-			}
-			problem(w, "record %" PRIu64 ": image segment %s does not match the acquisition "
-				"hashes%s%s", seq, ct_json_str(s, "path", NULL), detail[0] ? " in " : "", detail);
-		}
-		if (!json_object_get_boolean(ct_json_get(rep, "match")) && w->ok)
-			problem(w, "record %" PRIu64 ": the image does not match its acquisition "
-				"hashes", seq);
+		settle_segments(segs, NOT_REHASHED, "the image could not be re-hashed");
+		goto out;
 	}
+	rsegs = ct_json_get(rep, "segments");
+	for (i = 0; rsegs && i < json_object_array_length(rsegs); i++) {
+		struct json_object *s = json_object_array_get_idx(rsegs, i);
+		struct json_object *bw = ct_json_get(s, "mismatched_windows");
+		struct json_object *e = segment_entry(segs, ct_json_str(s, "path", NULL));
+		const char *st = ct_json_str(s, "status", NULL);
+		char detail[512] = "";
+
+		if (st && strcmp(st, "present"))
+			continue;	/* missing and wrong sizes are reported per output */
+		if (ct_json_get(s, "match") == NULL)
+			continue;	/* not hashed: settled below */
+		if (json_object_get_boolean(ct_json_get(s, "match"))) {
+			if (e)
+				set_output(e, "ok", NULL);
+			continue;
+		}
+		if (bw && json_object_array_length(bw) > 0) {
+			size_t k, n = json_object_array_length(bw);
+			int off = snprintf(detail, sizeof(detail), "window%s", n > 1 ? "s" : "");
+			for (k = 0; k < n && off < (int)sizeof(detail) - 24; k++)
+				off += snprintf(detail + off, sizeof(detail) - (size_t)off, "%s #%d",
+						k ? "," : "",
+						json_object_get_int(json_object_array_get_idx(bw, k)));
+		}
+		if (e)
+			set_output(e, "MISMATCH", detail[0] ? detail :
+				   "its hashes differ from the acquisition record");
+		problem(w, "record %" PRIu64 ": image segment %s does not match the acquisition "
+			"hashes%s%s", seq, ct_json_str(s, "path", NULL), detail[0] ? " in " : "", detail);
+	}
+	if (json_object_get_boolean(ct_json_get(rep, "match")) || !w->ok)
+		;	/* matched, or the segment at fault is named above */
+	else if (ct_json_get(rep, "hashes"))
+		problem(w, "record %" PRIu64 ": the image does not match its acquisition "
+			"hashes", seq);
+	else
+		problem(w, "record %" PRIu64 ": the image was not re-hashed: %s", seq,
+			ct_json_str(rep, "error", "?"));
+	/* segments the re-hash did not reach: another one is missing or has
+	 * the wrong size, and the image is hashed as a whole */
+	settle_segments(segs, NOT_REHASHED, ct_json_str(rep, "error", NULL) ?
+			"not re-hashed: another segment of the image is missing or has the wrong size" :
+			"not re-hashed");
+out:
 	json_object_put(rep);
 	json_object_put(acq);
 }
@@ -230,13 +301,14 @@ check_image_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int a
 static void
 check_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int is_image)
 {
-	struct json_object *outs = ct_json_get(rec, "outputs");
+	struct json_object *outs = ct_json_get(rec, "outputs"), *segs = json_object_new_array();
 	size_t i;
 	int acq_intact = 0;
 
 	for (i = 0; outs && i < json_object_array_length(outs); i++) {
 		struct json_object *f = json_object_array_get_idx(outs, i);
 		const char *p = ct_json_str(f, "path", NULL), *want = ct_json_str(f, "sha256", NULL), *role = ct_json_str(f, "role", NULL);
+		uint64_t want_bytes = (uint64_t)json_object_get_int64(ct_json_get(f, "bytes"));
 		char path[PATH_MAX], hex[65], detail[256];
 		unsigned char d[32];
 		unsigned long long bytes = 0;
@@ -259,24 +331,23 @@ check_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int is_imag
 			problem(w, "record %" PRIu64 ": output %s is not a regular file", seq, p);
 			continue;
 		}
-		if (is_image && role && !strcmp(role, "image")) {
-			/* re-hashed with the windows below, not twice (or, with
-			 * --quick, only its size is checked) */
-			if ((uint64_t)st.st_size != (uint64_t)json_object_get_int64(ct_json_get(f, "bytes"))) {
-				snprintf(detail, sizeof(detail), "%lld bytes, recorded %lld",
-					 (long long)st.st_size,
-					 (long long)json_object_get_int64(ct_json_get(f, "bytes")));
-				add_output(w, seq, p, "MISMATCH", detail);
+		if ((uint64_t)st.st_size != want_bytes) {
+			snprintf(detail, sizeof(detail), "%lld bytes, recorded %lld", (long long)st.st_size,
+				 (long long)want_bytes);
+			add_output(w, seq, p, "MISMATCH", detail);
+			if (is_image && role && !strcmp(role, "image"))
 				problem(w, "record %" PRIu64 ": image segment %s has %s", seq, p, detail);
-			} else {
-				add_output(w, seq, p, w->o->no_rehash ? "present" : "image",
-					   w->o->no_rehash ? "size checked, not re-hashed (--quick)" :
-					   "re-hashed with the acquisition hashes");
-			}
+			else
+				problem(w, "record %" PRIu64 ": output %s has changed (%s)", seq, p, detail);
 			continue;
 		}
 		if (w->o->no_rehash) {
-			add_output(w, seq, p, "present", "not re-hashed");
+			add_output(w, seq, p, NOT_REHASHED, "size as recorded (--quick)");
+			continue;
+		}
+		if (is_image && role && !strcmp(role, "image")) {
+			/* re-hashed with the windows below, not twice */
+			json_object_array_add(segs, json_object_get(add_output(w, seq, p, "pending", NULL)));
 			continue;
 		}
 		if ((rc = ct_sha256_file(path, d, &bytes)) < 0) {
@@ -285,8 +356,7 @@ check_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int is_imag
 			continue;
 		}
 		ct_hex(d, 32, hex);
-		if (want == NULL || strcmp(want, hex) ||
-		    bytes != (unsigned long long)json_object_get_int64(ct_json_get(f, "bytes"))) {
+		if (want == NULL || strcmp(want, hex) || bytes != want_bytes) {
 			snprintf(detail, sizeof(detail), "sha256 %.16s…, recorded %.16s…", hex,
 				 want ? want : "nothing");
 			add_output(w, seq, p, "MISMATCH", detail);
@@ -300,9 +370,90 @@ check_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int is_imag
 	if (is_image && !w->o->no_rehash) {
 		int before = w->ok;
 		w->ok = 1;
-		check_image_outputs(w, rec, seq, acq_intact);
+		check_image_outputs(w, rec, seq, acq_intact, segs);
 		w->ok = w->ok && before;
 	}
+	json_object_put(segs);
+}
+
+/* The top-level name of a listed path ("E1.raw", "dir/" for "dir/x"). */
+static void
+list_name(struct json_object *set, const char *p)
+{
+	char top[NAME_MAX + 2];
+	size_t l = strcspn(p, "/");
+
+	if (l == 0 || l > NAME_MAX)
+		return;
+	snprintf(top, sizeof(top), "%.*s%s", (int)l, p, p[l] == '/' ? "/" : "");
+	json_object_object_add(set, top, NULL);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Files and folders in the case folder that no record lists: what a record
+ * cut from the tail leaves behind, or something put there by hand.
+ */
+static void
+check_unrecorded(struct walk *w, struct ct_custody_log *log, struct json_object *unrec)
+{
+	struct json_object *set = json_object_new_object();
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0, i, k;
+	DIR *d;
+
+	json_object_object_add(set, CT_CUSTODY_LOG, NULL);
+	for (i = 0; i < log->n; i++) {
+		struct json_object *outs = ct_json_get(log->lines[i].rec, "outputs");
+		for (k = 0; outs && k < json_object_array_length(outs); k++) {
+			const char *p = ct_json_str(json_object_array_get_idx(outs, k), "path", NULL);
+			if (safe_rel(p))
+				list_name(set, p);
+		}
+	}
+	if ((d = opendir(w->casedir)) == NULL) {
+		problem(w, "cannot list the case folder '%s': %s", w->casedir, strerror(errno));
+		json_object_put(set);
+		return;
+	}
+	while ((de = readdir(d)) != NULL) {
+		char name[NAME_MAX + 2];
+		struct stat st;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(name, sizeof(name), "%s", de->d_name);
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode))
+			strcat(name, "/");
+		if (json_object_object_get_ex(set, name, NULL))
+			continue;
+		if (n == cap) {
+			char **nn = realloc(names, (cap = cap ? cap * 2 : 16) * sizeof(*names));
+			if (nn == NULL)
+				break;
+			names = nn;
+		}
+		if ((names[n] = strdup(name)) == NULL)
+			break;
+		n++;
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_str);
+	for (i = 0; i < n; i++) {
+		json_object_array_add(unrec, json_object_new_string(names[i]));
+		if (w->o->strict)
+			problem(w, "%s is in the case folder but no record lists it", names[i]);
+		free(names[i]);
+	}
+	free(names);
+	json_object_put(set);
 }
 
 /* Links between records: extract inputs and wipe subjects. */
@@ -368,7 +519,8 @@ ct_custody_verify(const char *casedir, const struct ct_verify_opts *o, struct js
 	char head[65] = "", prev[65];
 	const char *caseid = NULL;
 	size_t i, k;
-	int ret, seen_signed = 0, nsigned = 0, nunsigned = 0;
+	struct json_object *unrec;
+	int ret, seen_signed = 0, nsigned = 0, nunsigned = 0, nok = 0, nbad = 0, nskip = 0;
 
 	*report = NULL;
 	if ((ret = ct_gcrypt_init()) < 0)
@@ -464,6 +616,8 @@ ct_custody_verify(const char *casedir, const struct ct_verify_opts *o, struct js
 	}
 	if (log.n == 0)
 		problem(&w, "the log holds no complete record");
+	unrec = json_object_new_array();
+	check_unrecorded(&w, &log, unrec);
 	json_object_object_add(w.report, "case", caseid ? json_object_new_string(caseid) : NULL);
 	json_object_object_add(w.report, "records", w.records);
 	json_object_object_add(w.report, "outputs", w.outputs);
@@ -478,6 +632,22 @@ ct_custody_verify(const char *casedir, const struct ct_verify_opts *o, struct js
 	json_object_object_add(counts, "unsigned", json_object_new_int(nunsigned));
 	json_object_object_add(counts, "outputs",
 			       json_object_new_int64((int64_t)json_object_array_length(w.outputs)));
+	for (i = 0; i < json_object_array_length(w.outputs); i++) {
+		const char *st = ct_json_str(json_object_array_get_idx(w.outputs, i), "status", "");
+		if (!strcmp(st, "ok"))
+			nok++;
+		else if (!strcmp(st, NOT_REHASHED))
+			nskip++;
+		else
+			nbad++;
+	}
+	json_object_object_add(counts, "outputs_ok", json_object_new_int(nok));
+	json_object_object_add(counts, "outputs_bad", json_object_new_int(nbad));
+	json_object_object_add(counts, "outputs_not_rehashed", json_object_new_int(nskip));
+	json_object_object_add(counts, "unrecorded",
+			       json_object_new_int64((int64_t)json_object_array_length(unrec)));
+	json_object_object_add(w.report, "unrecorded", unrec);
+	json_object_object_add(w.report, "quick", json_object_new_boolean(o->no_rehash));
 	json_object_object_add(w.report, "counts", counts);
 	*report = w.report;
 	ct_custody_release(&log);

@@ -3,6 +3,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <stdio.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -180,4 +182,27 @@ ct_dev_close(struct ct_dev *d)
 		ret = -errno;
 	d->fd = -1;
 	return ret;
+}
+
+void
+ct_dev_access_hint(const char *path, char *buf, size_t len)
+{
+	struct stat st;
+	struct group *g;
+	char gname[32];
+
+	if (stat(path, &st) < 0 || !S_ISBLK(st.st_mode)) {
+		snprintf(buf, len, "run as root");
+		return;
+	}
+	if (st.st_gid == 0) {
+		/* only root's own group may use it */
+		snprintf(buf, len, "run as root");
+		return;
+	}
+	if ((g = getgrgid(st.st_gid)) != NULL && g->gr_name)
+		snprintf(gname, sizeof(gname), "%s", g->gr_name);
+	else
+		snprintf(gname, sizeof(gname), "gid %u", (unsigned)st.st_gid);
+	snprintf(buf, len, "run as root, or as a member of the group that owns it ('%s')", gname);
 }

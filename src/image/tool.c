@@ -1,27 +1,102 @@
 /*
  * tool.c — the tool's name, version and the library versions it runs with.
+ *
+ * One table: every library cardtrail links, with the call that tells its
+ * version at run time.  libexif has no such call: its entry is the version
+ * the binary was built against (pkg-config, passed in by the Makefile);
+ * the library's soname pins the same release series at run time.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include <archive.h>
 #include <blkid.h>
+#include <expat.h>
 #include <gcrypt.h>
 #include <json-c/json.h>
+#include <tsk/libtsk.h>
 
 #include "cardtrail/image.h"
+#include "cardtrail/util.h"
+
+#ifndef CT_LIBEXIF_VERSION
+#define CT_LIBEXIF_VERSION "?"
+#endif
+
+static const char *
+v_gcrypt(void)
+{
+	return gcry_check_version(NULL);
+}
+
+static const char *
+v_blkid(void)
+{
+	const char *v = NULL;
+
+	blkid_get_library_version(&v, NULL);
+	return v;
+}
+
+static const char *
+v_archive(void)
+{
+	/* "libarchive 3.6.2" */
+	const char *s = archive_version_string(), *sp = s ? strchr(s, ' ') : NULL;
+
+	return sp ? sp + 1 : s;
+}
+
+static const char *
+v_expat(void)
+{
+	/* "expat_2.5.0" */
+	const char *s = XML_ExpatVersion(), *us = s ? strchr(s, '_') : NULL;
+
+	return us ? us + 1 : s;
+}
+
+static const char *
+v_libexif(void)
+{
+	return CT_LIBEXIF_VERSION;
+}
+
+static const struct {
+	const char *name;
+	const char *(*version)(void);
+} libraries[] = {
+	{ .name = "libgcrypt", .version = v_gcrypt },
+	{ .name = "libblkid", .version = v_blkid },
+	{ .name = "libarchive", .version = v_archive },
+	{ .name = "json-c", .version = json_c_version },
+	{ .name = "libtsk", .version = tsk_version_get_str },
+	{ .name = "libexif", .version = v_libexif },
+	{ .name = "expat", .version = v_expat },
+};
 
 const char *
 ct_tool_string(void)
 {
-	static char buf[256];
-	const char *blk = NULL;
+	static char buf[512];
+	size_t i, len;
 
-	blkid_get_library_version(&blk, NULL);
-	snprintf(buf, sizeof(buf),
-		 "cardtrail %s (libgcrypt %s, libblkid %s, libarchive %s, json-c %s)",
-		 CT_VERSION, gcry_check_version(NULL), blk ? blk : "?",
-		 archive_version_string() + sizeof("libarchive"),
-		 json_c_version());
+	if (buf[0])
+		return buf;
+	len = (size_t)snprintf(buf, sizeof(buf), "cardtrail %s (", CT_VERSION);
+	for (i = 0; i < CT_ARRAY_SIZE(libraries) && len < sizeof(buf); i++) {
+		const char *v = libraries[i].version();
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s %s", i ? ", " : "",
+					libraries[i].name, v ? v : "?");
+	}
+	if (len + 2 > sizeof(buf)) {
+		/* a table this size never fills buf; say so rather than cut
+		 * a version in half */
+		snprintf(buf, sizeof(buf), "cardtrail %s (library versions too long)", CT_VERSION);
+		return buf;
+	}
+	buf[len++] = ')';
+	buf[len] = '\0';
 	return buf;
 }
 
@@ -29,16 +104,14 @@ struct json_object *
 ct_tool_json(void)
 {
 	struct json_object *t = json_object_new_object(), *libs = json_object_new_object();
-	const char *blk = NULL;
+	size_t i;
 
-	blkid_get_library_version(&blk, NULL);
 	json_object_object_add(t, "name", json_object_new_string("cardtrail"));
 	json_object_object_add(t, "version", json_object_new_string(CT_VERSION));
-	json_object_object_add(libs, "libgcrypt", json_object_new_string(gcry_check_version(NULL)));
-	json_object_object_add(libs, "libblkid", json_object_new_string(blk ? blk : "?"));
-	json_object_object_add(libs, "libarchive",
-			       json_object_new_string(archive_version_string() + sizeof("libarchive")));
-	json_object_object_add(libs, "json-c", json_object_new_string(json_c_version()));
+	for (i = 0; i < CT_ARRAY_SIZE(libraries); i++) {
+		const char *v = libraries[i].version();
+		json_object_object_add(libs, libraries[i].name, json_object_new_string(v ? v : "?"));
+	}
 	json_object_object_add(t, "libraries", libs);
 	json_object_object_add(t, "string", json_object_new_string(ct_tool_string()));
 	return t;

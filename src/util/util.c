@@ -252,3 +252,17 @@ ct_snprintf(char *buf, size_t len, const char *fmt, ...)
 		return -ENAMETOOLONG;
 	return 0;
 }
+
+int
+ct_evidence_id_valid(const char *id)
+{
+	size_t i, n = id ? strlen(id) : 0;
+
+	if (n == 0 || n > 32)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!(id[i] >= 'A' && id[i] <= 'Z') && !(id[i] >= 'a' && id[i] <= 'z') &&
+		    !(id[i] >= '0' && id[i] <= '9') && id[i] != '-' && id[i] != '_')
+			return 0;
+	return 1;
+}

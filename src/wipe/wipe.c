@@ -1518,6 +1518,12 @@ ct_wipe_run(const struct ct_wipe_opts *o, struct ct_wipe_result *res)
 			   "files", o->device);
 		goto refuse;
 	}
+	if (ret == -EACCES || ret == -EPERM) {
+		char hint[128];
+		ct_dev_access_hint(o->device, hint, sizeof(hint));
+		werr(&w, ret, "cannot open '%s': %s: %s", o->device, strerror(-ret), hint);
+		goto refuse;
+	}
 	if (ret < 0) {
 		werr(&w, ret, ret == -EBUSY ? "'%s' is in use (mounted, or open by another program)"
 		     : "cannot open '%s': %s", o->device, strerror(-ret));

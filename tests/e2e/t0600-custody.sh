@@ -140,7 +140,7 @@ restore_signed
 # every record signed, then every signature stripped and the chain re-linked
 # (a forger without the key): with the key given, that is not "verified"
 S=$T/allsigned
-CARDTRAIL_SIGN_KEY=$T/ka "$CARDTRAIL" note "$S" "first" >/dev/null
+CARDTRAIL_SIGN_KEY=$T/ka "$CARDTRAIL" note --new-case "$S" "first" >/dev/null
 CARDTRAIL_SIGN_KEY=$T/ka "$CARDTRAIL" note "$S" "second" >/dev/null
 "$CARDTRAIL" verify --key "$T/ka.pub" "$S" >/dev/null
 check_eq "a fully signed case verifies with its key" 0 $?
@@ -182,15 +182,20 @@ check_eq "repair record is an action repair" repair "$(tail -n 1 "$log" | jq -r 
 check_eq "appends work again after repair" 0 $?
 
 # --- concurrency -----------------------------------------------------------------
-"$CARDTRAIL" note "$T/conc" "first" >/dev/null
-rm "$T/conc/custody.log"
-( for i in $(seq 50); do "$CARDTRAIL" note --examiner reader1 "$T/conc" "r1 $i" >/dev/null || echo fail; done ) >"$T/c1" &
+# both writers try to open the case at once: exactly one --new-case wins
+# (the other is told the case exists), then both append
+notes() { # EXAMINER
+	"$CARDTRAIL" note --new-case --examiner "$1" "$T/conc" "$1 0" >/dev/null 2>&1 && echo opened
+	for i in $(seq 50); do "$CARDTRAIL" note --examiner "$1" "$T/conc" "$1 $i" >/dev/null || echo fail; done
+}
+notes reader1 >"$T/c1" &
 p1=$!
-( for i in $(seq 50); do "$CARDTRAIL" note --examiner reader2 "$T/conc" "r2 $i" >/dev/null || echo fail; done ) >"$T/c2" &
+notes reader2 >"$T/c2" &
 p2=$!
 wait $p1 $p2
-check_eq "no append failed" "" "$(cat "$T/c1" "$T/c2")"
-check_eq "101 records (open + 2 x 50)" 101 "$(wc -l <"$T/conc/custody.log")"
+check_eq "one of two concurrent --new-case notes opened the case" opened "$(cat "$T/c1" "$T/c2" | grep -v fail)"
+check_eq "no append failed" "" "$(cat "$T/c1" "$T/c2" | grep -v opened)"
+check_eq "102 records (open + the opening note + 2 x 50)" 102 "$(wc -l <"$T/conc/custody.log")"
 check_eq "one open record" 1 "$(jq -r .action "$T/conc/custody.log" | grep -c '^open$')"
 "$CARDTRAIL" verify "$T/conc" >/dev/null
 check_eq "the concurrent chain verifies" 0 $?
