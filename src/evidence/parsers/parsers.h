@@ -17,4 +17,9 @@ CT_DECLARE_PARSER(djitxt)
 CT_DECLARE_PARSER(djidat)
 CT_DECLARE_PARSER(jpeg)
 
+/* DJI DAT: where the last record whose CRC holds ends (carving); the
+ * CRC-16 the records use, with its seed (tests). */
+int ct_djidat_carve_end(const struct ct_input *in, uint64_t *end);
+uint16_t ct_djidat_crc16(uint16_t seed, const void *p, size_t n);
+
 #endif
