@@ -99,6 +99,12 @@ struct ct_parser {
 	 * not errors.
 	 */
 	int (*parse)(const struct ct_input *in, struct ct_flight *f);
+	/*
+	 * Optional, for carved data: set *end to the length that the format's
+	 * own structure vouches for (DJI DAT: the end of its last record whose
+	 * CRC holds).  Returns 0, 1 (no such structure found) or -errno.
+	 */
+	int (*carve_end)(const struct ct_input *in, uint64_t *end);
 };
 
 extern const struct ct_parser ct_parsers[];

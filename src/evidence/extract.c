@@ -584,14 +584,17 @@ static const struct {
 	const char *ext;
 	const unsigned char *magic;
 	size_t len;
+	size_t at;	/* where the magic sits after the start */
 } sigs[] = {
-	{ "ulg", (const unsigned char *)"ULog\x01\x12\x35", 7 },
-	{ "bin", (const unsigned char *)"\xa3\x95\x80\x80\x59" "FMT", 8 },
-	{ "jpg", (const unsigned char *)"\xff\xd8\xff\xe1", 4 },
-	{ "jpg", (const unsigned char *)"\xff\xd8\xff\xe0", 4 },
-	{ "srt", (const unsigned char *)"1\r\n00:00:", 9 },
-	{ "srt", (const unsigned char *)"1\n00:00:", 8 },
-	{ "DAT", (const unsigned char *)"LOGH", 4 },
+	{ "ulg", (const unsigned char *)"ULog\x01\x12\x35", 7, 0 },
+	{ "bin", (const unsigned char *)"\xa3\x95\x80\x80\x59" "FMT", 8, 0 },
+	{ "jpg", (const unsigned char *)"\xff\xd8\xff\xe1", 4, 0 },
+	{ "jpg", (const unsigned char *)"\xff\xd8\xff\xe0", 4, 0 },
+	{ "srt", (const unsigned char *)"1\r\n00:00:", 9, 0 },
+	{ "srt", (const unsigned char *)"1\n00:00:", 8, 0 },
+	{ "DAT", (const unsigned char *)"LOGH", 4, 0 },
+	{ "DAT", (const unsigned char *)"BUILD", 5, 16 },
+	{ "DAT", (const unsigned char *)"DJI_LOG_V3", 10, 242 },
 };
 
 static int
@@ -600,7 +603,8 @@ sig_at(const unsigned char *p, size_t avail)
 	size_t i;
 
 	for (i = 0; i < CT_ARRAY_SIZE(sigs); i++)
-		if (avail >= sigs[i].len && !memcmp(p, sigs[i].magic, sigs[i].len))
+		if (avail >= sigs[i].at + sigs[i].len &&
+		    !memcmp(p + sigs[i].at, sigs[i].magic, sigs[i].len))
 			return (int)i;
 	return -1;
 }
@@ -857,7 +861,7 @@ process(struct ex *x, struct item *it, struct json_object *manifest, struct json
 	char name[MAX_PATH_BYTES + 64], hex[65], tb[32];
 	unsigned char head[HEAD];
 	size_t headlen = 0;
-	uint64_t missing = 0;
+	uint64_t missing = 0, end;
 	int ret, score = 0, parsed = 0;
 	size_t k;
 
@@ -889,6 +893,15 @@ process(struct ex *x, struct item *it, struct json_object *manifest, struct json
 	if (in.read(in.ctx, head, sizeof(head), 0, &headlen) < 0)
 		headlen = 0;
 	p = ct_parser_choose(it->state == ST_CARVED ? NULL : it->path, head, headlen, &score);
+	/* a format that vouches for its own end (DJI DAT: its last record whose
+	 * CRC holds) trims a carved candidate to it */
+	if (p && it->state == ST_CARVED && p->carve_end && p->carve_end(&in, &end) == 0 &&
+	    end < it->size) {
+		it->size = fi.size = in.size = end;
+		it->carve_truncated = 0;
+		ct_flight_warn(&fl, end, "carved to the end of its last record whose checksum "
+			       "holds; a later fragment of the file, if any, is not included");
+	}
 	if (p && (fi.f || it->state == ST_CARVED)) {
 		fl.format = p->name;
 		ret = p->parse(&in, &fl);

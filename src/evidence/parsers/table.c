@@ -15,7 +15,8 @@ const struct ct_parser ct_parsers[] = {
 	{ .name = "dji-txt", .description = "DJI GO flight record (DJIFlightRecord_*.txt)",
 	  .probe = ct_djitxt_probe, .parse = ct_djitxt_parse },
 	{ .name = "dji-dat", .description = "DJI aircraft log (FLY###.DAT)",
-	  .probe = ct_djidat_probe, .parse = ct_djidat_parse },
+	  .probe = ct_djidat_probe, .parse = ct_djidat_parse,
+	  .carve_end = ct_djidat_carve_end },
 	{ .name = "jpeg", .description = "JPEG/DNG photo (EXIF GPS, DJI XMP)",
 	  .probe = ct_jpeg_probe, .parse = ct_jpeg_parse },
 };
