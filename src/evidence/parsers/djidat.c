@@ -175,7 +175,7 @@ static const struct dat_product {
 	double rate[2];
 } dat_products[] = {
 	{ 5, "Matrice 100", { 85e6 } },
-	{ 6, "Phantom 3 / Inspire 1", { 600, 4.5e6 } },	/* 4.5 MHz: DatCon 3.x for V3 */
+	{ 6, "Phantom 3 / Inspire 1", { 600, 4.5e6 } },	/* V3: DatCon 4.5 MHz, NGAFID port 600 */
 	{ 9, "Phantom 4", { 4.5e6 } },		/* ALEAPP */
 	{ 11, "Phantom 4", { 4.5e6 } },		/* DatCon */
 	{ 14, "Matrice 600", { 4.5e6 } },
