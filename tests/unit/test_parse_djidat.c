@@ -404,6 +404,18 @@ test_kinds(void **state)
 	memset(h, 0, sizeof(h));
 	memcpy(h, "LOGH", 4);
 	kind(h, sizeof(h), "encrypted (LOGH)", NULL);
+	/* DJI_LOG_V3 without BUILD: read as V3, with a warning about the header */
+	{
+		struct ct_flight f;
+
+		memset(h, 0, sizeof(h));
+		memcpy(h + 242, "DJI_LOG_V3", 10);
+		assert_int_equal(parse(h, sizeof(h), &f), 1);
+		expect_fact(&f, "log_version", "V3");
+		assert_int_equal(f.nwarnings, 2);
+		assert_non_null(strstr(f.warnings[0], "offset 16: DJI_LOG_V3 at 242 but no BUILD"));
+		ct_flight_release(&f);
+	}
 }
 
 /* The encrypted kind: identified with a warning, nothing decoded. */
@@ -556,6 +568,66 @@ test_hostile(void **state)
 	free(b.data);
 }
 
+/*
+ * A record whose CRC fails is never decoded: flip one bit of the stored
+ * CRC of a GPS record (its payload intact) and its point must go.
+ */
+static void
+test_bad_crc_not_decoded(void **state)
+{
+	struct expect *e = malloc(sizeof(*e));
+	struct ct_flight f;
+	struct blob b;
+	uint64_t off;
+	size_t len, i;
+
+	(void)state;
+	assert_non_null(e);
+	b = gen("crc", "v1 -s 16 -n 10");
+	read_expect("crc", e);
+	off = e->pts[10].off;
+	len = b.data[off + 1] | (b.data[off + 2] & 3) << 8;
+	b.data[off + len - 1] ^= 0x10;
+	assert_int_equal(parse(b.data, b.len, &f), 0);
+	expect_fact(&f, "crc_failures", "1");
+	assert_int_equal(f.npts, e->npts - 1);
+	for (i = 0; i < f.npts; i++)
+		assert_true(f.pts[i].offset != off);
+	assert_int_equal(f.pts[10].offset, e->pts[11].off);
+	ct_flight_release(&f);
+	free(b.data);
+	free(e);
+}
+
+/*
+ * Hostile: 8 MiB where every third byte starts a plausible 1022-byte
+ * record whose CRC fails and whose length points nowhere.  Searching it
+ * all would cost 340 CRC bytes per byte; the search budget stops it.
+ */
+static void
+test_search_budget(void **state)
+{
+	size_t n = 256 + (8u << 20), i, k;
+	unsigned char *buf = malloc(n);
+	struct ct_flight f;
+
+	(void)state;
+	assert_non_null(buf);
+	memset(buf, 0, 256);
+	memcpy(buf + 16, "BUILD", 5);
+	memcpy(buf + 242, "DJI_LOG_V3", 10);
+	for (i = 256; i < n; i++)
+		buf[i] = (unsigned char)("\x55\xfe\x03"[(i - 256) % 3]);
+	assert_int_equal(parse(buf, n, &f), 1);
+	for (k = 0; k < f.nwarnings && !strstr(f.warnings[k], "too many damaged records"); k++)
+		;
+	assert_true(k < f.nwarnings);
+	expect_fact(&f, "records", "0");
+	assert_int_equal(f.npts, 0);
+	ct_flight_release(&f);
+	free(buf);
+}
+
 /* A read error is an error, not an empty log. */
 static void
 test_read_error(void **state)
@@ -597,6 +669,8 @@ main(void)
 		cmocka_unit_test(test_mostly_failing),
 		cmocka_unit_test(test_carve_end),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_bad_crc_not_decoded),
+		cmocka_unit_test(test_search_budget),
 		cmocka_unit_test(test_read_error),
 		cmocka_unit_test(test_probe),
 	};
