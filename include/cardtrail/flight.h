@@ -180,10 +180,11 @@ struct ct_window {
 int ct_window_get(struct ct_window *w, uint64_t off, size_t n, const unsigned char **p,
 		  size_t *avail);
 
-/* Little-endian loads of 2, 4 and 8 bytes. */
+/* Little-endian loads of 2, 4 and 8 bytes, and of an IEEE 754 double. */
 uint16_t ct_le16(const unsigned char *p);
 uint32_t ct_le32(const unsigned char *p);
 uint64_t ct_le64(const unsigned char *p);
+double ct_ledouble(const unsigned char *p);
 
 /* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (m 1-12,
  * d 1-31; no range check); negative before 1970. */

@@ -317,6 +317,16 @@ ct_le64(const unsigned char *p)
 	return (uint64_t)ct_le32(p) | (uint64_t)ct_le32(p + 4) << 32;
 }
 
+double
+ct_ledouble(const unsigned char *p)
+{
+	uint64_t v = ct_le64(p);
+	double d;
+
+	memcpy(&d, &v, sizeof(d));
+	return d;
+}
+
 int64_t
 ct_days_from_civil(int64_t y, unsigned m, unsigned d)
 {

@@ -60,5 +60,14 @@ gen_bytes() {
 }
 # JSON field via jq.
 jf() { jq -r "$2" "$1"; }
+# track_of DIR SOURCE: the track of an unpacked bundle in DIR whose source
+# column names SOURCE, without its extension (DIR/tracks/NNNN_NAME).
+track_of() {
+	local f
+	for f in "$1"/tracks/*.csv; do
+		[ "$(sed -n 2p "$f" | cut -d, -f7)" = "$2" ] && { printf '%s\n' "${f%.csv}"; return; }
+	done
+	printf '%s\n' "$1/tracks/none-for-$2"
+}
 # Call at the end of every script.
 done_testing() { [ "$CT_FAILS" -eq 0 ]; }

@@ -126,15 +126,8 @@ for v in superfloppy mbr; do
 	# tracks
 	bad="" n=0
 	# a track is named tracks/NNNN_<file name>; find each by its source column
-	track_of() {
-		local f
-		for f in "$U"/tracks/*.csv; do
-			[ "$(sed -n 2p "$f" | cut -d, -f7)" = "$1" ] && { printf '%s\n' "${f%.csv}"; return; }
-		done
-		printf '%s\n' "$U/tracks/none-for-$1"
-	}
 	for b in "${!PTS[@]}"; do
-		t=$(track_of "$b")
+		t=$(track_of "$U" "$b")
 		[ "$(head -n 1 "$t.csv" 2>/dev/null)" = "$HDR" ] || bad+=" $b(header)"
 		[ "$(( $(wc -l <"$t.csv" 2>/dev/null || echo 0) - 1 ))" = "${PTS[$b]}" ] || bad+=" $b(rows)"
 		for e in geojson kml gpx; do [ -s "$t.$e" ] || bad+=" $b($e)"; done
@@ -144,7 +137,7 @@ for v in superfloppy mbr; do
 	check_eq "$v: a track per point source, header exact, rows = points" "" "$bad"
 	check_eq "$v: no other tracks" $((n * 4)) "$(ls "$U/tracks" | wc -l)"
 	check_eq "$v: tracks: source column names the bundle member" "files/APM/LOGS/00000012.BIN,1" \
-		"$(sed -n 2p "$(track_of files/APM/LOGS/00000012.BIN).csv" | cut -d, -f7- | sed 's/,[0-9]*$/,1/')"
+		"$(sed -n 2p "$(track_of "$U" files/APM/LOGS/00000012.BIN).csv" | cut -d, -f7- | sed 's/,[0-9]*$/,1/')"
 	check_eq "$v: track names are numbered and short" "" \
 		"$(ls "$U/tracks" | grep -Ev '^[0-9]{4}_[^/]{1,100}\.(csv|geojson|kml|gpx)$')"
 

@@ -87,18 +87,11 @@ check_eq "V3: product, time source" "Mavic Pro|GPS UTC and ticks" \
 	"$(fl files/FLY001.DAT '"\(.identity.model)|\(.identity.time_source)"' | sed 's/ (.*//')"
 
 # every track, row by row, against the Python decoder
-track_of() {
-	local f
-	for f in "$U"/tracks/*.csv; do
-		[ "$(sed -n 2p "$f" | cut -d, -f7)" = "$1" ] && { printf '%s\n' "$f"; return; }
-	done
-	printf '%s\n' "$U/tracks/none-for-$1"
-}
 for row in "files/FLY001.DAT A" "deleted/_LY002.DAT B" "carved/$C_OFF.DAT C" "carved/$D_OFF.DAT D"; do
 	set -- $row
 	python3 "$REF" --csv "$1" "$T/$2.DAT" >"$T/$2.ref.csv"
-	check_file "$1: track = djidat_ref.py's" "$T/$2.ref.csv" "$(track_of "$1")"
+	check_file "$1: track = djidat_ref.py's" "$T/$2.ref.csv" "$(track_of "$U" "$1").csv"
 done
 check_eq "V1 without GPS: OSD track, boot times, heights above take-off" "boot|takeoff" \
-	"$(sed -n 2p "$(track_of "carved/$D_OFF.DAT")" | cut -d, -f2,6 | tr , '|')"
+	"$(sed -n 2p "$(track_of "$U" "carved/$D_OFF.DAT").csv" | cut -d, -f2,6 | tr , '|')"
 done_testing

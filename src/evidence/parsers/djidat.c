@@ -458,16 +458,6 @@ gps_utc(uint32_t date, uint32_t time)
 	return ct_days_from_civil(y, mo, dd) * 86400 + h * 3600 + mi * 60 + s;
 }
 
-static double
-ledouble(const unsigned char *p)
-{
-	uint64_t v = ct_le64(p);
-	double x;
-
-	memcpy(&x, &v, sizeof(x));
-	return x;
-}
-
 /* Keep a track candidate of a source rank (only the best rank is kept). */
 static int
 cand_add(struct dat *d, int rank, const struct cand *c)
@@ -521,8 +511,8 @@ on_gps(struct dat *d, const struct dat_type *t, const unsigned char *pl, struct 
 static int
 on_osd(struct dat *d, const struct dat_type *t, const unsigned char *pl, struct cand *c)
 {
-	double lon = ledouble(pl + offsetof(struct dat_osd, lon));
-	double lat = ledouble(pl + offsetof(struct dat_osd, lat));
+	double lon = ct_ledouble(pl + offsetof(struct dat_osd, lon));
+	double lat = ct_ledouble(pl + offsetof(struct dat_osd, lat));
 
 	if (pl[offsetof(struct dat_osd, gps_nums)] == 0 || (lat == 0 && lon == 0)) {
 		d->nofix[t->rank]++;
@@ -537,8 +527,8 @@ on_osd(struct dat *d, const struct dat_type *t, const unsigned char *pl, struct 
 static int
 on_home(struct dat *d, const struct dat_type *t, const unsigned char *pl, struct cand *c)
 {
-	double lat = ledouble(pl + offsetof(struct dat_home, lat)) * (180.0 / M_PI);
-	double lon = ledouble(pl + offsetof(struct dat_home, lon)) * (180.0 / M_PI);
+	double lat = ct_ledouble(pl + offsetof(struct dat_home, lat)) * (180.0 / M_PI);
+	double lon = ct_ledouble(pl + offsetof(struct dat_home, lon)) * (180.0 / M_PI);
 
 	if (d->have_home || !(lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180) ||
 	    (lat == 0 && lon == 0))

@@ -49,16 +49,6 @@
 #define OSD_FLYTIME_AT	42
 #define END_BYTE	0xFF
 
-static double
-ledouble(const unsigned char *p)
-{
-	uint64_t v = ct_le64(p);
-	double d;
-
-	memcpy(&d, &v, sizeof(d));
-	return d;
-}
-
 /* CRC-64, reflected Jones polynomial (0xAD93D23594C935A9 reversed), the
  * caller's initial value, no final XOR; bitwise: records are short. */
 static uint64_t
@@ -202,8 +192,8 @@ parse_details(struct ct_flight *f, const unsigned char *d, unsigned version,
 		if ((ret = ct_flight_fact(f, "start_time", buf)) < 0)
 			return ret;
 	}
-	lon = ledouble(d + 99);
-	lat = ledouble(d + 107);
+	lon = ct_ledouble(d + 99);
+	lat = ct_ledouble(d + 107);
 	if (lat >= -90 && lat <= 90 && lon >= -180 && lon <= 180 && !(lat == 0 && lon == 0)) {
 		memset(&f->home, 0, sizeof(f->home));
 		f->home.lat = lat;
@@ -318,8 +308,8 @@ osd_point(struct ct_flight *f, const unsigned char *p, size_t n, uint64_t off,
 		return 0;
 	}
 	memset(&pt, 0, sizeof(pt));
-	pt.lon = ledouble(p) * 180.0 / M_PI;
-	pt.lat = ledouble(p + 8) * 180.0 / M_PI;
+	pt.lon = ct_ledouble(p) * 180.0 / M_PI;
+	pt.lat = ct_ledouble(p + 8) * 180.0 / M_PI;
 	pt.alt_m = (int16_t)ct_le16(p + 16) / 10.0;
 	pt.alt_ref = CT_ALT_TAKEOFF;
 	pt.offset = off;
