@@ -340,6 +340,35 @@ test_generated(void **state)
 	}
 }
 
+/* The committed DAT fixtures (fuzz seeds) are what the generator writes. */
+static void
+test_fixtures(void **state)
+{
+	static const struct {
+		const char *file, *args;
+	} fx[] = {
+		{ "gen-v1.DAT", "v1 -n 3 -c 2" },
+		{ "gen-v3.DAT", "v3 -n 3 -c 2 -t" },
+		{ "gen-logh.DAT", "logh" },
+	};
+	struct blob b;
+	unsigned char *want;
+	size_t i, len;
+
+	(void)state;
+	for (i = 0; i < sizeof(fx) / sizeof(fx[0]); i++) {
+		want = pt_fixture(fx[i].file, &len);
+		b = gen(fx[i].file, fx[i].args);
+		if (b.len != len || memcmp(b.data, want, len) != 0)
+			fail_msg("fixtures/flight/%s is not what gen-djidat %s writes", fx[i].file,
+				 fx[i].args);
+		if (i < 2)
+			check_log(fx[i].file, &b, CLOCK_GPS);
+		free(b.data);
+		free(want);
+	}
+}
+
 /* The clock facts say which rate was used and how the times were made. */
 static void
 test_clock_facts(void **state)
@@ -663,6 +692,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc),
 		cmocka_unit_test(test_generated),
+		cmocka_unit_test(test_fixtures),
 		cmocka_unit_test(test_clock_facts),
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_logh),
