@@ -490,6 +490,12 @@ test_mostly_failing(void **state)
 							    "understands; no points"); k++)
 		;
 	assert_true(k < f.nwarnings);
+	/* 20 failures one by one, then the total */
+	for (k = 0; k < f.nwarnings && !strstr(f.warnings[k], "records failed their CRC in all "
+							    "(the first 20 listed)"); k++)
+		;
+	assert_true(k < f.nwarnings);
+	assert_true(strtoull(f.warnings[k] + strlen("offset 256: "), NULL, 10) == bad);
 	same_as_python("bad", &f, 1);
 	ct_flight_release(&f);
 	free(b.data);

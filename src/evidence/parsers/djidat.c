@@ -635,6 +635,22 @@ resync(struct dat *d, uint64_t damaged, uint64_t from, uint64_t *next)
 	return 0;
 }
 
+/* Damage beyond the warnings listed one by one: a count. */
+static void
+warn_totals(struct dat *d)
+{
+	if (d->crc_warned > MAX_DETAIL_WARN)
+		ct_flight_warn(d->f, d->start, "%" PRIu64 " records failed their CRC in all (the "
+			       "first %d listed)", d->crc_failures, MAX_DETAIL_WARN);
+	if (d->skip_warned > MAX_DETAIL_WARN)
+		ct_flight_warn(d->f, d->start, "%u stretches without a valid record (%" PRIu64
+			       " bytes) in all (the first %d listed)", d->skip_warned, d->skipped,
+			       MAX_DETAIL_WARN);
+	if (d->short_warned > MAX_DETAIL_WARN)
+		ct_flight_warn(d->f, d->start, "%" PRIu64 " records too short to decode in all "
+			       "(the first %d listed)", d->short_records, MAX_DETAIL_WARN);
+}
+
 /* Walk the records area. */
 static int
 walk(struct dat *d)
@@ -1021,6 +1037,7 @@ ct_djidat_parse(const struct ct_input *in, struct ct_flight *f)
 	}
 	if ((ret = walk(&d)) < 0)
 		goto out;
+	warn_totals(&d);
 	f->bytes_parsed = d.end;
 	if ((ret = count_facts(&d)) < 0)
 		goto out;
