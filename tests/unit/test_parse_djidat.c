@@ -637,7 +637,7 @@ test_bad_crc_not_decoded(void **state)
 /*
  * Hostile: 8 MiB where every third byte starts a plausible 1022-byte
  * record whose CRC fails and whose length points nowhere.  Searching it
- * all would cost 340 CRC bytes per byte; the search budget stops it.
+ * all would cost 340 CRC bytes per byte; the search budget (4 per byte) stops it.
  */
 static void
 test_search_budget(void **state)

@@ -95,7 +95,7 @@
 #define MAX_DETAIL_WARN	20	/* warnings per kind of damage; then a count */
 
 /* CRC work spent on candidates that fail, per byte of records area. */
-#define SCAN_BUDGET(n)	(16 * (uint64_t)(n) + (1u << 20))
+#define SCAN_BUDGET(n)	(4 * (uint64_t)(n) + (1u << 20))
 
 enum dat_kind { DAT_NONE, DAT_V1, DAT_V3, DAT_LOGH };
 
@@ -651,6 +651,27 @@ warn_totals(struct dat *d)
 			       "(the first %d listed)", d->short_records, MAX_DETAIL_WARN);
 }
 
+/* Padding: past the run of zero bytes at *pos. */
+static int
+skip_zeros(struct dat *d, uint64_t *pos)
+{
+	const unsigned char *p;
+	size_t avail, i;
+	int r;
+
+	while (*pos < d->end) {
+		if ((r = ct_window_get(&d->w, *pos, 1, &p, &avail)) < 0)
+			return r;
+		for (i = 0; i < avail && p[i] == 0; i++)
+			;
+		d->padding += i;
+		*pos += i;
+		if (i < avail || avail == 0)
+			break;
+	}
+	return 0;
+}
+
 /* Walk the records area. */
 static int
 walk(struct dat *d)
@@ -670,8 +691,8 @@ walk(struct dat *d)
 			pos += len;
 			break;
 		case REC_PAD:
-			d->padding++;
-			pos++;
+			if ((r = skip_zeros(d, &pos)) < 0)
+				return r;
 			break;
 		case REC_TRUNC:
 			ct_flight_warn(d->f, pos, "record truncated: the file ends %" PRIu64
