@@ -11,7 +11,7 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
 CC        ?= cc
-PKGS      := blkid libgcrypt libarchive json-c tsk libexif expat
+PKGS      := blkid libgcrypt libarchive json-c tsk libexif expat cairo pangocairo sqlite3
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 # libexif cannot tell its version at run time: the tool string names the one built against
@@ -28,10 +28,10 @@ endif
 ALL_CFLAGS := -std=c11 -Isrc -Isrc/evidence/parsers -D_GNU_SOURCE -DCT_VERSION='"$(VERSION)"' \
 	-DCT_LIBEXIF_VERSION='"$(LIBEXIF_VERSION)"' $(WARN) $(CFLAGS) $(SANFLAGS) \
 	-Iinclude $(PKG_CFLAGS) -MMD -MP
-LDLIBS    := $(PKG_LIBS) -lpthread
+LDLIBS    := $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC   := $(sort $(wildcard src/dev/*.c src/pipe/*.c src/hash/*.c src/image/*.c src/custody/*.c src/wipe/*.c src/util/*.c \
-		src/evidence/*.c src/evidence/parsers/*.c))
+		src/evidence/*.c src/evidence/parsers/*.c src/report/*.c))
 CMD_SRC   := $(sort $(wildcard src/cmd/*.c)) src/main.c
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ   := $(CMD_SRC:%.c=$(BUILD)/%.o)
@@ -64,6 +64,17 @@ $(BUILD)/tools/faultfs: tests/tools/faultfs.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g $(shell pkg-config --cflags fuse3) -o $@ $< \
 		$(shell pkg-config --libs fuse3) -lpthread
+
+# The report tests' PNG reader and MBTiles maker use cairo and SQLite.
+$(BUILD)/tools/pngpix: tests/tools/pngpix.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g $(shell pkg-config --cflags cairo) -o $@ $< \
+		$(shell pkg-config --libs cairo)
+
+$(BUILD)/tools/mkmbtiles: tests/tools/mkmbtiles.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) -O2 -g $(shell pkg-config --cflags cairo sqlite3) -o $@ $< \
+		$(shell pkg-config --libs cairo sqlite3)
 
 $(BUILD)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)

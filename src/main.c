@@ -73,6 +73,33 @@ const struct ct_command ct_commands[] = {
 "\n"
 "Exit status: 0 done, 1 failed, 2 usage, 3 the image does not match its\n"
 "record (nothing extracted).\n" },
+	{ .name = "report", .fn = cmd_report,
+	  .summary = "write the case report (HTML, PDF) with maps and a timeline",
+	  .usage =
+"usage: cardtrail report [options] CASEDIR\n"
+"\n"
+"Verify the case first (as 'cardtrail verify' does), then write its report:\n"
+"the verdict on the first line, the case, every evidence (source identity,\n"
+"image, hashes, verifications, extraction, files, wipe), the flights with a\n"
+"map each, the timeline and the custody chain.  Writes CASEDIR/report.html,\n"
+"CASEDIR/report.pdf, and the timeline as CASEDIR/timeline.csv and a Sleuth\n"
+"Kit body file CASEDIR/timeline.body (then report-2.*, ...: nothing is\n"
+"overwritten), and a custody record with their sha256.  The same case gives\n"
+"the same bytes; the record says when the report was made.\n"
+"\n"
+"  --format FORMAT         html, pdf or both (default both)\n"
+"  --out FILE              write the report to FILE (with both formats, its\n"
+"                          extension is replaced by .html and .pdf)\n"
+"  --tiles FILE            draw raster tiles of an MBTiles file under the\n"
+"                          tracks (no network is ever used)\n"
+"  --key PUBKEY            trust this ssh-ed25519 public key (any examiner)\n"
+"  --allowed-signers FILE  trust the keys of an OpenSSH allowed_signers file\n"
+"  --allow-unsigned        with keys: accept unsigned records (they are listed)\n"
+"  --examiner NAME         who reports (default $CARDTRAIL_EXAMINER, then login)\n"
+"  --sign-key FILE         sign the custody record (default $CARDTRAIL_SIGN_KEY)\n"
+"\n"
+"Exit status: 0 written and the case verifies, 1 failed, 2 usage, 3 written\n"
+"and the case does NOT verify (the report's first line says why).\n" },
 	{ .name = "wipe", .fn = cmd_wipe,
 	  .summary = "overwrite a card, verify every pass, write a certificate",
 	  .usage =

@@ -36,6 +36,7 @@ int cmd_key(int argc, char **argv);
 int cmd_note(int argc, char **argv);
 int cmd_wipe(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
@@ -46,6 +47,14 @@ struct ct_key;
  * printing why.
  */
 int ct_cmd_load_sign_key(const char *given, struct ct_key **key);
+
+struct ct_trust;
+/*
+ * --key FILE (allowed_signers 0) or --allowed-signers FILE (1): add the keys
+ * to *trust (made on first use).  Returns 0, or CT_EXIT_FAIL after printing
+ * why (key options and negated principals are refused).
+ */
+int ct_cmd_trust_option(int allowed_signers, const char *arg, struct ct_trust **trust);
 
 /*
  * SIGINT, SIGTERM and SIGHUP ask a running pipeline to stop at a safe

@@ -24,7 +24,7 @@
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 static const char *const known_actions[] = {
-	"open", "image", "extract", "wipe", "note", "repair",
+	"open", "image", "extract", "wipe", "note", "repair", "report",
 };
 
 struct walk {

@@ -1,0 +1,1012 @@
+/*
+ * doc.c — what the report says, as neutral blocks (verdict, headings,
+ * paragraphs, tables, maps) that html.c and pdf.c both render: one place
+ * decides the content, two draw it.
+ *
+ * Order: the verdict of verify (first line, always), the case, each
+ * evidence (source identity, image, hashes, verifications, extraction,
+ * files, wipe), the flights, the maps, the timeline, the custody chain.
+ * Card text goes through rp_clean; the writers escape what they print.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "cardtrail/flight.h"
+#include "cardtrail/util.h"
+#include "report_int.h"
+
+/* ---- blocks ---- */
+
+static struct rp_block *
+block(struct rp_doc *d, enum rp_block_kind kind)
+{
+	struct rp_block *b;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 64;
+		b = realloc(d->b, cap * sizeof(*b));
+		if (b == NULL) {
+			d->oom = 1;
+			return NULL;
+		}
+		d->b = b;
+		d->cap = cap;
+	}
+	b = &d->b[d->n++];
+	memset(b, 0, sizeof(*b));
+	b->kind = kind;
+	return b;
+}
+
+static void
+vtext(struct rp_doc *d, enum rp_block_kind kind, int level, const char *id, const char *fmt,
+      va_list ap)
+{
+	struct rp_block *b = block(d, kind);
+	char *s = NULL;
+
+	if (b == NULL)
+		return;
+	if (vasprintf(&s, fmt, ap) < 0 || (b->text = rp_clean(s)) == NULL)
+		d->oom = 1;
+	free(s);
+	b->level = level;
+	if (id)
+		snprintf(b->id, sizeof(b->id), "%s", id);
+}
+
+static void heading(struct rp_doc *d, int level, const char *id, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void para(struct rp_doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct rp_doc *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+heading(struct rp_doc *d, int level, const char *id, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vtext(d, RB_HEADING, level, id, fmt, ap);
+	va_end(ap);
+}
+
+static void
+para(struct rp_doc *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vtext(d, RB_PARA, 0, NULL, fmt, ap);
+	va_end(ap);
+}
+
+static void
+note(struct rp_doc *d, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vtext(d, RB_NOTE, 0, NULL, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * A table: columns as "flags:width:title" triples in cols (NULL-ended);
+ * title NULL for a key/value list.  Returns the block's index (rows are
+ * added by index: the block array moves as it grows), or -1.
+ */
+struct col {
+	const char *title;
+	unsigned flags;
+	double width;
+};
+
+static long
+table(struct rp_doc *d, const struct col *cols, size_t n, int header)
+{
+	struct rp_block *b = block(d, RB_TABLE);
+	size_t i;
+
+	if (b == NULL)
+		return -1;
+	b->ncols = n;
+	b->flags = calloc(n, sizeof(*b->flags));
+	b->width = calloc(n, sizeof(*b->width));
+	b->head = header ? calloc(n, sizeof(*b->head)) : NULL;
+	if (!b->flags || !b->width || (header && !b->head)) {
+		d->oom = 1;
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		b->flags[i] = cols[i].flags;
+		b->width[i] = cols[i].width;
+		if (header && (b->head[i] = strdup(cols[i].title)) == NULL)
+			d->oom = 1;
+	}
+	return (long)(d->n - 1);
+}
+
+/* Add a row of ncols strings (NULL prints as "–"). */
+static void
+row(struct rp_doc *d, long t, ...)
+{
+	struct rp_block *b;
+	va_list ap;
+	size_t i;
+
+	if (t < 0)
+		return;
+	b = &d->b[t];
+	if (b->nrows * b->ncols + b->ncols > b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : b->ncols * 16;
+		char **c = realloc(b->cells, cap * sizeof(*c));
+		if (c == NULL) {
+			d->oom = 1;
+			return;
+		}
+		b->cells = c;
+		b->cap = cap;
+	}
+	va_start(ap, t);
+	for (i = 0; i < b->ncols; i++) {
+		const char *s = va_arg(ap, const char *);
+		char **cell = &b->cells[b->nrows * b->ncols + i];
+		if ((*cell = rp_clean(s ? s : "\u2013")) == NULL)
+			d->oom = 1;
+	}
+	va_end(ap);
+	b->nrows++;
+}
+
+static const struct col KV[] = { { "", 0, 0.28 }, { "", 0, 0.72 } };
+static const struct col KV_MONO[] = { { "", 0, 0.28 }, { "", RC_MONO, 0.72 } };
+
+static void
+kv(struct rp_doc *d, long t, const char *k, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+kv(struct rp_doc *d, long t, const char *k, const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0) {
+		s = NULL;
+		d->oom = 1;
+	}
+	va_end(ap);
+	row(d, t, k, s);
+	free(s);
+}
+
+static const char *
+or_dash(const char *s)
+{
+	return s && *s ? s : "\u2013";
+}
+
+/* An ISO time with its date and time apart: a narrow cell wraps between
+ * them.  NULL stays NULL. */
+static const char *
+disp_time(const char *iso, char *buf, size_t len)
+{
+	if (iso == NULL)
+		return NULL;
+	snprintf(buf, len, "%s", iso);
+	if (strlen(buf) > 10 && buf[10] == 'T')
+		buf[10] = ' ';
+	return buf;
+}
+
+/* ---- verdict ---- */
+
+static void
+verdict(const struct rp_case *c, struct rp_doc *d)
+{
+	struct json_object *probs = ct_json_get(c->verify, "problems");
+	struct json_object *counts = ct_json_get(c->verify, "counts");
+	size_t np = probs ? json_object_array_length(probs) : 0, i;
+	char *text = NULL, *more = NULL;
+	struct rp_block *b;
+	long t;
+
+	b = block(d, RB_VERDICT);
+	if (b == NULL)
+		return;
+	b->ok = c->verified;
+	if (c->verified) {
+		text = rp_strf("VERIFIED: the custody chain of case %s verifies: %" PRId64 " records, "
+			       "chain intact, every output as recorded.", c->caseid,
+			       json_object_get_int64(ct_json_get(counts, "records")));
+	} else {
+		if (np > 1)
+			more = rp_strf(" (and %zu more: see Verification below)", np - 1);
+		text = rp_strf("NOT VERIFIED: this case does not verify: %s%s",
+			       np ? json_object_get_string(json_object_array_get_idx(probs, 0)) :
+			       "the verification found a problem", more ? more : "");
+		free(more);
+	}
+	if (text == NULL || (b->text = rp_clean(text)) == NULL)
+		d->oom = 1;
+	free(text);
+	para(d, "Chain head %s. Signatures: %d signed, %d unsigned; %s.", c->head,
+	     json_object_get_int(ct_json_get(counts, "signed")),
+	     json_object_get_int(ct_json_get(counts, "unsigned")),
+	     json_object_get_boolean(ct_json_get(c->verify, "keys_checked")) ?
+	     "signers checked against the trusted keys given" :
+	     "signatures checked, signers NOT checked (no trusted keys were given)");
+	if (np == 0)
+		return;
+	heading(d, 3, "verification", "Verification: %zu problem%s", np, np == 1 ? "" : "s");
+	t = table(d, (const struct col[]){ { "problem", 0, 1.0 } }, 1, 1);
+	for (i = 0; i < np; i++)
+		row(d, t, json_object_get_string(json_object_array_get_idx(probs, i)));
+}
+
+/* ---- the case ---- */
+
+/* A fact issue 10's metadata may put in the acquisition or image record. */
+static const char *
+case_fact(const struct rp_case *c, const char *const *keys)
+{
+	size_t i, k, p;
+
+	for (i = 0; i < c->nev; i++) {
+		struct json_object *acq = c->ev[i].acq, *res = ct_json_get(c->ev[i].image_rec, "result");
+		struct json_object *places[] = {
+			acq, ct_json_get(acq, "case"), ct_json_get(acq, "metadata"),
+			ct_json_get(acq, "ewf"), res, ct_json_get(res, "case"),
+			ct_json_get(c->ev[i].image_rec, "subject"),
+		};
+		for (p = 0; p < CT_ARRAY_SIZE(places); p++)
+			for (k = 0; keys[k]; k++)
+				if (ct_json_str(places[p], keys[k], NULL) &&
+				    *ct_json_str(places[p], keys[k], NULL))
+					return ct_json_str(places[p], keys[k], NULL);
+	}
+	return NULL;
+}
+
+/* Distinct values of a record member, in order, joined by ", ". */
+static char *
+distinct(const struct rp_case *c, const char *key)
+{
+	struct json_object *seen = json_object_new_object();
+	char *out = NULL;
+	size_t i, len = 0;
+	FILE *f;
+
+	if (seen == NULL || (f = open_memstream(&out, &len)) == NULL) {
+		json_object_put(seen);
+		return NULL;
+	}
+	for (i = 0; i < c->log.n; i++) {
+		const char *v = ct_json_str(c->log.lines[i].rec, key, NULL);
+		if (v == NULL || json_object_object_get_ex(seen, v, NULL))
+			continue;
+		json_object_object_add(seen, v, NULL);
+		fprintf(f, "%s%s", json_object_object_length(seen) > 1 ? ", " : "", v);
+	}
+	fclose(f);
+	json_object_put(seen);
+	return out;
+}
+
+static void
+case_section(const struct rp_case *c, struct rp_doc *d)
+{
+	static const char *const number_keys[] = { "case_number", "number", NULL };
+	static const char *const desc_keys[] = { "description", NULL };
+	static const char *const notes_keys[] = { "notes", NULL };
+	struct json_object *first = c->log.n ? c->log.lines[0].rec : NULL;
+	struct json_object *last = c->log.n ? c->log.lines[c->log.n - 1].rec : NULL;
+	char *examiners = distinct(c, "examiner"), *tools = distinct(c, "tool");
+	const char *t_first = NULL, *t_last = NULL;
+	size_t i;
+	long t;
+
+	heading(d, 2, "case", "Case");
+	t = table(d, KV, 2, 0);
+	kv(d, t, "case id", "%s", c->caseid);
+	kv(d, t, "case number", "%s", or_dash(case_fact(c, number_keys)));
+	kv(d, t, "description", "%s", or_dash(case_fact(c, desc_keys)));
+	if (case_fact(c, notes_keys))
+		kv(d, t, "notes", "%s", case_fact(c, notes_keys));
+	kv(d, t, "examiners", "%s", or_dash(examiners));
+	kv(d, t, "first custody event", "%s %s", ct_json_str(first, "time", "?"),
+	   ct_json_str(first, "action", "?"));
+	kv(d, t, "last custody event", "%s %s (record %zu)", ct_json_str(last, "time", "?"),
+	   ct_json_str(last, "action", "?"), c->log.n ? c->log.n - 1 : 0);
+	for (i = 0; i < c->ntl; i++)
+		if (c->tl[i].kind != RP_EV_CUSTODY && c->tl[i].basis == CT_TIME_UTC) {
+			if (t_first == NULL)
+				t_first = c->tl[i].time;
+			t_last = c->tl[i].time;
+		}
+	kv(d, t, "card data spans (UTC)", "%s .. %s", or_dash(t_first), or_dash(t_last));
+	{
+		char *ids = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&ids, &len);
+		if (f) {
+			for (i = 0; i < c->nev; i++)
+				fprintf(f, "%s%s", i ? ", " : "", c->ev[i].id);
+			fclose(f);
+		}
+		kv(d, t, "evidence", "%s", or_dash(ids));
+		free(ids);
+	}
+	kv(d, t, "flights", "%zu (from %zu sources), %zu photos (%zu outside any flight)", c->nfl,
+	   c->nsrc - c->nphotos, c->nphotos, c->loose_photos);
+	kv(d, t, "recorded by", "%s", or_dash(tools));
+	free(examiners);
+	free(tools);
+}
+
+/* ---- evidence ---- */
+
+static void
+identity_rows(struct rp_doc *d, long t, struct json_object *id, struct json_object *acq)
+{
+	struct json_object *sd = ct_json_get(id, "sd"), *usb = ct_json_get(id, "usb");
+	struct json_object *fss = ct_json_get(id, "filesystems"), *pt = ct_json_get(id, "partition_table");
+	char hs[32];
+	size_t i;
+
+	kv(d, t, "source", "%s (%s)", ct_json_str(id, "path", ct_json_str(ct_json_get(acq, "source"),
+			"path", "?")), ct_json_str(id, "kind", "?"));
+	ct_human_size((uint64_t)json_object_get_int64(ct_json_get(acq, "bytes")), hs, sizeof(hs));
+	kv(d, t, "size", "%" PRId64 " bytes (%s), sectors %d/%d bytes",
+	   json_object_get_int64(ct_json_get(acq, "bytes")), hs,
+	   json_object_get_int(ct_json_get(id, "logical_sector_size")),
+	   json_object_get_int(ct_json_get(id, "physical_sector_size")));
+	if (ct_json_str(id, "vendor", NULL) || ct_json_str(id, "model", NULL) ||
+	    ct_json_str(id, "serial", NULL))
+		kv(d, t, "device", "%s %s, serial %s, transport %s", or_dash(ct_json_str(id, "vendor", NULL)),
+		   or_dash(ct_json_str(id, "model", NULL)), or_dash(ct_json_str(id, "serial", NULL)),
+		   or_dash(ct_json_str(id, "transport", NULL)));
+	if (sd) {
+		kv(d, t, "card (SD CID)", "%s (MID 0x%02x), OEM %s, product %s, revision %s, serial %s, "
+		   "made %s, CRC %s", or_dash(ct_json_str(sd, "manufacturer", NULL)),
+		   json_object_get_int(ct_json_get(sd, "manfid")), or_dash(ct_json_str(sd, "oemid", NULL)),
+		   or_dash(ct_json_str(sd, "name", NULL)), or_dash(ct_json_str(sd, "revision", NULL)),
+		   or_dash(json_object_get_string(ct_json_get(sd, "serial"))),
+		   or_dash(ct_json_str(sd, "manufactured", NULL)),
+		   ct_json_get(sd, "crc_ok") == NULL ? "not passed on by the host" :
+		   json_object_get_boolean(ct_json_get(sd, "crc_ok")) ? "ok" : "DOES NOT MATCH");
+		kv(d, t, "CID register", "%s", or_dash(ct_json_str(sd, "cid", NULL)));
+	} else {
+		kv(d, t, "card serial", "%s", or_dash(ct_json_str(id, "card_serial_note", NULL)));
+	}
+	if (usb)
+		kv(d, t, "USB reader", "%s:%s %s %s, serial %s", or_dash(ct_json_str(usb, "vendor_id", NULL)),
+		   or_dash(ct_json_str(usb, "product_id", NULL)),
+		   or_dash(ct_json_str(usb, "manufacturer", NULL)),
+		   or_dash(ct_json_str(usb, "product", NULL)), or_dash(ct_json_str(usb, "serial", NULL)));
+	kv(d, t, "write-block", "%s", or_dash(ct_json_str(ct_json_get(acq, "write_block"), "method", NULL)));
+	if (pt)
+		kv(d, t, "partition table", "%s %s", or_dash(ct_json_str(pt, "type", NULL)),
+		   or_dash(ct_json_str(pt, "id", NULL)));
+	for (i = 0; fss && json_object_is_type(fss, json_type_array) &&
+		    i < json_object_array_length(fss); i++) {
+		struct json_object *fs = json_object_array_get_idx(fss, i);
+		kv(d, t, "filesystem", "%s at byte %" PRId64 ", label %s, uuid %s",
+		   or_dash(ct_json_str(fs, "type", NULL)), json_object_get_int64(ct_json_get(fs, "offset")),
+		   or_dash(ct_json_str(fs, "label", NULL)), or_dash(ct_json_str(fs, "uuid", NULL)));
+	}
+}
+
+static const char *
+match_text(struct json_object *v)
+{
+	if (v == NULL)
+		return "not done";
+	if (json_object_is_type(v, json_type_boolean))
+		return json_object_get_boolean(v) ? "matched" : "DID NOT MATCH";
+	return json_object_get_boolean(ct_json_get(v, "match")) ? "matched" : "DID NOT MATCH";
+}
+
+/* What verify found now for the outputs of one record. */
+static void
+outputs_now(const struct rp_case *c, struct rp_doc *d, long t, struct json_object *rec)
+{
+	struct json_object *outs = ct_json_get(c->verify, "outputs");
+	int64_t seq = json_object_get_int64(ct_json_get(rec, "seq"));
+	size_t i;
+
+	for (i = 0; outs && i < json_object_array_length(outs); i++) {
+		struct json_object *o = json_object_array_get_idx(outs, i);
+		if (json_object_get_int64(ct_json_get(o, "seq")) != seq)
+			continue;
+		kv(d, t, "checked now", "%s: %s%s%s", ct_json_str(o, "path", "?"),
+		   ct_json_str(o, "status", "?"), ct_json_str(o, "detail", NULL) ? ", " : "",
+		   ct_json_str(o, "detail", ""));
+	}
+}
+
+static void
+image_section(const struct rp_case *c, struct rp_doc *d, const struct rp_evidence *e)
+{
+	struct json_object *acq = e->acq, *hashes = ct_json_get(acq, "hashes");
+	struct json_object *segs = ct_json_get(acq, "segments"), *bad = ct_json_get(acq, "bad_ranges");
+	struct json_object *ver = ct_json_get(acq, "verify");
+	size_t i, nseg = segs ? json_object_array_length(segs) : 0;
+	long t;
+
+	t = table(d, KV, 2, 0);
+	if (acq == NULL) {
+		kv(d, t, "acquisition record", "%s", e->acq_name[0] ? "cannot be read" :
+		   "none in the custody log");
+		return;
+	}
+	identity_rows(d, t, ct_json_get(acq, "identity"), acq);
+	kv(d, t, "image", "%s, %zu segment%s (%s)", ct_json_str(acq, "format", "raw"), nseg,
+	   nseg == 1 ? "" : "s", e->acq_name);
+	kv(d, t, "acquired", "%s .. %s, %s", ct_json_str(acq, "started", "?"),
+	   ct_json_str(acq, "finished", "?"), ct_json_str(acq, "status", "?"));
+	kv(d, t, "unreadable", "%" PRId64 " bytes in %zu range%s",
+	   json_object_get_int64(ct_json_get(acq, "bad_bytes")), bad ? json_object_array_length(bad) : 0,
+	   bad && json_object_array_length(bad) == 1 ? "" : "s");
+	kv(d, t, "verification of the image", "%s (re-read: %s)", match_text(ct_json_get(ver, "image")),
+	   ct_json_str(ct_json_get(ver, "image"), "reread", "image"));
+	kv(d, t, "verification of the source", "%s (%s, %" PRId64 " bytes compared)",
+	   match_text(ct_json_get(ver, "source")),
+	   ct_json_str(ct_json_get(ver, "source"), "method", "not done"),
+	   json_object_get_int64(ct_json_get(ct_json_get(ver, "source"), "compared_bytes")));
+	if (e->image_rec)
+		outputs_now(c, d, t, e->image_rec);
+
+	t = table(d, (const struct col[]){ { "hash", 0, 0.08 }, { "value", RC_MONO, 0.92 } }, 2, 1);
+	json_object_object_foreach(hashes, algo, hv)
+		row(d, t, algo, json_object_get_string(hv));
+	t = table(d, (const struct col[]){ { "segment", 0, 0.2 }, { "bytes", RC_RIGHT, 0.14 },
+					   { "sha256", RC_MONO, 0.66 } }, 3, 1);
+	for (i = 0; i < nseg; i++) {
+		struct json_object *s = json_object_array_get_idx(segs, i);
+		char b[32];
+		snprintf(b, sizeof(b), "%" PRId64, json_object_get_int64(ct_json_get(s, "bytes")));
+		row(d, t, ct_json_str(s, "path", "?"), b,
+		    ct_json_str(ct_json_get(s, "hashes"), "sha256", NULL));
+	}
+	if (bad && json_object_array_length(bad)) {
+		t = table(d, (const struct col[]){ { "unreadable range", 0, 1.0 } }, 1, 1);
+		for (i = 0; i < json_object_array_length(bad); i++)
+			row(d, t, json_object_to_json_string_ext(json_object_array_get_idx(bad, i),
+								  JSON_C_TO_STRING_PLAIN));
+	}
+}
+
+static void
+extract_section(const struct rp_case *c, struct rp_doc *d, const struct rp_evidence *e)
+{
+	struct json_object *res = ct_json_get(e->extract_rec, "result");
+	struct json_object *outs = ct_json_get(e->extract_rec, "outputs");
+	struct json_object *w = ct_json_get(e->manifest, "warnings");
+	size_t i;
+	long t;
+
+	heading(d, 4, NULL, "Extraction");
+	t = table(d, KV, 2, 0);
+	if (e->extract_rec == NULL) {
+		kv(d, t, "extraction", "none in the custody log");
+		return;
+	}
+	kv(d, t, "record", "%s, custody record %" PRId64 "%s",
+	   ct_json_str(e->extract_rec, "time", "?"), json_object_get_int64(ct_json_get(e->extract_rec, "seq")),
+	   e->nextract > 1 ? " (the last of several: earlier bundles are in the custody table)" : "");
+	for (i = 0; outs && i < json_object_array_length(outs); i++) {
+		struct json_object *o = json_object_array_get_idx(outs, i);
+		kv(d, t, "bundle", "%s, %" PRId64 " bytes", ct_json_str(o, "path", "?"),
+		   json_object_get_int64(ct_json_get(o, "bytes")));
+	}
+	kv(d, t, "files", "%" PRId64 " (%" PRId64 " allocated, %" PRId64 " deleted, %" PRId64 " carved)",
+	   json_object_get_int64(ct_json_get(res, "files")), json_object_get_int64(ct_json_get(res, "allocated")),
+	   json_object_get_int64(ct_json_get(res, "deleted")), json_object_get_int64(ct_json_get(res, "carved")));
+	kv(d, t, "tracks", "%" PRId64 " source files with a track, %" PRId64 " points",
+	   json_object_get_int64(ct_json_get(res, "flights")), json_object_get_int64(ct_json_get(res, "points")));
+	kv(d, t, "image checked first", "%s", json_object_get_boolean(ct_json_get(res, "forced")) ?
+	   "NO: extracted with --force from an image that did not match its record" :
+	   "yes: the image matched its acquisition record");
+	outputs_now(c, d, t, e->extract_rec);
+	if (e->bundle_error[0])
+		kv(d, t, "bundle", "NOT READ: %s", e->bundle_error);
+	for (i = 0; w && json_object_is_type(w, json_type_array) && i < json_object_array_length(w); i++)
+		kv(d, t, "warning", "%s", json_object_get_string(json_object_array_get_idx(w, i)));
+	t = table(d, (const struct col[]){ { "bundle", 0, 0.2 }, { "sha256", RC_MONO, 0.8 } }, 2, 1);
+	for (i = 0; outs && i < json_object_array_length(outs); i++) {
+		struct json_object *o = json_object_array_get_idx(outs, i);
+		row(d, t, ct_json_str(o, "path", "?"), ct_json_str(o, "sha256", NULL));
+	}
+}
+
+static void
+files_section(struct rp_doc *d, const struct rp_evidence *e)
+{
+	struct json_object *files = ct_json_get(e->manifest, "files");
+	size_t i, n;
+	long t;
+
+	if (files == NULL || !json_object_is_type(files, json_type_array))
+		return;
+	n = json_object_array_length(files);
+	heading(d, 4, NULL, "Files on the card (%zu)", n);
+	note(d, "Times as the filesystem stores them (FAT: the local wall clock of wherever the "
+	     "card was, no zone). States: allocated, deleted (entry marked free, content as found), "
+	     "carved (found in free space by signature).");
+	t = table(d, (const struct col[]){ { "path", 0, 0.24 }, { "state", 0, 0.08 },
+					   { "bytes", RC_RIGHT, 0.07 }, { "modified", 0, 0.13 },
+					   { "sha256", RC_MONO, 0.48 } }, 5, 1);
+	for (i = 0; i < n; i++) {
+		struct json_object *f = json_object_array_get_idx(files, i);
+		char b[32], tb[64];
+		snprintf(b, sizeof(b), "%" PRId64, json_object_get_int64(ct_json_get(f, "size")));
+		row(d, t, ct_json_str(f, "path", NULL) ? ct_json_str(f, "path", NULL) :
+		    ct_json_str(f, "bundle_path", "?"), ct_json_str(f, "state", "?"), b,
+		    disp_time(ct_json_str(ct_json_get(f, "times"), "modified", NULL), tb, sizeof(tb)),
+		    ct_json_str(f, "sha256", NULL));
+	}
+}
+
+/* Serials, models and firmware the files name, each once, with where. */
+static void
+facts_section(struct rp_doc *d, const struct rp_evidence *e)
+{
+	static const char *const keys[] = {
+		"aircraft_serial", "camera_serial", "rc_serial", "battery_serial", "model",
+		"drone_model", "firmware", "name",
+	};
+	struct json_object *seen = json_object_new_object();
+	size_t i, k, n = e->flights ? json_object_array_length(e->flights) : 0;
+	long t = -1;
+
+	if (seen == NULL) {
+		d->oom = 1;
+		return;
+	}
+	for (k = 0; k < CT_ARRAY_SIZE(keys); k++)
+		for (i = 0; i < n; i++) {
+			struct json_object *f = json_object_array_get_idx(e->flights, i);
+			const char *v = ct_json_str(ct_json_get(f, "identity"), keys[k], NULL);
+			char key[600];
+			if (v == NULL || *v == '\0')
+				continue;
+			snprintf(key, sizeof(key), "%s=%s", keys[k], v);
+			if (json_object_object_get_ex(seen, key, NULL))
+				continue;
+			json_object_object_add(seen, key, NULL);
+			if (t < 0) {
+				heading(d, 4, NULL, "What the files say about the aircraft");
+				t = table(d, (const struct col[]){ { "fact", 0, 0.18 }, { "value", 0, 0.37 },
+								   { "first named by", 0, 0.45 } }, 3, 1);
+			}
+			row(d, t, keys[k], v, ct_json_str(f, "file", "?"));
+		}
+	json_object_put(seen);
+}
+
+/* A scalar as text; NULL for objects and arrays. */
+static const char *
+scalar(struct json_object *v, char *buf, size_t len)
+{
+	if (v == NULL)
+		return "\u2013";
+	switch (json_object_get_type(v)) {
+	case json_type_string:
+		return json_object_get_string(v);
+	case json_type_double:
+		snprintf(buf, len, "%.3f", json_object_get_double(v));
+		return buf;
+	case json_type_int:
+	case json_type_boolean:
+		return json_object_get_string(v);
+	default:
+		return NULL;
+	}
+}
+
+/* Every field of a certificate: scalars as rows, objects one level down,
+ * arrays of objects (the passes) as tables. */
+static void
+wipe_section(struct rp_doc *d, const struct rp_wipe *w)
+{
+	struct json_object *outs = ct_json_get(w->rec, "outputs");
+	char buf[64];
+	size_t i;
+	long t;
+
+	heading(d, 4, NULL, "Wipe (custody record %" PRId64 ", %s): %s",
+		json_object_get_int64(ct_json_get(w->rec, "seq")), ct_json_str(w->rec, "time", "?"),
+		ct_json_str(ct_json_get(w->rec, "result"), "status", "?"));
+	t = table(d, KV, 2, 0);
+	if (w->cert == NULL) {
+		kv(d, t, "certificate", "%s", w->cert_name ? "cannot be read" : "none recorded");
+		return;
+	}
+	json_object_object_foreach(w->cert, key, v) {
+		const char *s = scalar(v, buf, sizeof(buf));
+		if (s) {
+			row(d, t, key, s);
+		} else if (json_object_is_type(v, json_type_object)) {
+			json_object_object_foreach(v, k2, v2) {
+				char name[160];
+				const char *s2 = scalar(v2, buf, sizeof(buf));
+				snprintf(name, sizeof(name), "%s %s", key, k2);
+				row(d, t, name, s2 ? s2 : json_object_to_json_string_ext(v2,
+						JSON_C_TO_STRING_PLAIN));
+			}
+		}
+	}
+	json_object_object_foreach(w->cert, akey, av) {
+		if (!json_object_is_type(av, json_type_array) || json_object_array_length(av) == 0)
+			continue;
+		t = table(d, (const struct col[]){ { akey, 0, 1.0 } }, 1, 1);
+		for (i = 0; i < json_object_array_length(av); i++)
+			row(d, t, json_object_to_json_string_ext(json_object_array_get_idx(av, i),
+								  JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_SPACED));
+	}
+	t = table(d, (const struct col[]){ { "certificate", 0, 0.2 }, { "sha256", RC_MONO, 0.8 } },
+		  2, 1);
+	for (i = 0; outs && i < json_object_array_length(outs); i++) {
+		struct json_object *o = json_object_array_get_idx(outs, i);
+		row(d, t, ct_json_str(o, "path", "?"), ct_json_str(o, "sha256", NULL));
+	}
+}
+
+static void
+evidence_section(const struct rp_case *c, struct rp_doc *d)
+{
+	size_t i, k;
+
+	heading(d, 2, "evidence", "Evidence");
+	if (c->nev == 0)
+		para(d, "The custody log names no evidence.");
+	for (i = 0; i < c->nev; i++) {
+		const struct rp_evidence *e = &c->ev[i];
+		heading(d, 3, NULL, "Evidence %s", e->id);
+		image_section(c, d, e);
+		extract_section(c, d, e);
+		facts_section(d, e);
+		files_section(d, e);
+		for (k = 0; k < e->nwipes; k++)
+			wipe_section(d, &e->wipes[k]);
+		if (e->nwipes == 0)
+			note(d, "No wipe of this card is recorded.");
+	}
+}
+
+/* ---- flights ---- */
+
+/* A time for a table cell: date and time apart (the cell may wrap
+ * between them), then its basis. */
+static void
+time_cell(int64_t t, int basis, char *buf, size_t len)
+{
+	char tb[48], *z;
+
+	if (basis != CT_TIME_UTC && basis != CT_TIME_LOCAL) {
+		snprintf(buf, len, "no absolute time (%s)", rp_basis_text(basis));
+		return;
+	}
+	rp_time_str(t, basis, tb, sizeof(tb));
+	if (tb[10] == 'T')
+		tb[10] = ' ';
+	if ((z = strchr(tb, 'Z')) != NULL)
+		*z = '\0';
+	snprintf(buf, len, "%s %s", tb, basis == CT_TIME_LOCAL ? "local (zone unknown)" : "UTC");
+}
+
+/* Distinct identity values of a flight's sources, joined. */
+static void
+flight_aircraft(const struct rp_case *c, const struct rp_flight *f, FILE *out)
+{
+	static const char *const keys[] = { "model", "drone_model", "name", "aircraft_serial",
+					    "camera_serial", "firmware" };
+	static const char *const labels[] = { "", "", "named ", "aircraft ", "camera ", "firmware " };
+	struct json_object *seen = json_object_new_object();
+	size_t i, k;
+	int any = 0;
+
+	for (k = 0; seen && k < CT_ARRAY_SIZE(keys); k++)
+		for (i = 0; i < f->nsrc; i++) {
+			const char *v = ct_json_str(ct_json_get(c->src[f->src[i]].entry, "identity"),
+						    keys[k], NULL);
+			char key[600];
+			if (v == NULL || *v == '\0')
+				continue;
+			snprintf(key, sizeof(key), "%s%s", labels[k], v);
+			if (json_object_object_get_ex(seen, key, NULL))
+				continue;
+			json_object_object_add(seen, key, NULL);
+			fprintf(out, "%s%s", any++ ? ", " : "", key);
+		}
+	if (!any)
+		fputs("not named by its files", out);
+	json_object_put(seen);
+}
+
+static void
+flight_heights(const struct rp_flight *f, FILE *out)
+{
+	static const int order[] = { CT_ALT_TAKEOFF, CT_ALT_MSL, CT_ALT_ELLIPSOID, CT_ALT_UNKNOWN };
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < CT_ARRAY_SIZE(order); i++)
+		if (f->has_alt[order[i]])
+			fprintf(out, "%s%.1f m %s", any++ ? "; " : "", f->max_alt[order[i]],
+				rp_alt_ref_text(order[i]));
+	if (!any)
+		fputs("no heights", out);
+}
+
+static void
+flight_sources(const struct rp_case *c, const struct rp_flight *f, FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < f->ntracks; i++) {
+		const struct rp_source *s = &c->src[f->src[i]];
+		fprintf(out, "%s%s:%s (%s, %s, %zu points%s)", i ? "; " : "", c->ev[s->ev].id, s->file,
+			s->state, s->format, s->npts, s->have_track ? "" : ", first and last only");
+	}
+	if (f->nsrc > f->ntracks)
+		fprintf(out, "; %zu photo%s", f->nsrc - f->ntracks, f->nsrc - f->ntracks == 1 ? "" : "s");
+}
+
+/* Run fn into a new string. */
+static char *
+capture(void (*fn)(const struct rp_case *, const struct rp_flight *, FILE *),
+	const struct rp_case *c, const struct rp_flight *f)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&s, &len);
+
+	if (out == NULL)
+		return NULL;
+	fn(c, f, out);
+	if (fclose(out) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+heights_fn(const struct rp_case *c, const struct rp_flight *f, FILE *out)
+{
+	(void)c;
+	flight_heights(f, out);
+}
+
+static void
+flights_table(const struct rp_case *c, struct rp_doc *d)
+{
+	long t = table(d, (const struct col[]){
+		{ "#", RC_RIGHT, 0.03 }, { "", RC_SWATCH, 0.04 }, { "aircraft", 0, 0.14 },
+		{ "start", 0, 0.11 }, { "end", 0, 0.11 }, { "duration", 0, 0.08 },
+		{ "distance", RC_RIGHT, 0.08 }, { "max height", 0, 0.13 }, { "points", RC_RIGHT, 0.06 },
+		{ "sources", 0, 0.22 } }, 10, 1);
+	size_t k;
+
+	for (k = 0; k < c->nfl; k++) {
+		const struct rp_flight *f = &c->fl[k];
+		char num[24], col[32], t0[96], t1[96], dur[48], dist[32], pts[32];
+		char *air = capture(flight_aircraft, c, f), *hts = capture(heights_fn, c, f);
+		char *srcs = capture(flight_sources, c, f);
+
+		snprintf(num, sizeof(num), "%zu", k + 1);
+		snprintf(col, sizeof(col), "#%06x%s", f->colour, f->dashed ? " dashed" : "");
+		time_cell(f->t0, f->basis, t0, sizeof(t0));
+		time_cell(f->t1, f->basis, t1, sizeof(t1));
+		if (f->basis == CT_TIME_NONE || f->basis < 0)
+			snprintf(dur, sizeof(dur), "\u2013");
+		else
+			rp_duration_str(f->t1 - f->t0, dur, sizeof(dur));
+		ct_format_metres(f->dist_m, dist, sizeof(dist));
+		if (f->dist_m < 1000)
+			snprintf(dist, sizeof(dist), "%.0f m", f->dist_m);
+		snprintf(pts, sizeof(pts), "%zu", f->npts);
+		if (!air || !hts || !srcs)
+			d->oom = 1;
+		row(d, t, num, col, air, t0, f->basis == CT_TIME_BOOT || f->basis == CT_TIME_NONE ? "" : t1,
+		    dur, dist, hts, pts, srcs);
+		free(air);
+		free(hts);
+		free(srcs);
+	}
+}
+
+static void
+loose_photos(const struct rp_case *c, struct rp_doc *d)
+{
+	size_t i;
+	long t;
+
+	if (c->loose_photos == 0)
+		return;
+	heading(d, 3, NULL, "Photos outside any flight (%zu)", c->loose_photos);
+	t = table(d, (const struct col[]){ { "photo", 0, 0.4 }, { "state", 0, 0.1 },
+					   { "time", 0, 0.2 }, { "position", RC_MONO, 0.3 } },
+		  4, 1);
+	for (i = 0; i < c->nsrc; i++) {
+		const struct rp_source *s = &c->src[i];
+		char tb[96], pos[64], name[600];
+		if (!s->photo || s->flight >= 0)
+			continue;
+		time_cell(s->t0, s->basis, tb, sizeof(tb));
+		snprintf(pos, sizeof(pos), "%.7f, %.7f", s->minlat, s->minlon);
+		snprintf(name, sizeof(name), "%s:%s", c->ev[s->ev].id, s->file);
+		row(d, t, name, s->state, tb, pos);
+	}
+}
+
+static void
+flights_section(const struct rp_case *c, struct rp_doc *d)
+{
+	heading(d, 2, "flights", "Flights");
+	if (c->nsrc == 0) {
+		para(d, "No file on the card holds positions.");
+		return;
+	}
+	para(d, "Files that belong to one flight are grouped: their times (of the same basis) overlap "
+	     "or lie at most %d s apart, and they name the same aircraft or camera serial, or one of "
+	     "them names none (DJI subtitles do not); a flight never holds two different aircraft. "
+	     "Photos join the flight around their time. Points and distance are those of the "
+	     "flight's track with the most points (a deleted log and its carved copy are one "
+	     "flight, not twice the points); heights are maxima over its tracks, with the "
+	     "reference each format states.", CT_FLIGHT_TOUCH_S);
+	flights_table(c, d);
+	loose_photos(c, d);
+}
+
+static void
+maps_section(struct rp_doc *d)
+{
+	size_t i;
+
+	if (d->nmaps == 0)
+		return;
+	heading(d, 2, "maps", "Maps");
+	note(d, "Drawn by cardtrail from the tracks in the evidence bundles, without network access. "
+	     "Markers: white circle start, black square end, H home point, diamond photo.");
+	for (i = 0; i < d->nmaps; i++) {
+		struct rp_block *b = block(d, RB_MAP);
+		if (b == NULL)
+			return;
+		b->map = (int)i;
+		snprintf(b->id, sizeof(b->id), "%s", rp_map_id(d->maps[i]));
+	}
+}
+
+/* ---- timeline ---- */
+
+static void
+timeline_section(const struct rp_case *c, struct rp_doc *d)
+{
+	size_t i;
+	long t;
+
+	heading(d, 2, "timeline", "Timeline");
+	note(d, "Sorted by time. UTC times end in Z; local times (no zone on the card: FAT stores "
+	     "the wall clock) are sorted as if they were UTC and marked local. Times counted from a "
+	     "recorder's start are not on this timeline. The same timeline is written into the case "
+	     "folder as CSV and as a Sleuth Kit body file (mactime -b); the custody record of this "
+	     "report names both with their SHA-256.");
+	t = table(d, (const struct col[]){ { "time", 0, 0.17 }, { "basis", 0, 0.06 },
+					   { "evidence", 0, 0.06 }, { "event", 0, 0.14 },
+					   { "state", 0, 0.08 }, { "path", 0, 0.30 }, { "detail", 0, 0.19 } },
+		  7, 1);
+	for (i = 0; i < c->ntl; i++) {
+		const struct rp_event *e = &c->tl[i];
+		char tb[64];
+		row(d, t, disp_time(e->time, tb, sizeof(tb)), e->date_only ? "local date" : e->basis == CT_TIME_UTC ? "UTC" : "local",
+		    e->evidence, e->what, e->state, e->path, e->detail);
+	}
+}
+
+/* ---- custody ---- */
+
+static void
+custody_section(const struct rp_case *c, struct rp_doc *d)
+{
+	struct json_object *recs = ct_json_get(c->verify, "records"), *outs = ct_json_get(c->verify, "outputs");
+	size_t i;
+	long t;
+
+	heading(d, 2, "custody", "Custody");
+	t = table(d, (const struct col[]){ { "seq", RC_RIGHT, 0.05 }, { "time (UTC)", 0, 0.17 },
+					   { "examiner", 0, 0.14 }, { "action", 0, 0.09 },
+					   { "evidence", 0, 0.08 }, { "signature", 0, 0.1 },
+					   { "signer", RC_MONO, 0.27 }, { "verdict", 0, 0.1 } }, 8, 1);
+	for (i = 0; recs && i < json_object_array_length(recs); i++) {
+		struct json_object *r = json_object_array_get_idx(recs, i);
+		char seq[24];
+		snprintf(seq, sizeof(seq), "%" PRId64, json_object_get_int64(ct_json_get(r, "seq")));
+		row(d, t, seq, ct_json_str(r, "time", NULL), ct_json_str(r, "examiner", NULL),
+		    ct_json_str(r, "action", NULL), ct_json_str(r, "evidence", NULL),
+		    ct_json_str(r, "signature", NULL), ct_json_str(r, "signer", NULL),
+		    ct_json_str(r, "verdict", NULL));
+	}
+	t = table(d, KV_MONO, 2, 0);
+	kv(d, t, "chain head", "%s", c->head);
+	note(d, "The chain head is the SHA-256 of the last record. A log cut short still verifies "
+	     "as a shorter chain: compare the head with the one in your notes.");
+	t = table(d, (const struct col[]){ { "seq", RC_RIGHT, 0.05 }, { "output", 0, 0.2 },
+					   { "now", 0, 0.1 }, { "sha256 recorded", RC_MONO, 0.65 } }, 4, 1);
+	for (i = 0; outs && i < json_object_array_length(outs); i++) {
+		struct json_object *o = json_object_array_get_idx(outs, i);
+		int64_t seq = json_object_get_int64(ct_json_get(o, "seq"));
+		const char *sha = NULL, *p = ct_json_str(o, "path", "");
+		struct json_object *ro = seq >= 0 && (size_t)seq < c->log.n && c->log.lines[seq].rec ?
+			ct_json_get(c->log.lines[seq].rec, "outputs") : NULL;
+		size_t k;
+		char s[24];
+		for (k = 0; ro && json_object_is_type(ro, json_type_array) &&
+			    k < json_object_array_length(ro); k++)
+			if (!strcmp(ct_json_str(json_object_array_get_idx(ro, k), "path", ""), p))
+				sha = ct_json_str(json_object_array_get_idx(ro, k), "sha256", NULL);
+		snprintf(s, sizeof(s), "%" PRId64, seq);
+		row(d, t, s, p, ct_json_str(o, "status", NULL), sha);
+	}
+}
+
+int
+rp_doc_build(const struct rp_case *c, struct rp_doc *d)
+{
+	int ret;
+
+	memset(d, 0, sizeof(*d));
+	d->title = rp_strf("cardtrail case report %s", c->caseid);
+	d->footer_case = rp_strf("case %s", c->caseid);
+	d->footer_head = rp_strf("chain head %s", c->head);
+	if (!d->title || !d->footer_case || !d->footer_head)
+		return -ENOMEM;
+	if ((ret = rp_maps_build(c, d)) < 0)
+		return ret;
+	verdict(c, d);
+	heading(d, 1, "top", "Case report");
+	case_section(c, d);
+	flights_section(c, d);
+	maps_section(d);
+	evidence_section(c, d);
+	timeline_section(c, d);
+	custody_section(c, d);
+	return d->oom ? -ENOMEM : 0;
+}
+
+void
+rp_doc_release(struct rp_doc *d)
+{
+	size_t i, k;
+
+	for (i = 0; i < d->n; i++) {
+		struct rp_block *b = &d->b[i];
+		free(b->text);
+		for (k = 0; b->head && k < b->ncols; k++)
+			free(b->head[k]);
+		free(b->head);
+		free(b->flags);
+		free(b->width);
+		for (k = 0; k < b->nrows * b->ncols; k++)
+			free(b->cells[k]);
+		free(b->cells);
+	}
+	free(d->b);
+	for (i = 0; i < d->nmaps; i++)
+		rp_map_free(d->maps[i]);
+	free(d->maps);
+	free(d->title);
+	free(d->footer_case);
+	free(d->footer_head);
+	memset(d, 0, sizeof(*d));
+}
