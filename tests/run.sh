@@ -12,6 +12,7 @@ export CT_TOP=$top CT_BUILD=$build
 export CARDTRAIL=$build/cardtrail FAULTFS=$build/tools/faultfs
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$top/tests/lsan.supp:print_suppressions=0}
 export CMOCKA_MESSAGE_OUTPUT=TAP
 export LC_ALL=C TZ=UTC
 pass=0 fail=0 skip=0
