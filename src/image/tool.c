@@ -11,9 +11,12 @@
 
 #include <archive.h>
 #include <blkid.h>
+#include <cairo.h>
 #include <expat.h>
 #include <gcrypt.h>
 #include <json-c/json.h>
+#include <pango/pango.h>
+#include <sqlite3.h>
 #include <tsk/libtsk.h>
 
 #include "cardtrail/image.h"
@@ -73,6 +76,9 @@ static const struct {
 	{ .name = "libtsk", .version = tsk_version_get_str },
 	{ .name = "libexif", .version = v_libexif },
 	{ .name = "expat", .version = v_expat },
+	{ .name = "cairo", .version = cairo_version_string },
+	{ .name = "pango", .version = pango_version_string },
+	{ .name = "sqlite3", .version = sqlite3_libversion },
 };
 
 const char *
