@@ -8,6 +8,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct json_object;
 
@@ -30,6 +31,7 @@ struct ct_image_opts {
 	const char *evidence_id;	/* NULL: next free E<n> */
 	unsigned hash_mask;		/* bits of ct_hash_algos; 0 means sha256 */
 	uint64_t window;		/* piecewise SHA-256 window, 0 = none */
+	const char *format;		/* "raw" (default, NULL) */
 	uint64_t split;			/* segment size, 0 = one .raw file */
 	int verify;			/* CT_VERIFY_* bits */
 	int allow_mounted;
@@ -77,6 +79,25 @@ void ct_image_result_release(struct ct_image_result *res);
  */
 int ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
 		    struct json_object **report);
+
+/*
+ * Reading an image: one reader for every format (raw, split raw), used by
+ * re-hashing, verification, the resume and the wipe's card match.  The
+ * handle keeps the text of its last error (ct_image_error).
+ */
+struct ct_image;
+
+/* Open the image an acquisition record describes (its files in casedir).
+ * Returns 0, or -errno with err set. */
+int ct_image_open(const char *casedir, struct json_object *acq, struct ct_image **img,
+		  char *err, size_t errlen);
+/* Read len bytes at off (the whole range must lie inside the image).
+ * Returns 0 or -errno. */
+int ct_image_read(struct ct_image *img, void *buf, size_t len, uint64_t off);
+uint64_t ct_image_size(const struct ct_image *img);
+const char *ct_image_format(const struct ct_image *img);
+const char *ct_image_error(const struct ct_image *img);
+void ct_image_close(struct ct_image *img);
 
 /*
  * The custody record for a finished (or failed) acquisition: action
