@@ -20,6 +20,7 @@ struct ct_pipe_buf {
 	unsigned char *data;	/* aligned to 4096 */
 	size_t len;		/* bytes valid */
 	uint64_t off;		/* offset of data[0] in the stream */
+	uint64_t seq;		/* 0 for the first buffer, 1 for the next, ... */
 };
 
 /*
@@ -35,6 +36,16 @@ struct ct_consumer {
 	/* Called once in the consumer's thread after the last buffer (may be NULL). */
 	int (*finish)(void *ctx);
 	void *ctx;
+	/*
+	 * Work shared out between threads (both zero: every buffer, at the
+	 * consumer's own pace).  With nstripes > 1 the consumer is handed
+	 * only the buffers with seq % nstripes == stripe (N such consumers
+	 * split the work N ways).  Bit i of after: consumer i (its index in
+	 * the array) must be done with a buffer before this one is handed it
+	 * (a writer after the compressors that fill in its output).
+	 */
+	unsigned stripe, nstripes;
+	uint64_t after;
 	int err;		/* out: this consumer's result */
 };
 

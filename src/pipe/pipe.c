@@ -18,6 +18,7 @@
 struct slot {
 	struct ct_pipe_buf buf;
 	unsigned pending;	/* consumers still holding it */
+	uint64_t done;		/* bit i: consumer i is done with it */
 };
 
 struct pipe {
@@ -33,6 +34,7 @@ struct pipe {
 	int err;
 	int failed;		/* consumer index, or -1 */
 	size_t ncons;
+	int ordered;		/* some consumer runs after others */
 };
 
 struct worker {
@@ -80,6 +82,7 @@ consumer_main(void *arg)
 
 	for (;;) {
 		struct slot *s;
+		int mine = w->c->nstripes <= 1 || next % w->c->nstripes == w->c->stripe;
 
 		pthread_mutex_lock(&p->mu);
 		while (!p->abort && next >= p->produced && !p->eof)
@@ -89,9 +92,16 @@ consumer_main(void *arg)
 			break;
 		}
 		s = &p->slots[next % p->nslots];
+		/* the consumers this one runs after must be done with it */
+		while (mine && !p->abort && (s->done & w->c->after) != w->c->after)
+			pthread_cond_wait(&p->filled, &p->mu);
+		if (p->abort) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
 		pthread_mutex_unlock(&p->mu);
 
-		rc = w->c->consume(w->c->ctx, &s->buf);
+		rc = mine ? w->c->consume(w->c->ctx, &s->buf) : 0;
 
 		pthread_mutex_lock(&p->mu);
 		if (rc < 0) {
@@ -99,8 +109,11 @@ consumer_main(void *arg)
 			pthread_mutex_unlock(&p->mu);
 			break;
 		}
+		s->done |= (uint64_t)1 << w->index;
 		if (--s->pending == 0)
 			pthread_cond_signal(&p->freed);
+		if (p->ordered)
+			pthread_cond_broadcast(&p->filled);
 		pthread_mutex_unlock(&p->mu);
 		next++;
 	}
@@ -131,12 +144,19 @@ ct_pipe_run(const struct ct_pipe_cfg *cfg, struct ct_consumer *cons, size_t ncon
 
 	if (failed_consumer)
 		*failed_consumer = -1;
-	if (bufsize % 4096 || ncons == 0 || cfg->read == NULL)
+	if (bufsize % 4096 || ncons == 0 || ncons > 64 || cfg->read == NULL)
 		return -EINVAL;
+	for (i = 0; i < ncons; i++)
+		if ((cons[i].after >> i) != 0 || (cons[i].nstripes > 1 &&
+						  cons[i].stripe >= cons[i].nstripes))
+			return -EINVAL;	/* only earlier consumers, stripes in range */
 	memset(&p, 0, sizeof(p));
 	p.failed = -1;
 	p.nslots = nslots;
 	p.ncons = ncons;
+	for (i = 0; i < ncons; i++)
+		if (cons[i].after)
+			p.ordered = 1;
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.filled, NULL);
 	pthread_cond_init(&p.freed, NULL);
@@ -182,6 +202,7 @@ ct_pipe_run(const struct ct_pipe_cfg *cfg, struct ct_consumer *cons, size_t ncon
 
 		s->buf.off = off;
 		s->buf.len = 0;
+		s->buf.seq = seq;
 		rc = stop_requested ? -EINTR : cfg->read(cfg->read_ctx, &s->buf, bufsize);
 
 		pthread_mutex_lock(&p.mu);
@@ -208,6 +229,7 @@ ct_pipe_run(const struct ct_pipe_cfg *cfg, struct ct_consumer *cons, size_t ncon
 		}
 		off += s->buf.len;
 		s->pending = (unsigned)ncons;
+		s->done = 0;
 		p.produced++;
 		pthread_cond_broadcast(&p.filled);
 		pthread_mutex_unlock(&p.mu);

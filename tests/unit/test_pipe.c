@@ -499,6 +499,147 @@ test_bad_config(void **state)
 	assert_int_equal(c[0].finished, 0);
 }
 
+/*
+ * Work shared out: two striped workers each fill in a result for their
+ * half of the buffers (as the E01 sink's compressors do), and a third
+ * consumer that runs after both finds every result in place and in order.
+ */
+#define NSLOTS_SA 3
+struct sa_result {
+	uint64_t seq;
+	uint64_t sum;
+	int worker;
+};
+struct sa_worker {
+	struct sa_result *results;	/* NSLOTS_SA, indexed by seq % NSLOTS_SA */
+	int id;
+	size_t seen, wrong_stripe;
+	unsigned sleep_us;
+	int fail_at;			/* fail on this seq (-1: never) */
+};
+struct sa_writer {
+	struct sa_result *results;
+	size_t seen, missing, wrong_sum, wrong_worker;
+	uint64_t bytes;
+};
+
+static uint64_t
+sa_sum(const struct ct_pipe_buf *b)
+{
+	uint64_t s = 0;
+	size_t i;
+
+	for (i = 0; i < b->len; i++)
+		s = s * 31 + b->data[i];
+	return s;
+}
+
+static int
+sa_work(void *ctx, const struct ct_pipe_buf *b)
+{
+	struct sa_worker *w = ctx;
+	struct sa_result *r = &w->results[b->seq % NSLOTS_SA];
+
+	if ((int)b->seq == w->fail_at)
+		return -EIO;
+	if (w->sleep_us)
+		usleep(w->sleep_us);
+	if (b->seq % 2 != (uint64_t)w->id)
+		w->wrong_stripe++;
+	r->sum = sa_sum(b);
+	r->worker = w->id;
+	r->seq = b->seq;
+	w->seen++;
+	return 0;
+}
+
+static int
+sa_write(void *ctx, const struct ct_pipe_buf *b)
+{
+	struct sa_writer *w = ctx;
+	struct sa_result *r = &w->results[b->seq % NSLOTS_SA];
+
+	if (r->seq != b->seq)
+		w->missing++;
+	else if (r->sum != sa_sum(b))
+		w->wrong_sum++;
+	else if (r->worker != (int)(b->seq % 2))
+		w->wrong_worker++;
+	w->seen++;
+	w->bytes += b->len;
+	return 0;
+}
+
+static void
+sa_setup(struct ct_consumer *cons, struct sa_worker *wk, struct sa_writer *wr,
+	 struct sa_result *results)
+{
+	int i;
+
+	memset(cons, 0, 3 * sizeof(*cons));
+	memset(wk, 0, 2 * sizeof(*wk));
+	memset(wr, 0, sizeof(*wr));
+	for (i = 0; i < NSLOTS_SA; i++)
+		results[i].seq = UINT64_MAX;
+	for (i = 0; i < 2; i++) {
+		wk[i].results = results;
+		wk[i].id = i;
+		wk[i].fail_at = -1;
+		cons[i] = (struct ct_consumer){ .name = i ? "w1" : "w0", .consume = sa_work,
+						.ctx = &wk[i], .stripe = (unsigned)i, .nstripes = 2 };
+	}
+	wk[0].sleep_us = 300;	/* one slow worker: the writer must wait for it */
+	wr->results = results;
+	cons[2] = (struct ct_consumer){ .name = "writer", .consume = sa_write, .ctx = wr,
+					.after = 0x3 };
+}
+
+static void
+test_stripes_after(void **state)
+{
+	const uint64_t total = 3 * MiB + 1000;
+	const size_t bufsize = 16 * KiB, nbufs = (size_t)((total + bufsize - 1) / bufsize);
+	struct sa_result results[NSLOTS_SA];
+	struct ct_consumer cons[3];
+	struct sa_worker wk[2];
+	struct sa_writer wr;
+	struct reader r;
+	struct ct_pipe_cfg cfg = { .bufsize = bufsize, .nslots = NSLOTS_SA, .read = test_read };
+	int failed = 42;
+
+	(void)state;
+	reader_init(&r, 0, total, NULL);
+	cfg.read_ctx = &r;
+	sa_setup(cons, wk, &wr, results);
+	assert_int_equal(ct_pipe_run(&cfg, cons, 3, &failed), 0);
+	assert_int_equal(failed, -1);
+	assert_int_equal(wk[0].seen + wk[1].seen, nbufs);
+	assert_int_equal(wk[0].seen, (nbufs + 1) / 2);
+	assert_int_equal(wk[0].wrong_stripe + wk[1].wrong_stripe, 0);
+	assert_int_equal(wr.seen, nbufs);
+	assert_int_equal(wr.bytes, total);
+	assert_int_equal(wr.missing, 0);
+	assert_int_equal(wr.wrong_sum, 0);
+	assert_int_equal(wr.wrong_worker, 0);
+
+	/* a worker that fails: everything stops, nobody waits for it forever */
+	reader_init(&r, 0, total, NULL);
+	sa_setup(cons, wk, &wr, results);
+	wk[1].fail_at = 7;
+	assert_int_equal(ct_pipe_run(&cfg, cons, 3, &failed), -EIO);
+	assert_int_equal(failed, 1);
+	assert_true(wr.seen <= 7);
+	assert_int_equal(wr.missing, 0);
+
+	/* a consumer may only run after earlier ones */
+	sa_setup(cons, wk, &wr, results);
+	cons[0].after = 0x4;
+	assert_int_equal(ct_pipe_run(&cfg, cons, 3, NULL), -EINVAL);
+	cons[0].after = 0;
+	cons[1].stripe = 2;
+	assert_int_equal(ct_pipe_run(&cfg, cons, 3, NULL), -EINVAL);
+}
+
 /* Must stay LAST: the stop flag is global and cannot be reset. */
 static void
 test_request_stop(void **state)
@@ -546,6 +687,7 @@ main(void)
 		cmocka_unit_test(test_reader_fails),
 		cmocka_unit_test(test_empty_stream),
 		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_stripes_after),
 		/* LAST: sets a global flag that cannot be reset */
 		cmocka_unit_test(test_request_stop),
 	};
