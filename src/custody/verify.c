@@ -225,6 +225,11 @@ check_image_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int a
 			acq_path = ct_json_str(f, "path", NULL);
 	}
 	if (acq_path == NULL) {
+		/* a run that did not complete (a card that vanished, a kill)
+		 * lists no files: they change when --resume goes on */
+		if (ct_json_get(ct_json_get(rec, "result"), "complete") &&
+		    !json_object_get_boolean(ct_json_get(ct_json_get(rec, "result"), "complete")))
+			return;
 		problem(w, "record %" PRIu64 ": an image record without its acquisition record: the "
 			"image cannot be re-hashed", seq);
 		settle_segments(segs, NOT_REHASHED, "no acquisition record to check it against");
@@ -280,6 +285,10 @@ check_image_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int a
 		problem(w, "record %" PRIu64 ": image segment %s does not match the acquisition "
 			"hashes%s%s", seq, ct_json_str(s, "path", NULL), detail[0] ? " in " : "", detail);
 	}
+	/* an E01 chunk that fails its checksum: name it */
+	if (ct_json_str(rep, "damaged_chunks", NULL))
+		problem(w, "record %" PRIu64 ": the image is damaged: %s", seq,
+			ct_json_str(rep, "damaged_chunks", NULL));
 	if (json_object_get_boolean(ct_json_get(rep, "match")) || !w->ok)
 		;	/* matched, or the segment at fault is named above */
 	else if (ct_json_get(rep, "hashes"))
