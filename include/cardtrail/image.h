@@ -31,7 +31,8 @@ struct ct_image_opts {
 	const char *evidence_id;	/* NULL: next free E<n> */
 	unsigned hash_mask;		/* bits of ct_hash_algos; 0 means sha256 */
 	uint64_t window;		/* piecewise SHA-256 window, 0 = none */
-	const char *format;		/* "raw" (default, NULL) */
+	const char *format;		/* "raw" (default, NULL) or "e01" */
+	const char *compress;		/* e01: "none" (default, NULL), "fast", "best" */
 	uint64_t split;			/* segment size, 0 = one .raw file */
 	int verify;			/* CT_VERIFY_* bits */
 	int allow_mounted;
@@ -41,6 +42,10 @@ struct ct_image_opts {
 	size_t bufsize;			/* pipeline buffer (default 1 MiB) */
 	size_t nslots;			/* pipeline ring slots (default 16) */
 	const char *command_line;	/* recorded in the mapfile header */
+	/* Case metadata: in the record, the custody record and the E01
+	 * header (NULL: none; evidence_number defaults to the evidence id). */
+	const char *case_number, *evidence_number, *description, *notes;
+	const char *examiner;		/* as the custody log records it */
 	/* Called from the reader thread about every 200 ms and at the end. */
 	void (*progress)(const struct ct_progress *p, void *ctx);
 	void *progress_ctx;
@@ -95,6 +100,18 @@ int ct_image_open(const char *casedir, struct json_object *acq, struct ct_image 
  * Returns 0 or -errno. */
 int ct_image_read(struct ct_image *img, void *buf, size_t len, uint64_t off);
 uint64_t ct_image_size(const struct ct_image *img);
+/*
+ * The files of the image an acquisition record describes, as paths to
+ * open (in casedir, or where an image adopted in place lies), and its
+ * format ("raw" or "e01"; the record's, not a copy).  *paths is a
+ * NULL-terminated malloc'd array; free it with ct_image_paths_free.
+ * -EINVAL for a record whose file names would leave the case folder.
+ */
+int ct_image_paths(const char *casedir, struct json_object *acq, char ***paths, size_t *n,
+		   const char **format);
+void ct_image_paths_free(char **paths);
+/* 1 if the file at path starts like an EWF segment (E01), 0 if not, -errno. */
+int ct_image_is_ewf(const char *path);
 const char *ct_image_format(const struct ct_image *img);
 const char *ct_image_error(const struct ct_image *img);
 void ct_image_close(struct ct_image *img);

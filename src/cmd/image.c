@@ -137,6 +137,12 @@ cmd_image(int argc, char **argv)
 		{ "hash", required_argument, NULL, 'H' },
 		{ "hash-window", required_argument, NULL, 'w' },
 		{ "split", required_argument, NULL, 's' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "compress", required_argument, NULL, 'c' },
+		{ "case-number", required_argument, NULL, 'C' },
+		{ "evidence-number", required_argument, NULL, 'E' },
+		{ "description", required_argument, NULL, 'D' },
+		{ "notes", required_argument, NULL, 'N' },
 		{ "verify", required_argument, NULL, 'v' },
 		{ "retries", required_argument, NULL, 'r' },
 		{ "resume", no_argument, NULL, 'R' },
@@ -155,6 +161,8 @@ cmd_image(int argc, char **argv)
 		{ "both", CT_VERIFY_IMAGE | CT_VERIFY_SOURCE },
 	};
 	static const char *progress_names[] = { "none", "bar", "json" };
+	static const char *formats[] = { "raw", "e01" };
+	static const char *compressions[] = { "none", "fast", "best" };
 	struct ct_image_opts o = { 0 };
 	struct ct_image_result r;
 	struct progress_state ps = { 0 };
@@ -200,6 +208,35 @@ cmd_image(int argc, char **argv)
 			if (ct_parse_size(optarg, &o.split, 0) < 0 || o.split % 512)
 				return ct_usage_error("image", "--split: '%s' is not a size in whole "
 						      "512-byte sectors", optarg);
+			break;
+		case 'f':
+			for (i = 0; i < CT_ARRAY_SIZE(formats); i++)
+				if (!strcmp(optarg, formats[i]))
+					break;
+			if (i == CT_ARRAY_SIZE(formats))
+				return ct_usage_error("image", "--format: '%s' is not raw or e01", optarg);
+			o.format = formats[i];
+			break;
+		case 'c':
+			for (i = 0; i < CT_ARRAY_SIZE(compressions); i++)
+				if (!strcmp(optarg, compressions[i]))
+					break;
+			if (i == CT_ARRAY_SIZE(compressions))
+				return ct_usage_error("image", "--compress: '%s' is not none, fast or "
+						      "best", optarg);
+			o.compress = compressions[i];
+			break;
+		case 'C':
+			o.case_number = optarg;
+			break;
+		case 'E':
+			o.evidence_number = optarg;
+			break;
+		case 'D':
+			o.description = optarg;
+			break;
+		case 'N':
+			o.notes = optarg;
 			break;
 		case 'v':
 			for (i = 0; i < CT_ARRAY_SIZE(verifies); i++)
@@ -258,6 +295,8 @@ cmd_image(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return ct_usage_error("image", "expected SOURCE and CASEDIR");
+	if (o.compress && (o.format == NULL || strcmp(o.format, "e01")))
+		return ct_usage_error("image", "--compress is for --format e01");
 	o.source = argv[optind];
 	o.casedir = argv[optind + 1];
 	if (ps.kind != PROGRESS_NONE) {
@@ -271,6 +310,7 @@ cmd_image(int argc, char **argv)
 	    (ret = ct_cmd_load_sign_key(keyfile, &key)) != 0)
 		return ret;
 	ao.key = key;
+	o.examiner = ct_custody_examiner(ao.examiner);
 
 	ct_cmd_catch_signals();
 

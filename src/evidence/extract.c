@@ -991,12 +991,11 @@ out:
 /* ---- the run ---- */
 
 static int
-check_case_image(struct ex *x, char ***segs, int *nseg)
+check_case_image(struct ex *x, char ***segs, int *nseg, int *ewf)
 {
 	const struct ct_extract_opts *o = x->o;
-	struct json_object *acq = NULL, *s, *rep = NULL;
+	struct json_object *acq = NULL, *rep = NULL;
 	char path[PATH_MAX];
-	size_t i;
 	int ret;
 
 	if ((ret = ct_snprintf(path, sizeof(path), "%s/%s.acquisition.json", o->casedir,
@@ -1024,21 +1023,18 @@ check_case_image(struct ex *x, char ***segs, int *nseg)
 		}
 		x->res->forced = 1;
 	}
-	s = ct_json_get(acq, "segments");
-	*nseg = (int)json_object_array_length(s);
-	*segs = calloc((size_t)*nseg + 1, sizeof(char *));
-	if (*segs == NULL) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < (size_t)*nseg; i++) {
-		char *p = NULL;
-		if (asprintf(&p, "%s/%s", o->casedir,
-			     ct_json_str(json_object_array_get_idx(s, i), "path", "?")) < 0) {
-			ret = -ENOMEM;
+	{
+		/* the files as the record names them: raw segments or an E01 set */
+		const char *format;
+		size_t n;
+
+		if ((ret = ct_image_paths(o->casedir, acq, segs, &n, &format)) < 0) {
+			ret = exerr(x, ret, "the acquisition record of %s lists no usable image files",
+				    o->evidence);
 			goto out;
 		}
-		(*segs)[i] = p;
+		*nseg = (int)n;
+		*ewf = !strcmp(format, "e01");
 	}
 	ret = 0;
 out:
@@ -1052,6 +1048,7 @@ ct_extract_run(const struct ct_extract_opts *o, struct ct_extract_result *res)
 	struct ex x;
 	struct json_object *manifest = NULL, *flights = NULL;
 	char **segs = NULL, bname[300];
+	int ewf = 0;
 	const char *dir;
 	int nseg = 0, ret, i;
 	size_t k;
@@ -1073,7 +1070,7 @@ ct_extract_run(const struct ct_extract_opts *o, struct ct_extract_result *res)
 		goto out;
 	}
 	if (o->casedir) {
-		if ((ret = check_case_image(&x, &segs, &nseg)) < 0)
+		if ((ret = check_case_image(&x, &segs, &nseg, &ewf)) < 0)
 			goto out;
 		dir = o->casedir;
 		snprintf(bname, sizeof(bname), "%s.evidence", o->evidence);
@@ -1085,11 +1082,14 @@ ct_extract_run(const struct ct_extract_opts *o, struct ct_extract_result *res)
 			goto out;
 		}
 		nseg = 1;
+		ewf = ct_image_is_ewf(o->image) == 1;
 		dir = o->outdir;
 		snprintf(bname, sizeof(bname), "%s.evidence", b ? b + 1 : o->image);
 	}
-	/* card images are raw (dd-style, split or not); no format probing */
-	x.img = tsk_img_open_utf8(nseg, (const char *const *)segs, TSK_IMG_TYPE_RAW, 0);
+	/* card images are raw (dd-style, split or not) or E01 (libewf finds
+	 * the other segments of a bare .E01); no other format probing */
+	x.img = tsk_img_open_utf8(nseg, (const char *const *)segs,
+				  ewf ? TSK_IMG_TYPE_EWF_EWF : TSK_IMG_TYPE_RAW, 0);
 	if (x.img == NULL) {
 		ret = exerr(&x, -EINVAL, "The Sleuth Kit cannot open the image '%s': %s", segs[0],
 			    tsk_error_get() ? tsk_error_get() : "unknown error");

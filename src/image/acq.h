@@ -112,13 +112,17 @@ struct sink {
 	/* The writer: a pipeline consumer with a as its context. */
 	int (*write)(void *ctx, const struct ct_pipe_buf *b);
 	int (*write_finish)(void *ctx);
-	/* The run stopped early (reader, signal): keep what can be kept. */
+	/* The run stopped early (reader, signal): keep what can be kept, and
+	 * say what that is ("N bytes were imaged and kept"). */
 	void (*keep)(struct acq *a);
+	void (*kept)(struct acq *a, char *buf, size_t len);
 	/* Everything was written: hashes and unreadable ranges are known;
 	 * make the image final and durable. */
 	int (*seal)(struct acq *a, const struct hashers *h);
 	/* The segments as the record lists them. */
 	struct json_object *(*segments_json)(struct acq *a, const struct hashers *h);
+	/* A reader of what was written (NULL: the planned segments, raw). */
+	int (*reader)(struct acq *a, struct ct_image **img);
 	/* Release what the sink holds (files, handles); safe to call twice. */
 	void (*close)(struct acq *a);
 };
@@ -165,8 +169,18 @@ int safety_checks(struct acq *a);
 
 /* ---- reader.c (internal constructors; ct_image_open is public) ---- */
 
-/* A reader over the acquisition's own files as planned (raw or E01). */
+/* The full path of a file an acquisition record names: inside the case
+ * folder, or where an image adopted in place lies.  -EINVAL for a name
+ * that would leave the case folder. */
+int record_file_path(const char *casedir, struct json_object *acq, const char *name, char *buf,
+		     size_t len);
+/* A reader over the acquisition's own files (raw as planned, or what the
+ * sink says). */
 int image_open_plan(struct acq *a, struct ct_image **img);
+/* A reader over the files names (full paths) of format ("raw": they tile
+ * the stream in order, sizes from the files; "e01": one segment set). */
+int image_open_files(struct acq *a, const char *format, const char *const *names, size_t n,
+		     struct ct_image **img);
 
 /* ---- casefiles.c ---- */
 
@@ -185,6 +199,9 @@ struct json_object *jint(uint64_t v);
 void jset(struct json_object *o, const char *k, struct json_object *v);
 const char *verify_name(int v);
 struct json_object *options_json(struct acq *a);
+/* The case metadata (case and evidence number, examiner, description,
+ * notes) as given, for the record. */
+struct json_object *metadata_json(struct acq *a);
 
 /* ---- resume.c, verify.c ---- */
 
@@ -206,6 +223,7 @@ struct acq {
 	const struct sink *sink;
 	void *sink_state;	/* the sink's own */
 	struct ct_dev src;
+	struct json_object *ident;	/* the source's identity (not owned) */
 	char casedir[PATH_MAX];
 	char id[64];
 	unsigned mask;
@@ -242,6 +260,7 @@ struct acq {
 	uint64_t write_err_off;
 	uint64_t write_err_in;	/* offset inside that file, or UINT64_MAX */
 	char write_err_file[128];
+	char write_err_detail[512];	/* the library's words, when it has them */
 
 	int rec_fd;
 	struct json_object *rec;

@@ -47,10 +47,17 @@ run_pipeline(struct acq *a, ct_pipe_read_fn readfn, struct hashers *h, int with_
 	memset(cons, 0, sizeof(cons));
 	n = hashers_consumers(h, cons, MAX_CONSUMERS);
 	if (with_writer) {
+		size_t first = n;
+		uint64_t after = 0;
+
 		if (a->sink->helpers)
 			n += a->sink->helpers(a, cons + n, MAX_CONSUMERS - n - 1 - nextra);
+		/* the writer takes each buffer after the helpers are done with it */
+		for (i = first; i < n; i++)
+			after |= (uint64_t)1 << i;
 		cons[n++] = (struct ct_consumer){ .name = "writer", .consume = a->sink->write,
-						   .finish = a->sink->write_finish, .ctx = a };
+						   .finish = a->sink->write_finish, .ctx = a,
+						   .after = after };
 	}
 	for (i = 0; i < nextra && n < MAX_CONSUMERS; i++)
 		cons[n++] = extra[i];
@@ -85,6 +92,7 @@ open_source(struct acq *a, struct json_object **ident)
 		return ret;
 	if ((ret = ct_identity_get(o->source, ident)) < 0)
 		return acq_error(a, ret, "cannot identify '%s': %s", o->source, strerror(-ret));
+	a->ident = *ident;
 	return safety_checks(a);
 }
 
@@ -178,6 +186,8 @@ record_begin(struct acq *a, struct json_object *ident, time_t started)
 	jset(a->rec, "source", src);
 	jset(a->rec, "identity", json_object_get(ident));
 	jset(a->rec, "options", options_json(a));
+	if (!a->o->resume)
+		jset(a->rec, "metadata", metadata_json(a));
 	snprintf(mapname, sizeof(mapname), "%s.map", a->id);
 	jset(a->rec, "mapfile", json_object_new_string(mapname));
 	jset(a->rec, "complete", json_object_new_boolean(0));
@@ -234,24 +244,25 @@ write_block(struct acq *a)
 static int
 acquire_failed(struct acq *a, int ret)
 {
+	const char *why = a->write_err_detail[0] ? a->write_err_detail : strerror(a->write_errno);
+	char kept[256];
+
+	a->sink->kept(a, kept, sizeof(kept));
 	if (a->vanished)
 		return acq_error(a, ret, "the source stopped answering at offset %" PRIu64 " (%s): "
-				 "the card may have been removed; %" PRIu64 " bytes were imaged and "
-				 "kept; continue with --resume --evidence-id %s", a->vanish_off,
-				 strerror(a->read_errno), a->written, a->id);
+				 "the card may have been removed; %s; continue with --resume "
+				 "--evidence-id %s", a->vanish_off, strerror(a->read_errno), kept, a->id);
 	if (a->write_errno && a->write_err_in != UINT64_MAX)
 		return acq_error(a, -a->write_errno, "cannot write '%s/%s' at offset %" PRIu64
-				 " (offset %" PRIu64 " of the source): %s; %" PRIu64 " bytes were "
-				 "imaged and kept", a->casedir, a->write_err_file, a->write_err_in,
-				 a->write_err_off, strerror(a->write_errno), a->written);
+				 " (offset %" PRIu64 " of the source): %s; %s", a->casedir,
+				 a->write_err_file, a->write_err_in, a->write_err_off, why, kept);
 	if (a->write_errno)
 		return acq_error(a, -a->write_errno, "cannot write '%s/%s' (at offset %" PRIu64
-				 " of the source): %s; %" PRIu64 " bytes were imaged and kept",
-				 a->casedir, a->write_err_file, a->write_err_off,
-				 strerror(a->write_errno), a->written);
+				 " of the source): %s; %s", a->casedir, a->write_err_file,
+				 a->write_err_off, why, kept);
 	if (ret == -EINTR)
-		return acq_error(a, ret, "interrupted; %" PRIu64 " bytes were imaged and kept; "
-				 "continue with --resume --evidence-id %s", a->written, a->id);
+		return acq_error(a, ret, "interrupted; %s; continue with --resume --evidence-id %s",
+				 kept, a->id);
 	return acq_error(a, ret, "imaging failed: %s", strerror(-ret));
 }
 

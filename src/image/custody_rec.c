@@ -61,6 +61,8 @@ ct_image_custody_record(const struct ct_image_opts *o, const struct ct_image_res
 	json_object_object_add(subj, "evidence", json_object_new_string(res->evidence));
 	json_object_object_add(subj, "card", ct_identity_card(ct_json_get(rec, "identity"),
 			       (uint64_t)json_object_get_int64(ct_json_get(ct_json_get(rec, "source"), "size"))));
+	if ((v = ct_json_get(rec, "metadata")) != NULL)
+		json_object_object_add(subj, "metadata", json_object_get(v));
 	json_object_object_add(r, "subject", subj);
 
 	ins = json_object_new_array();

@@ -6,10 +6,13 @@
  * all read images through it.
  *
  * Each format is a row of a table (open, read, close), as libarchive keeps
- * its formats; the handle keeps the error text of the last failure.
+ * its formats; the handle keeps the error text of the last failure.  Reads
+ * from several threads are safe (raw ones run in parallel, libewf's one at
+ * a time).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,21 +25,26 @@
 
 #include "cardtrail/util.h"
 #include "image/acq.h"
+#include "image/ewf.h"
 
 struct raw_seg {
 	char *path;
 	uint64_t off, size;
+	int fd;			/* opened on first use */
 };
 
 struct ct_image {
 	const struct img_format *fmt;
 	uint64_t size;
+	pthread_mutex_t mu;	/* the fds and the libewf handle */
 	char error[1024];
 	/* raw and split raw */
 	struct raw_seg *segs;
 	size_t nseg;
-	size_t cur;		/* segment whose fd is open */
-	int fd;
+	/* e01 */
+	libewf_handle_t *ewf;
+	uint32_t bps, spc;	/* bytes per sector, sectors per chunk */
+	uint32_t checksum_errors;	/* reported so far */
 };
 
 struct img_format {
@@ -78,6 +86,23 @@ raw_find(const struct ct_image *img, uint64_t off)
 	return lo;
 }
 
+/* The fd of segment s, opened on first use. */
+static int
+raw_fd(struct ct_image *img, struct raw_seg *s)
+{
+	int fd, ret = 0;
+
+	pthread_mutex_lock(&img->mu);
+	if (s->fd < 0) {
+		s->fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (s->fd < 0)
+			ret = img_error(img, -errno, "cannot open '%s': %s", s->path, strerror(errno));
+	}
+	fd = s->fd;
+	pthread_mutex_unlock(&img->mu);
+	return ret < 0 ? ret : fd;
+}
+
 static int
 raw_read(struct ct_image *img, unsigned char *p, size_t len, uint64_t off)
 {
@@ -86,6 +111,7 @@ raw_read(struct ct_image *img, unsigned char *p, size_t len, uint64_t off)
 		struct raw_seg *s = &img->segs[i];
 		uint64_t in;
 		ssize_t r;
+		int fd;
 
 		if (off < s->off || off - s->off >= s->size)
 			return img_error(img, -EIO, "offset %" PRIu64 " lies in no segment of the image",
@@ -93,17 +119,9 @@ raw_read(struct ct_image *img, unsigned char *p, size_t len, uint64_t off)
 		in = off - s->off;
 		if ((uint64_t)n > s->size - in)
 			n = (size_t)(s->size - in);
-		if (img->fd < 0 || img->cur != i) {
-			/* one file open at a time: images may have thousands */
-			if (img->fd >= 0)
-				close(img->fd);
-			img->fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-			if (img->fd < 0)
-				return img_error(img, -errno, "cannot open '%s': %s", s->path,
-						 strerror(errno));
-			img->cur = i;
-		}
-		r = pread(img->fd, p, n, (off_t)in);
+		if ((fd = raw_fd(img, s)) < 0)
+			return fd;
+		r = pread(fd, p, n, (off_t)in);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -124,17 +142,132 @@ raw_close(struct ct_image *img)
 {
 	size_t i;
 
-	if (img->fd >= 0)
-		close(img->fd);
-	img->fd = -1;
-	for (i = 0; i < img->nseg; i++)
+	for (i = 0; i < img->nseg; i++) {
+		if (img->segs[i].fd >= 0)
+			close(img->segs[i].fd);
 		free(img->segs[i].path);
+	}
 	free(img->segs);
 	img->segs = NULL;
 }
 
+/* ---- e01: a segment set through libewf ---- */
+
+/*
+ * libewf reads on past a chunk whose checksum fails (it hands back what it
+ * could, zeros for a missing segment) and counts it: a read that added to
+ * the count names the chunks and fails with -EBADMSG, the buffer filled.
+ */
+static int
+ewf_damage(struct ct_image *img)
+{
+	libewf_error_t *e = NULL;
+	uint32_t n = 0, i;
+	size_t at = 0;
+
+	if (libewf_handle_get_number_of_checksum_errors(img->ewf, &n, &e) != 1) {
+		libewf_error_free(&e);
+		return 0;
+	}
+	if (n <= img->checksum_errors)
+		return 0;
+	img->error[0] = '\0';
+	for (i = img->checksum_errors; i < n && at < sizeof(img->error) - 1; i++) {
+		uint64_t first = 0, count = 0, chunk_bytes = (uint64_t)img->bps * img->spc;
+		uint64_t start, end;
+		int w;
+
+		if (libewf_handle_get_checksum_error(img->ewf, i, &first, &count, &e) != 1) {
+			libewf_error_free(&e);
+			continue;
+		}
+		start = first * img->bps;
+		end = (first + count) * img->bps;
+		if (end > img->size)
+			end = img->size;
+		if (count <= img->spc)
+			w = snprintf(img->error + at, sizeof(img->error) - at, "%schunk %" PRIu64
+				     " (bytes %" PRIu64 "-%" PRIu64 ") fails its checksum",
+				     at ? "; " : "", start / chunk_bytes, start, end - 1);
+		else
+			w = snprintf(img->error + at, sizeof(img->error) - at, "%schunks %" PRIu64
+				     "-%" PRIu64 " (bytes %" PRIu64 "-%" PRIu64 ") are missing or fail "
+				     "their checksums", at ? "; " : "", start / chunk_bytes,
+				     (end - 1) / chunk_bytes, start, end - 1);
+		if (w < 0)
+			break;
+		at += (size_t)w;
+	}
+	img->checksum_errors = n;
+	return -EBADMSG;
+}
+
+static int
+ewf_read(struct ct_image *img, unsigned char *p, size_t len, uint64_t off)
+{
+	libewf_error_t *e = NULL;
+	char msg[512];
+	ssize_t r;
+	int ret = 0;
+
+	pthread_mutex_lock(&img->mu);
+	while (len > 0 && ret == 0) {
+		r = libewf_handle_read_random(img->ewf, p, len, (off64_t)off, &e);
+		if (r <= 0) {
+			ewf_message(&e, msg, sizeof(msg));
+			ret = img_error(img, -EIO, "cannot read the E01 at offset %" PRIu64 ": %s",
+					off, r == 0 ? "it ends early" : msg);
+			break;
+		}
+		p += r;
+		len -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	if (ret == 0)
+		ret = ewf_damage(img);
+	pthread_mutex_unlock(&img->mu);
+	return ret;
+}
+
+static void
+ewf_close(struct ct_image *img)
+{
+	libewf_error_t *e = NULL;
+
+	if (img->ewf == NULL)
+		return;
+	if (libewf_handle_close(img->ewf, &e) != 0)
+		libewf_error_free(&e);
+	libewf_handle_free(&img->ewf, &e);
+	libewf_error_free(&e);
+	img->ewf = NULL;
+}
+
+static int
+ewf_setup(struct ct_image *img, const char *const *names, size_t n)
+{
+	libewf_error_t *e = NULL;
+	size64_t size = 0;
+	char msg[512];
+
+	if (libewf_handle_initialize(&img->ewf, &e) != 1 ||
+	    libewf_handle_open(img->ewf, (char *const *)names, (int)n, LIBEWF_OPEN_READ, &e) != 1 ||
+	    libewf_handle_get_media_size(img->ewf, &size, &e) != 1 ||
+	    libewf_handle_get_bytes_per_sector(img->ewf, &img->bps, &e) != 1 ||
+	    libewf_handle_get_sectors_per_chunk(img->ewf, &img->spc, &e) != 1) {
+		ewf_message(&e, msg, sizeof(msg));
+		return img_error(img, -EINVAL, "cannot open the E01 '%s': %s", n ? names[0] : "?",
+				 msg);
+	}
+	if (img->bps == 0 || img->spc == 0)
+		return img_error(img, -EINVAL, "the E01 '%s' has no sector or chunk size", names[0]);
+	img->size = size;
+	return 0;
+}
+
 static const struct img_format formats[] = {
 	{ .name = "raw", .read = raw_read, .close = raw_close },
+	{ .name = "e01", .read = ewf_read, .close = ewf_close },
 };
 
 static const struct img_format *
@@ -156,7 +289,7 @@ img_new(const char *format)
 	if (img == NULL)
 		return NULL;
 	img->fmt = format_find(format);
-	img->fd = -1;
+	pthread_mutex_init(&img->mu, NULL);
 	return img;
 }
 
@@ -182,6 +315,7 @@ raw_setup(struct ct_image *img, const char *dir, const char *const *names,
 		}
 		s->off = offs[i];
 		s->size = sizes[i];
+		s->fd = -1;
 	}
 	img->size = n ? offs[n - 1] + sizes[n - 1] : 0;
 	return 0;
@@ -223,8 +357,11 @@ ct_image_close(struct ct_image *img)
 		return;
 	if (img->fmt)
 		img->fmt->close(img);
+	pthread_mutex_destroy(&img->mu);
 	free(img);
 }
+
+static int image_open_raw_plan(struct acq *a, struct ct_image **out);
 
 /* A segment name from a record must be a plain file name in the case. */
 static int
@@ -234,15 +371,52 @@ plain_name(const char *s)
 }
 
 int
+record_file_path(const char *casedir, struct json_object *acq, const char *name, char *buf,
+		 size_t len)
+{
+	int in_place = json_object_get_boolean(ct_json_get(ct_json_get(acq, "adopted"), "in_place"));
+
+	if (in_place && name && name[0] == '/')
+		return ct_snprintf(buf, len, "%s", name);
+	if (!plain_name(name))
+		return -EINVAL;
+	return ct_snprintf(buf, len, "%s/%s", casedir, name);
+}
+
+/* The files of a record, as full paths. */
+static int
+record_paths(const char *casedir, struct json_object *acq, struct json_object *segs, char **paths,
+	     size_t n, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		r = record_file_path(casedir, acq, ct_json_str(json_object_array_get_idx(segs, i),
+							       "path", NULL), path, sizeof(path));
+		if (r < 0) {
+			snprintf(err, errlen, "the acquisition record has a bad segment list");
+			return r;
+		}
+		if ((paths[i] = strdup(path)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int
 ct_image_open(const char *casedir, struct json_object *acq, struct ct_image **out,
 	      char *err, size_t errlen)
 {
 	struct json_object *segs = ct_json_get(acq, "segments");
 	const char *format = ct_json_str(ct_json_get(acq, "options"), "format", "raw");
-	const char **names = NULL;
+	char **paths = NULL;
 	uint64_t *offs = NULL, *sizes = NULL, next = 0;
 	struct ct_image *img = NULL;
-	size_t n, i;
+	size_t n = 0, i;
 	int ret;
 
 	*out = NULL;
@@ -255,37 +429,78 @@ ct_image_open(const char *casedir, struct json_object *acq, struct ct_image **ou
 		snprintf(err, errlen, "the acquisition record names an unknown format '%s'", format);
 		return -EINVAL;
 	}
-	names = calloc(n, sizeof(*names));
+	paths = calloc(n, sizeof(*paths));
 	offs = calloc(n, sizeof(*offs));
 	sizes = calloc(n, sizeof(*sizes));
 	img = img_new(format);
-	if (names == NULL || offs == NULL || sizes == NULL || img == NULL) {
+	if (paths == NULL || offs == NULL || sizes == NULL || img == NULL) {
 		ret = -ENOMEM;
 		snprintf(err, errlen, "out of memory");
+		goto out;
+	}
+	if ((ret = record_paths(casedir, acq, segs, paths, n, err, errlen)) < 0)
+		goto out;
+	if (!strcmp(format, "e01")) {
+		if ((ret = ewf_setup(img, (const char *const *)paths, n)) < 0) {
+			snprintf(err, errlen, "%s", img->error);
+		} else if (ct_json_get(acq, "bytes") &&
+			   img->size != (uint64_t)json_object_get_int64(ct_json_get(acq, "bytes"))) {
+			ret = -EINVAL;
+			snprintf(err, errlen, "the E01 '%s' holds %" PRIu64 " bytes, its record says "
+				 "%lld", paths[0], img->size,
+				 (long long)json_object_get_int64(ct_json_get(acq, "bytes")));
+		}
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
 		struct json_object *s = json_object_array_get_idx(segs, i);
 
-		names[i] = ct_json_str(s, "path", NULL);
 		offs[i] = (uint64_t)json_object_get_int64(ct_json_get(s, "offset"));
 		sizes[i] = (uint64_t)json_object_get_int64(ct_json_get(s, "bytes"));
-		if (!plain_name(names[i]) || offs[i] != next) {
+		if (offs[i] != next) {
 			ret = -EINVAL;
 			snprintf(err, errlen, "the acquisition record has a bad segment list");
 			goto out;
 		}
 		next += sizes[i];
 	}
-	if ((ret = raw_setup(img, casedir, names, offs, sizes, n)) < 0) {
+	if ((ret = raw_setup(img, NULL, (const char *const *)paths, offs, sizes, n)) < 0) {
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	*out = img;
-	img = NULL;
+	/* each a regular file of its recorded size, together the image */
+	for (i = 0; i < n; i++) {
+		struct stat st;
+
+		if (stat(paths[i], &st) < 0) {
+			ret = -errno;
+			snprintf(err, errlen, "cannot open image segment '%s': %s", paths[i],
+				 strerror(errno));
+			goto out;
+		}
+		if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != sizes[i]) {
+			ret = -EINVAL;
+			snprintf(err, errlen, "image segment '%s' is %s, not a file of the %" PRIu64
+				 " bytes its record lists", paths[i], S_ISREG(st.st_mode) ?
+				 "of another size" : "not a regular file", sizes[i]);
+			goto out;
+		}
+	}
+	if (ct_json_get(acq, "bytes") &&
+	    next != (uint64_t)json_object_get_int64(ct_json_get(acq, "bytes"))) {
+		ret = -EINVAL;
+		snprintf(err, errlen, "the segments of %s do not add up to its size",
+			 ct_json_str(acq, "evidence", "?"));
+	}
 out:
+	if (ret == 0) {
+		*out = img;
+		img = NULL;
+	}
 	ct_image_close(img);
-	free(names);
+	for (i = 0; paths && i < n; i++)
+		free(paths[i]);
+	free(paths);
 	free(offs);
 	free(sizes);
 	return ret;
@@ -293,6 +508,14 @@ out:
 
 int
 image_open_plan(struct acq *a, struct ct_image **out)
+{
+	if (a->sink && a->sink->reader)
+		return a->sink->reader(a, out);
+	return image_open_raw_plan(a, out);
+}
+
+static int
+image_open_raw_plan(struct acq *a, struct ct_image **out)
 {
 	const char **names = calloc(a->nseg ? a->nseg : 1, sizeof(*names));
 	uint64_t *offs = calloc(a->nseg ? a->nseg : 1, sizeof(*offs));
@@ -322,4 +545,101 @@ image_open_plan(struct acq *a, struct ct_image **out)
 	free(offs);
 	free(sizes);
 	return ret;
+}
+
+int
+image_open_files(struct acq *a, const char *format, const char *const *names, size_t n,
+		 struct ct_image **out)
+{
+	struct ct_image *img = img_new(format);
+	uint64_t *offs = NULL, *sizes = NULL, next = 0;
+	size_t i;
+	int ret = -ENOMEM;
+
+	*out = NULL;
+	if (img == NULL || img->fmt == NULL) {
+		ret = img ? -EINVAL : -ENOMEM;
+		acq_error(a, ret, "cannot read images of format '%s'", format);
+		goto out;
+	}
+	if (!strcmp(format, "e01")) {
+		if ((ret = ewf_setup(img, names, n)) < 0)
+			acq_error(a, ret, "%s", img->error);
+		goto out;
+	}
+	offs = calloc(n ? n : 1, sizeof(*offs));
+	sizes = calloc(n ? n : 1, sizeof(*sizes));
+	if (offs == NULL || sizes == NULL)
+		goto out;
+	for (i = 0; i < n; i++) {
+		struct stat st;
+
+		if (stat(names[i], &st) < 0) {
+			ret = acq_error(a, -errno, "cannot open '%s': %s", names[i], strerror(errno));
+			goto out;
+		}
+		offs[i] = next;
+		sizes[i] = (uint64_t)st.st_size;
+		next += sizes[i];
+	}
+	if ((ret = raw_setup(img, NULL, names, offs, sizes, n)) < 0)
+		acq_error(a, ret, "out of memory");
+out:
+	if (ret == 0) {
+		*out = img;
+		img = NULL;
+	}
+	ct_image_close(img);
+	free(offs);
+	free(sizes);
+	return ret;
+}
+
+int
+ct_image_paths(const char *casedir, struct json_object *acq, char ***out, size_t *nout,
+	       const char **format)
+{
+	struct json_object *segs = ct_json_get(acq, "segments");
+	char **paths, err[256];
+	size_t n = segs && json_object_is_type(segs, json_type_array) ?
+		json_object_array_length(segs) : 0;
+	int ret;
+
+	*out = NULL;
+	*nout = 0;
+	*format = ct_json_str(ct_json_get(acq, "options"), "format", "raw");
+	if (n == 0)
+		return -EINVAL;
+	if ((paths = calloc(n + 1, sizeof(*paths))) == NULL)
+		return -ENOMEM;
+	if ((ret = record_paths(casedir, acq, segs, paths, n, err, sizeof(err))) < 0) {
+		ct_image_paths_free(paths);
+		return ret;
+	}
+	*out = paths;
+	*nout = n;
+	return 0;
+}
+
+void
+ct_image_paths_free(char **paths)
+{
+	size_t i;
+
+	for (i = 0; paths && paths[i]; i++)
+		free(paths[i]);
+	free(paths);
+}
+
+int
+ct_image_is_ewf(const char *path)
+{
+	libewf_error_t *e = NULL;
+	int r = libewf_check_file_signature(path, &e);
+
+	if (r < 0) {
+		libewf_error_free(&e);
+		return -EIO;
+	}
+	return r;
 }

@@ -1,6 +1,8 @@
 /*
  * record.c — pieces of the acquisition record (E1.acquisition.json).
  */
+#include <string.h>
+
 #include <json-c/json.h>
 
 #include "cardtrail/util.h"
@@ -44,6 +46,12 @@ options_json(struct acq *a)
 	for (i = 0; i < ct_hash_count; i++)
 		if (a->mask & (1u << i))
 			json_object_array_add(h, json_object_new_string(ct_hash_algos[i].name));
+	jset(o, "format", json_object_new_string(a->sink->format));
+	if (!strcmp(a->sink->format, "e01"))
+		/* a resume goes on with the first run's */
+		jset(o, "compress", json_object_new_string(a->o->resume ?
+			ct_json_str(ct_json_get(a->rec, "options"), "compress", "none") :
+			a->o->compress ? a->o->compress : "none"));
 	jset(o, "hash", h);
 	jset(o, "hash_window", jint(a->window));
 	jset(o, "split", jint(a->split));
@@ -52,4 +60,24 @@ options_json(struct acq *a)
 	jset(o, "verify", json_object_new_string(verify_name(a->o->verify)));
 	jset(o, "allow_mounted", json_object_new_boolean(a->o->allow_mounted));
 	return o;
+}
+
+struct json_object *
+metadata_json(struct acq *a)
+{
+	const struct ct_image_opts *o = a->o;
+	struct json_object *m = json_object_new_object();
+	const struct { const char *key, *value; } f[] = {
+		{ "case_number", o->case_number },
+		{ "evidence_number", o->evidence_number ? o->evidence_number : a->id },
+		{ "examiner", o->examiner },
+		{ "description", o->description },
+		{ "notes", o->notes },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (f[i].value)
+			jset(m, f[i].key, json_object_new_string(f[i].value));
+	return m;
 }

@@ -2,7 +2,9 @@
  * rehash.c — re-hash an image against its acquisition record (verify,
  * extract): every file present with its size, the whole-image hashes, each
  * segment's and the piecewise windows, read through the segment reader and
- * the same pipeline and hashers as the acquisition.
+ * the same pipeline and hashers as the acquisition.  An E01's segment
+ * files are hashed as files too (their header carries the case data), and
+ * a chunk that fails its checksum is named.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -22,6 +24,7 @@ struct rehash {
 	struct ct_image_result res;
 	struct json_object *rep, *rsegs;
 	struct ct_image *img;
+	char damage[1024];	/* the chunks that failed their checksums */
 };
 
 static uint64_t
@@ -41,8 +44,16 @@ image_reader(void *ctx, struct ct_pipe_buf *b, size_t cap)
 	if (off >= size)
 		return 0;
 	n = (size_t)(size - off < cap ? size - off : cap);
-	if ((rc = ct_image_read(r->img, b->data, n, off)) < 0)
+	rc = ct_image_read(r->img, b->data, n, off);
+	if (rc == -EBADMSG) {
+		/* damaged chunks: named, and the hashes will tell the rest */
+		size_t at = strlen(r->damage);
+
+		snprintf(r->damage + at, sizeof(r->damage) - at, "%s%s", at ? "; " : "",
+			 ct_image_error(r->img));
+	} else if (rc < 0) {
 		return acq_error(&r->a, rc, "%s", ct_image_error(r->img));
+	}
 	b->len = n;
 	return 0;
 }
@@ -50,7 +61,8 @@ image_reader(void *ctx, struct ct_pipe_buf *b, size_t cap)
 /* Each file the record lists: present, a regular file, of its size.
  * Returns 1 when one is not. */
 static int
-check_files(struct rehash *r, const char *casedir, struct json_object *segs)
+check_files(struct rehash *r, const char *casedir, struct json_object *acq,
+	    struct json_object *segs)
 {
 	size_t i;
 	int missing = 0;
@@ -61,7 +73,8 @@ check_files(struct rehash *r, const char *casedir, struct json_object *segs)
 		char path[PATH_MAX];
 		struct stat st;
 
-		if (ct_snprintf(path, sizeof(path), "%s/%s", casedir, name) < 0 || lstat(path, &st) < 0) {
+		if (record_file_path(casedir, acq, name, path, sizeof(path)) < 0 ||
+		    lstat(path, &st) < 0) {
 			status = "missing";
 			missing = 1;
 		} else if (!S_ISREG(st.st_mode)) {
@@ -84,9 +97,11 @@ check_files(struct rehash *r, const char *casedir, struct json_object *segs)
  * segment but the last of one size, the last not empty and not larger, as
  * many as the size needs.  Sets up a->segs for the per-segment digests. */
 static int
-check_layout(struct rehash *r, struct json_object *segs)
+check_layout(struct rehash *r, const char *casedir, struct json_object *acq,
+	     struct json_object *segs)
 {
 	struct acq *a = &r->a;
+	char path[PATH_MAX];
 	unsigned i;
 
 	a->nseg = (unsigned)json_object_array_length(segs);
@@ -96,11 +111,16 @@ check_layout(struct rehash *r, struct json_object *segs)
 	for (i = 0; i < a->nseg; i++) {
 		struct json_object *s = json_object_array_get_idx(segs, i);
 
+		if (record_file_path(casedir, acq, ct_json_str(s, "path", NULL), path, sizeof(path)) < 0)
+			return acq_error(a, -EINVAL, "the acquisition record of %s has a bad segment "
+					 "list", a->id);
 		a->segs[i].fd = -1;
 		a->segs[i].off = jget_u64(s, "offset");
 		a->segs[i].size = jget_u64(s, "bytes");
 		snprintf(a->segs[i].name, sizeof(a->segs[i].name), "%s", ct_json_str(s, "path", "?"));
 	}
+	if (!a->sink->fixed_segments)
+		return 0;	/* an E01: libewf knows where its chunks lie */
 	a->split = a->nseg > 1 ? a->segs[0].size : 0;
 	if (a->segs[a->nseg - 1].off + a->segs[a->nseg - 1].size != a->src.size)
 		return acq_error(a, -EINVAL, "the segments of %s do not add up to its size", a->id);
@@ -138,6 +158,41 @@ compare_whole(struct rehash *r, const struct hashers *h, struct json_object *has
 			match = 0;
 	}
 	jset(r->rep, "hashes", rh);
+	return match;
+}
+
+/* An E01's segment files, hashed as files; 1 if all match. */
+static int
+compare_files(struct rehash *r, const char *casedir, struct json_object *acq,
+	      struct json_object *segs)
+{
+	unsigned i;
+	int match = 1;
+
+	for (i = 0; i < r->a.nseg; i++) {
+		struct json_object *s = json_object_array_get_idx(segs, i);
+		struct json_object *rs = json_object_array_get_idx(r->rsegs, i);
+		const char *want = ct_json_str(ct_json_get(s, "hashes"), "sha256", NULL);
+		char path[PATH_MAX], hex[65];
+		unsigned char d[32];
+		int rc;
+
+		rc = record_file_path(casedir, acq, ct_json_str(s, "path", NULL), path, sizeof(path));
+		if (rc == 0)
+			rc = ct_sha256_file(path, d, NULL);
+		if (rc < 0) {
+			jset(rs, "match", json_object_new_boolean(0));
+			jset(rs, "error", json_object_new_string(strerror(-rc)));
+			match = 0;
+			continue;
+		}
+		ct_hex(d, 32, hex);
+		jset(rs, "sha256", json_object_new_string(hex));
+		jset(rs, "match", json_object_new_boolean(want && !strcmp(want, hex)));
+		jset(rs, "mismatched_windows", json_object_new_array());
+		if (!want || strcmp(want, hex))
+			match = 0;
+	}
 	return match;
 }
 
@@ -187,7 +242,7 @@ compare_windows(struct rehash *r, const struct hashers *h, struct json_object *r
 		struct json_object *w = json_object_array_get_idx(rw, i), *bw;
 		const char *want = ct_json_str(w, "sha256", NULL);
 		uint64_t off = i * a->window;
-		struct segment *sg = segment_at(a, off);
+		struct segment *sg = a->sink->fixed_segments ? segment_at(a, off) : NULL;
 		char hex[65];
 
 		ct_hex(h->wj.digests[i], 32, hex);
@@ -198,7 +253,8 @@ compare_windows(struct rehash *r, const struct hashers *h, struct json_object *r
 		jset(bw, "index", jint(i));
 		jset(bw, "offset", jint(off));
 		jset(bw, "length", jint(jget_u64(w, "length")));
-		jset(bw, "segment", json_object_new_string(sg ? sg->name : "?"));
+		if (sg)
+			jset(bw, "segment", json_object_new_string(sg->name));
 		json_object_array_add(bad_w, bw);
 		if (sg) {
 			struct json_object *rs = json_object_array_get_idx(r->rsegs, (size_t)(sg - a->segs));
@@ -210,11 +266,11 @@ compare_windows(struct rehash *r, const struct hashers *h, struct json_object *r
 		struct json_object *b0 = json_object_array_get_idx(bad_w, 0);
 		size_t nb = json_object_array_length(bad_w);
 
-		acq_error(a, 0, "%zu window%s of %s differ%s, first #%d at offset %lld in %s", nb,
+		acq_error(a, 0, "%zu window%s of %s differ%s, first #%d at offset %lld%s%s", nb,
 			  nb == 1 ? "" : "s", a->id, nb == 1 ? "s" : "",
 			  json_object_get_int(ct_json_get(b0, "index")),
 			  (long long)json_object_get_int64(ct_json_get(b0, "offset")),
-			  ct_json_str(b0, "segment", "?"));
+			  ct_json_get(b0, "segment") ? " in " : "", ct_json_str(b0, "segment", ""));
 	}
 	return match;
 }
@@ -269,16 +325,16 @@ ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
 		if (idx >= 0)
 			a->mask |= 1u << idx;
 	}
-	if ((ret = ct_image_open(casedir, acq, &r.img, err, sizeof(err))) < 0) {
-		acq_error(a, ret, "%s", err);
+	if ((ret = check_layout(&r, casedir, acq, segs)) < 0)
 		goto out;
-	}
-	if ((ret = check_layout(&r, segs)) < 0)
-		goto out;
-	if (check_files(&r, casedir, segs)) {
+	if (check_files(&r, casedir, acq, segs)) {
 		match = 0;
 		acq_error(a, 0, "a segment of %s is missing or has the wrong size", a->id);
 		goto done;
+	}
+	if ((ret = ct_image_open(casedir, acq, &r.img, err, sizeof(err))) < 0) {
+		acq_error(a, ret, "%s", err);
+		goto out;
 	}
 	if ((ret = hashers_init(a, &h, 1)) < 0)
 		goto out;
@@ -293,8 +349,16 @@ ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
 		if ((ret = ct_pipe_run(&cfg, cons, n, &failed)) < 0)
 			goto out;
 	}
+	if (r.damage[0]) {
+		match = 0;
+		jset(r.rep, "damaged_chunks", json_object_new_string(r.damage));
+		acq_error(a, 0, "the image of %s is damaged: %s", a->id, r.damage);
+	}
 	match &= compare_whole(&r, &h, hashes);
-	match &= compare_segments(&r, &h, segs);
+	if (a->sink->fixed_segments)
+		match &= compare_segments(&r, &h, segs);
+	else
+		match &= compare_files(&r, casedir, acq, segs);
 	match &= compare_windows(&r, &h, ct_json_get(acq, "windows"));
 	if (!match)
 		acq_error(a, 0, "the hashes of %s differ from its acquisition record", a->id);

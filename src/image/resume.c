@@ -127,7 +127,7 @@ resume_setup(struct acq *a)
 	a->written = a->resume_pos;
 	/* the earlier runs' unreadable sectors still count (exit 4) */
 	a->bad_bytes = ct_map_count(&a->map, '-');
-	if (a->resume_pos > 0 && (ret = image_open_plan(a, &a->prefix)) < 0)
+	if (a->resume_pos > 0 && a->prefix == NULL && (ret = image_open_plan(a, &a->prefix)) < 0)
 		return ret;
 	return 0;
 }

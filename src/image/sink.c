@@ -16,7 +16,7 @@
 #include "cardtrail/util.h"
 #include "image/acq.h"
 
-static const struct sink *const sinks[] = { &sink_raw, &sink_split };
+static const struct sink *const sinks[] = { &sink_raw, &sink_split, &sink_e01 };
 
 const struct sink *
 sink_choose(const char *format, int split)

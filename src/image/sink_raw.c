@@ -231,6 +231,12 @@ raw_keep(struct acq *a)
 		(void)raw_sync(a, a->wrote_upto, 1);
 }
 
+static void
+raw_kept(struct acq *a, char *buf, size_t len)
+{
+	snprintf(buf, len, "%" PRIu64 " bytes were imaged and kept", a->written);
+}
+
 static int
 raw_seal(struct acq *a, const struct hashers *h)
 {
@@ -292,6 +298,7 @@ const struct sink sink_raw = {
 	.write = raw_write,
 	.write_finish = raw_write_finish,
 	.keep = raw_keep,
+	.kept = raw_kept,
 	.seal = raw_seal,
 	.segments_json = raw_segments_json,
 	.close = raw_close,
@@ -308,6 +315,7 @@ const struct sink sink_split = {
 	.write = raw_write,
 	.write_finish = raw_write_finish,
 	.keep = raw_keep,
+	.kept = raw_kept,
 	.seal = raw_seal,
 	.segments_json = raw_segments_json,
 	.close = raw_close,
