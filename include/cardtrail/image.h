@@ -126,6 +126,53 @@ struct json_object *ct_image_custody_record(const struct ct_image_opts *o,
 					    const struct ct_image_result *res, int status,
 					    char *err, size_t errlen);
 
+/*
+ * Adopt an image made elsewhere (raw, split raw, or an E01 from ewfacquire,
+ * Guymager, FTK Imager, ...) into a case without a card: copy its files
+ * into the case as E<n>.raw / E<n>.001... / E<n>.E01... (or, in_place,
+ * reference them where they lie), check the image's own stored hashes and
+ * chunk checksums where it has them (as ewfverify does), hash it as
+ * `image` would, and write the acquisition record E<n>.acquisition.json
+ * with what the image says of itself (tool, case data, acquisition
+ * errors), so that verify and extract treat it as one of ours.
+ */
+struct ct_adopt_opts {
+	const char *const *images;	/* the files given (one .E01 or .001 finds the rest) */
+	size_t nimages;
+	const char *casedir;
+	const char *evidence_id;	/* NULL: next free E<n> */
+	int in_place;
+	unsigned hash_mask;		/* as ct_image_opts; sha256 always */
+	uint64_t window;
+	size_t bufsize;
+	/* case data: NULL takes what the image says (E01), else none */
+	const char *case_number, *evidence_number, *description, *notes;
+	const char *examiner;		/* as the custody log records it */
+	void (*progress)(const struct ct_progress *p, void *ctx);
+	void *progress_ctx;
+};
+
+struct ct_adopt_result {
+	char evidence[64];
+	char record_path[4096];
+	struct json_object *record;	/* the acquisition record as written (owned) */
+	uint64_t bytes, bad_bytes;	/* bad: acquisition errors the image lists */
+	int complete;			/* adopted and hashed */
+	int mismatch;			/* a stored hash or a chunk checksum does not match */
+	char error[1024];
+};
+
+/* Returns 0 (look at mismatch and bad_bytes for exit status 3 and 4), or
+ * -errno with res->error set; files copied so far stay, and a record
+ * written says "complete": false. */
+int ct_image_adopt(const struct ct_adopt_opts *o, struct ct_adopt_result *res);
+void ct_adopt_result_release(struct ct_adopt_result *res);
+/* The custody record: action "adopt", subject {evidence, metadata}, inputs
+ * [the files given, with SHA-256], outputs [the copies, the record]. */
+struct json_object *ct_adopt_custody_record(const struct ct_adopt_opts *o,
+					    const struct ct_adopt_result *res, int status,
+					    char *err, size_t errlen);
+
 /* The card facts that tie records together: {size, cid, serial, model,
  * vendor, reader_serial} (missing ones left out), from an identity. */
 struct json_object *ct_identity_card(struct json_object *identity, uint64_t size);

@@ -37,6 +37,7 @@ int cmd_note(int argc, char **argv);
 int cmd_wipe(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_adopt(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

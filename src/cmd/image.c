@@ -76,6 +76,11 @@ print_summary(const struct ct_image_opts *o, const struct ct_image_result *r)
 	       json_object_get_int(json_object_object_get(v, "logical_sector_size")));
 	if (json_object_object_get_ex(rec, "write_block", &v))
 		printf("  blocked    %s\n", json_object_get_string(json_object_object_get(v, "method")));
+	if (!strcmp(ct_json_str(ct_json_get(rec, "options"), "format", "raw"), "e01"))
+		printf("  format     E01 (EnCase 6, libewf), compression %s\n",
+		       ct_json_str(ct_json_get(rec, "options"), "compress", "none"));
+	if (ct_json_str(ct_json_get(rec, "metadata"), "case_number", NULL))
+		printf("  case       %s\n", ct_json_str(ct_json_get(rec, "metadata"), "case_number", ""));
 	if (json_object_object_get_ex(rec, "segments", &segs)) {
 		for (i = 0; i < json_object_array_length(segs); i++) {
 			struct json_object *s = json_object_array_get_idx(segs, i);

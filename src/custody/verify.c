@@ -24,7 +24,7 @@
 #define ZERO_HASH "0000000000000000000000000000000000000000000000000000000000000000"
 
 static const char *const known_actions[] = {
-	"open", "image", "extract", "wipe", "note", "repair", "report",
+	"open", "image", "adopt", "extract", "wipe", "note", "repair", "report",
 };
 
 struct walk {
@@ -482,7 +482,8 @@ check_links(struct walk *w, struct ct_custody_log *log, size_t upto, struct json
 			for (i = 0; i < upto && !found; i++) {
 				struct json_object *r = log->lines[i].rec;
 				const char *a = ct_json_str(r, "action", NULL);
-				if (a && !strcmp(a, "image") && h &&
+				/* an image made here, or one adopted (cardtrail adopt) */
+				if (a && (!strcmp(a, "image") || !strcmp(a, "adopt")) && h &&
 				    (ev == NULL || (ct_json_str(ct_json_get(r, "subject"), "evidence", NULL) &&
 						    !strcmp(ct_json_str(ct_json_get(r, "subject"), "evidence", NULL), ev))) &&
 				    ct_json_str(ct_json_get(ct_json_get(r, "result"), "hashes"), "sha256", NULL) &&
@@ -602,7 +603,8 @@ ct_custody_verify(const char *casedir, const struct ct_verify_opts *o, struct js
 			nsigned++;
 		else
 			nunsigned++;
-		check_outputs(&w, rec, seq, action && !strcmp(action, "image"));
+		check_outputs(&w, rec, seq, action && (!strcmp(action, "image") ||
+						       !strcmp(action, "adopt")));
 		check_links(&w, &log, i, rec, seq);
 		json_object_object_add(e, "problems", w.cur_problems);
 		json_object_object_add(e, "verdict", json_object_new_string(

@@ -104,3 +104,24 @@ ewf_get_header(libewf_handle_t *h, const char *id)
 	}
 	return v;
 }
+
+/* The extension of segment n (1-based): E01..E99, then EAA..EZZ, FAA... */
+int
+ewf_segment_ext(unsigned n, char ext[4])
+{
+	if (n >= 1 && n <= 99) {
+		snprintf(ext, 4, "E%02u", n);
+		return 0;
+	}
+	n -= 100;
+	if (n >= 26 * 26 * ('Z' - 'E' + 1))
+		return -ERANGE;
+	ext[2] = (char)('A' + n % 26);
+	ext[1] = (char)('A' + n / 26 % 26);
+	ext[0] = (char)('E' + n / (26 * 26));
+	ext[3] = '\0';
+	return 0;
+}
+
+/* A libewf failure while writing: the run says which file set, where, and
+ * libewf's reason (acquire.c words it, with what was kept). */

@@ -18,6 +18,15 @@ void ewf_message(libewf_error_t **e, char *buf, size_t len);
 int ewf_glob(const char *path, char ***names, int *n, char *err, size_t errlen);
 void ewf_glob_free(char **names, int n);
 
+/* The extension of segment file n (1-based): E01..E99, then EAA..EZZ,
+ * FAA, ... as EnCase and libewf name them; -ERANGE past ZZZ. */
+int ewf_segment_ext(unsigned n, char ext[4]);
+
+/* The libewf handle of an E01 reader (to read its header and hashes), or
+ * NULL for another format. */
+struct ct_image;
+libewf_handle_t *image_ewf_handle(struct ct_image *img);
+
 /* Header values (case_number, examiner_name, ...): set one (nothing when
  * value is NULL or empty); get one as a new string, or NULL. */
 int ewf_set_header(libewf_handle_t *h, const char *id, const char *value, char *err,

@@ -643,3 +643,9 @@ ct_image_is_ewf(const char *path)
 	}
 	return r;
 }
+
+libewf_handle_t *
+image_ewf_handle(struct ct_image *img)
+{
+	return img ? img->ewf : NULL;
+}

@@ -96,26 +96,6 @@ state(struct acq *a)
 	return a->sink_state;
 }
 
-/* The extension of segment n (1-based): E01..E99, then EAA..EZZ, FAA... */
-static int
-segment_ext(unsigned n, char ext[4])
-{
-	if (n >= 1 && n <= 99) {
-		snprintf(ext, 4, "E%02u", n);
-		return 0;
-	}
-	n -= 100;
-	if (n >= 26 * 26 * ('Z' - 'E' + 1))
-		return -ERANGE;
-	ext[2] = (char)('A' + n % 26);
-	ext[1] = (char)('A' + n / 26 % 26);
-	ext[0] = (char)('E' + n / (26 * 26));
-	ext[3] = '\0';
-	return 0;
-}
-
-/* A libewf failure while writing: the run says which file set, where, and
- * libewf's reason (acquire.c words it, with what was kept). */
 static int
 ewf_write_fail(struct acq *a, libewf_error_t **e, uint64_t off)
 {
@@ -473,13 +453,13 @@ sync_completed(struct acq *a, int all)
 
 	for (;;) {
 		next = st->synced + 1;
-		if (segment_ext(next, ext) < 0 ||
+		if (ewf_segment_ext(next, ext) < 0 ||
 		    ct_snprintf(path, sizeof(path), "%s/%s.%s", a->casedir, a->id, ext) < 0)
 			return 0;
 		if (!all) {
 			char later[PATH_MAX], ext2[4];
 
-			if (segment_ext(next + 1, ext2) < 0 ||
+			if (ewf_segment_ext(next + 1, ext2) < 0 ||
 			    ct_snprintf(later, sizeof(later), "%s/%s.%s", a->casedir, a->id, ext2) < 0 ||
 			    lstat(later, &sb) < 0)
 				return 0;
@@ -589,7 +569,7 @@ e01_kept(struct acq *a, char *buf, size_t len)
 	unsigned n;
 
 	/* segment n is complete when segment n + 1 exists */
-	for (n = 1; segment_ext(n, ext) == 0 && segment_ext(n + 1, next) == 0; n++) {
+	for (n = 1; ewf_segment_ext(n, ext) == 0 && ewf_segment_ext(n + 1, next) == 0; n++) {
 		if (ct_snprintf(path, sizeof(path), "%s/%s.%s", a->casedir, a->id, next) < 0 ||
 		    lstat(path, &sb) < 0)
 			break;
