@@ -10,6 +10,9 @@
 #   image   imaging a page-cached random file with md5+sha1+sha256 into a
 #           case on the same disk: cardtrail against dc3dd, dcfldd and
 #           ewfacquire; the cost of sha1+sha256 on top of md5
+#   e01     --format e01 --compress fast against ewfacquire -c fast with the
+#           same hashes, on the random source and on a card-like one (FAT32,
+#           mostly zeros, small files): time and the size of the output
 #   rss     peak RSS of cardtrail on the random file and on sparse sources
 #   verify  `cardtrail verify CASE` re-hashing a page-cached image against
 #           its record, next to sha256sum over the same image
@@ -31,7 +34,7 @@
 #   BENCH_SPARSE    size of the large sparse source for the RSS line
 #                   (default 16G; skipped unless BENCH_SPARSE + 4G is free)
 #   BENCH_RUNS      timed runs per command, at least 3 (default 3)
-#   BENCH_SECTIONS  sections to run (default "image rss verify wipe extract")
+#   BENCH_SECTIONS  sections to run (default "image e01 rss verify wipe extract")
 #   BENCH_SEED      seed of the extract section's card image (default 1)
 #   BENCH_SYNC      1 (default): each peer run ends with `sync` on its output,
 #                   because cardtrail fsyncs everything it writes; 0: time
@@ -60,7 +63,7 @@ BENCH_DIR=${BENCH_DIR:-$top/build/bench}
 BENCH_SIZE=${BENCH_SIZE:-2G}
 BENCH_SPARSE=${BENCH_SPARSE:-16G}
 BENCH_RUNS=${BENCH_RUNS:-3}
-BENCH_SECTIONS=${BENCH_SECTIONS:-image rss verify wipe extract}
+BENCH_SECTIONS=${BENCH_SECTIONS:-image e01 rss verify wipe extract}
 BENCH_SEED=${BENCH_SEED:-1}
 BENCH_SYNC=${BENCH_SYNC:-1}
 if [ -z "${BENCH_HYPERFINE:-}" ]; then
@@ -286,6 +289,91 @@ section_image() {
 	[ "$h1" = md5 ] || row "  (measured as %s against %s: --hash md5 computes %s)" "$h3" "$h1" "$h1"
 	row "ratio = peer median / median of cardtrail --hash md5,sha1,sha256 --verify none"
 	row "cpu s = mean user+system seconds; [extra] rows are not used for ratios"
+}
+
+# A card-like source: a FAT32 card of BENCH_SIZE, mostly zeros, with the
+# small file set of fixtures/flight (300 logs, subtitles and photos) on it;
+# written out (not sparse) and page-cached, as make_source's random one.
+CARDLIKE=$W/cardlike.bin
+make_cardlike() {
+	local stage=$W/cardlike-src fx=$top/fixtures/flight i mt=$CARDLIKE@@1M
+	local jpgs=(DJI_0001.JPG DJI_0002.JPG NOGPS.JPG)
+	for t in sfdisk mkfs.fat mcopy; do
+		command -v $t >/dev/null || return 1
+	done
+	note "bench: writing a $(human "$SIZE") card-like source (mostly zeros, small files)"
+	truncate -s "$SIZE" "$W/cardlike.sparse"
+	printf 'label: dos\nstart=2048, type=c\n' | sfdisk -q "$W/cardlike.sparse" >/dev/null || return 1
+	mkfs.fat -F 32 --invariant --offset=2048 -n CARDTRAIL "$W/cardlike.sparse" \
+		$(((SIZE - (1 << 20)) / 1024)) >/dev/null || return 1
+	rm -rf "$stage"
+	mkdir -p "$stage/DCIM/100MEDIA" "$stage/APM/LOGS" "$stage/log"
+	for ((i = 1; i <= 100; i++)); do
+		cp "$fx/${jpgs[i % 3]}" "$stage/DCIM/100MEDIA/$(printf 'DJI_%04d.JPG' "$i")"
+		cp "$fx/gen.bin" "$stage/APM/LOGS/$(printf '%08d.BIN' "$i")"
+		cp "$fx/gen.ulg" "$stage/log/$(printf 'log_%03d.ulg' "$i")"
+	done
+	MTOOLS_SKIP_CHECK=1 MTOOLSRC=/dev/null mcopy -s -m -i "$W/cardlike.sparse@@1M" "$stage"/* ::/ ||
+		return 1
+	rm -rf "$stage"
+	cp --sparse=never "$W/cardlike.sparse" "$CARDLIKE" && rm -f "$W/cardlike.sparse" || return 1
+	sync "$CARDLIKE"
+	cat "$CARDLIKE" >/dev/null
+}
+
+# e01_size DIR BASE: bytes of the segment files BASE.E01, BASE.E02, ...
+e01_size() { cat "$1"/"$2".E[0-9A-Z][0-9A-Z] | wc -c; }
+
+section_e01() {
+	local src label sz_ct sz_ew r d need free
+	note "bench: e01 section"
+	command -v ewfacquire >/dev/null || { row ""; row "E01: skipped, ewfacquire (ewf-tools) is not installed"; return; }
+	[ -f "$SRC" ] || make_source
+	need=$((SIZE * 3 + (1 << 30)))
+	free=$(free_bytes "$BENCH_DIR")
+	[ "$free" -ge "$need" ] || { row ""; row "E01: skipped, %s free in %s, need %s" \
+		"$(human "$free")" "$BENCH_DIR" "$(human "$need")"; return; }
+	make_cardlike || { row ""; row "E01: card-like source skipped (needs dosfstools, mtools, fdisk)"; }
+	row ""
+	row "E01: imaging a page-cached %s source into %s, md5+sha1+sha256, median of %d runs" \
+		"$(human "$SIZE")" "$BENCH_DIR" "$BENCH_RUNS"
+	row "(the same hashes: ewfacquire computes md5 and, with -d, sha1 and sha256; cardtrail"
+	row " --verify none, as ewfacquire does not verify; both with 1500 MiB segment files)"
+	row ""
+	row "$TFMT" "tool" "median s" "cpu s" "MB/s" "ratio" "target"
+	row "$TFMT" "----" "--------" "-----" "----" "-----" "------"
+	for src in "$SRC" "$CARDLIKE"; do
+		[ -f "$src" ] || continue
+		if [ "$src" = "$SRC" ]; then label=random; else label=card-like; fi
+		group_begin "rm -rf $(q "$OUT") && mkdir $(q "$OUT") && sync && cat $(q "$src") >/dev/null"
+		group_add "e01ct-$label" "$(q "$CT") image --format e01 --compress fast --hash md5,sha1,sha256 --verify none --progress none $(q "$src") $(q "$OUT/ct")"
+		group_add "e01ctnw-$label" "$(q "$CT") image --format e01 --compress fast --hash md5,sha1,sha256 --hash-window 0 --verify none --progress none $(q "$src") $(q "$OUT/ctnw")"
+		group_add "e01ew-$label" "ewfacquire -u -q -c fast -d sha1,sha256 -t $(q "$OUT/ewf") $(q "$src") >/dev/null$(peer_sync "$(q "$OUT")/ewf.E*")"
+		group_run
+		# the sizes, from one more run of each
+		d=$W/e01size
+		rm -rf "$d" && mkdir -p "$d"
+		"$CT" image --format e01 --compress fast --hash md5,sha1,sha256 --verify none --progress none \
+			"$src" "$d/ct" </dev/null >/dev/null || die "cardtrail image --format e01 of $src failed"
+		ewfacquire -u -q -c fast -d sha1,sha256 -t "$d/ewf" "$src" </dev/null >/dev/null 2>&1 ||
+			die "ewfacquire of $src failed"
+		sz_ct=$(e01_size "$d/ct" E1)
+		sz_ew=$(e01_size "$d" ewf)
+		[ "$(jq -r .hashes.md5 "$d/ct/E1.acquisition.json")" = "$(md5sum <"$src" | cut -d' ' -f1)" ] ||
+			die "cardtrail's E01 md5 of $src is wrong"
+		rm -rf "$d"
+		r=$(ratio "${MEDIAN[e01ew-$label]}" "${MEDIAN[e01ct-$label]}")
+		row_time "e01ct-$label" "$label: cardtrail --format e01 --compress fast" "$SIZE" "1.00"
+		row_time "e01ctnw-$label" "  [extra] same, --hash-window 0" "$SIZE" \
+			"$(ratio "${MEDIAN[e01ew-$label]}" "${MEDIAN[e01ctnw-$label]}")"
+		row_time "e01ew-$label" "$label: ewfacquire -u -c fast -d sha1,sha256" "$SIZE" "$r" \
+			">= 1.5x  $(verdict "$r" '>=' 1.5)"
+		r=$(awk -v a="$sz_ct" -v b="$sz_ew" 'BEGIN { printf "%+.2f", (a / b - 1) * 100 }')
+		row "  output: cardtrail %s bytes, ewfacquire %s bytes: %s%% (target <= +2%%: %s)" \
+			"$sz_ct" "$sz_ew" "$r" "$(verdict "$r" '<=' 2)"
+	done
+	row "ratio = ewfacquire median / cardtrail median; compression runs in %s worker threads" "$(nproc)"
+	rm -f "$CARDLIKE"
 }
 
 # rss_run LABEL SOURCE ARGS...: peak RSS of one cardtrail image run, output
@@ -656,7 +744,7 @@ section_extract() {
 }
 
 # ---------------------------------------------------------------------------
-SECTIONS=(image rss verify wipe extract)
+SECTIONS=(image e01 rss verify wipe extract)
 for s in $BENCH_SECTIONS; do
 	case " ${SECTIONS[*]} " in *" $s "*) ;; *) die "unknown section '$s' (${SECTIONS[*]})" ;; esac
 done

@@ -151,6 +151,9 @@ void sink_error(struct acq *a, int err, uint64_t stream_off, uint64_t file_off,
  * reported non-tried (unless final).  Caller holds map_mu. */
 int map_flush_locked(struct acq *a, int final);
 int map_flush(struct acq *a, int final);
+/* Let the map vouch for [0, upto) (UINT64_MAX: for all the reader has
+ * marked) and flush it; a failure is the sink's error (the mapfile named). */
+int map_vouch(struct acq *a, uint64_t upto);
 int map_mark(struct acq *a, uint64_t off, uint64_t len, char status);
 /* Mark what the reader delivered in [off, off+len) and did not mark bad as
  * finished. */
@@ -169,6 +172,10 @@ int safety_checks(struct acq *a);
 
 /* ---- reader.c (internal constructors; ct_image_open is public) ---- */
 
+/* A pipeline reader over a->img: what a damaged E01 chunk delivers is
+ * kept and the chunk named in a->damage (the hashes tell the rest). */
+int image_pipe_read(void *ctx, struct ct_pipe_buf *b, size_t cap);
+
 /* The full path of a file an acquisition record names: inside the case
  * folder, or where an image adopted in place lies.  -EINVAL for a name
  * that would leave the case folder. */
@@ -184,13 +191,20 @@ int image_open_files(struct acq *a, const char *format, const char *const *names
 
 /* ---- casefiles.c ---- */
 
-int valid_id(const char *id);
 int id_taken(const char *dir, const char *id);
+/* A new evidence item in a->casedir: the folder made, the id given (refused
+ * when taken, the message ending with hint) or the next free E<n>, its
+ * record created O_EXCL (a->rec_fd); sets a->id and a->rec_live. */
+int new_evidence(struct acq *a, const char *given, const char *hint);
 int open_case_file(struct acq *a, const char *suffix, int create, off_t reserve);
 int read_whole(int fd, char **out, size_t *outlen);
 void existing_ancestor(const char *path, char *out, size_t len);
 int space_check(struct acq *a, uint64_t need);
 int record_write(struct acq *a);
+/* The record as the run ends: finished now, complete (when ret is 0 too),
+ * status, error (NULL: none); written, closed, the folder flushed.
+ * Returns ret, or the first error of that. */
+int record_close(struct acq *a, int ret, int complete, const char *status, const char *error);
 
 /* ---- record.c ---- */
 
@@ -253,7 +267,8 @@ struct acq {
 	double t0, last_progress;
 	enum ct_progress_kind phase;
 	int verify_from_image;	/* verify reader: image (1) or source (0) */
-	struct ct_image *verify_img;
+	struct ct_image *img;	/* what image_pipe_read reads */
+	char damage[1024];	/* the damaged chunks it met */
 
 	/* sink error */
 	int write_errno;

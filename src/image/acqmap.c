@@ -5,6 +5,7 @@
  * rely on.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -58,6 +59,25 @@ map_flush(struct acq *a, int final)
 	pthread_mutex_lock(&a->map_mu);
 	ret = map_flush_locked(a, final);
 	pthread_mutex_unlock(&a->map_mu);
+	return ret;
+}
+
+int
+map_vouch(struct acq *a, uint64_t upto)
+{
+	int ret;
+
+	pthread_mutex_lock(&a->map_mu);
+	a->written = upto == UINT64_MAX ? ct_map_first(&a->map, '?') : upto;
+	ret = map_flush_locked(a, 0);
+	upto = a->written;
+	pthread_mutex_unlock(&a->map_mu);
+	if (ret < 0) {
+		char name[96];
+
+		snprintf(name, sizeof(name), "%s.map", a->id);
+		sink_error(a, -ret, upto, UINT64_MAX, name);
+	}
 	return ret;
 }
 

@@ -73,7 +73,7 @@ open_source(struct acq *a, struct json_object **ident)
 	const struct ct_image_opts *o = a->o;
 	int ret;
 
-	if (o->evidence_id && !valid_id(o->evidence_id))
+	if (o->evidence_id && !ct_evidence_id_valid(o->evidence_id))
 		return acq_error(a, -EINVAL, "evidence id '%s' must be 1-32 letters, digits, "
 				 "'-' or '_'", o->evidence_id);
 	if (o->resume && o->evidence_id == NULL)
@@ -103,37 +103,12 @@ setup_new(struct acq *a, time_t started)
 {
 	const struct ct_image_opts *o = a->o;
 	char ts[32];
-	size_t i;
 	int ret;
 
 	if (!o->no_space_check && (ret = space_check(a, a->src.size)) < 0)
 		return ret;
-	if ((ret = ct_mkdir_p(a->casedir)) < 0)
-		return acq_error(a, ret, "cannot create case folder '%s': %s", a->casedir,
-				 strerror(-ret));
-	if (o->evidence_id) {
-		snprintf(a->id, sizeof(a->id), "%s", o->evidence_id);
-		if (id_taken(a->casedir, a->id))
-			return acq_error(a, -EEXIST, "evidence %s already exists in '%s' (nothing is "
-					 "overwritten; --resume continues it)", a->id, a->casedir);
-		a->rec_fd = open_case_file(a, ".acquisition.json", 1, 1 << 20);
-	} else {
-		for (i = 1; i < 100000; i++) {
-			snprintf(a->id, sizeof(a->id), "E%zu", i);
-			if (id_taken(a->casedir, a->id))
-				continue;
-			a->rec_fd = open_case_file(a, ".acquisition.json", 1, 1 << 20);
-			if (a->rec_fd != -EEXIST)
-				break;
-		}
-	}
-	if (a->rec_fd < 0) {
-		ret = acq_error(a, a->rec_fd, "cannot create the record of %s in '%s': %s", a->id,
-				a->casedir, strerror(-a->rec_fd));
-		a->rec_fd = -1;
+	if ((ret = new_evidence(a, o->evidence_id, "; --resume continues it")) < 0)
 		return ret;
-	}
-	a->rec_live = 1;	/* ours: it says how far this run got, even if not far */
 	a->rec = json_object_new_object();
 	jset(a->rec, "evidence", json_object_new_string(a->id));
 	ct_time_utc(started, ts, sizeof(ts));
@@ -316,34 +291,16 @@ static int
 record_end(struct acq *a, int ret, int acquired)
 {
 	struct ct_image_result *res = a->res;
-	char ts[32];
-	int r;
 
-	ct_time_utc(time(NULL), ts, sizeof(ts));
-	jset(a->rec, "finished", json_object_new_string(ts));
 	if (!acquired) {
 		pthread_mutex_lock(&a->map_mu);
 		jset(a->rec, "bad_ranges", bad_ranges_json(a));
 		pthread_mutex_unlock(&a->map_mu);
 		jset(a->rec, "bytes", jint(a->written));
 	}
-	jset(a->rec, "complete", json_object_new_boolean(res->complete && ret == 0));
-	jset(a->rec, "status", json_object_new_string(
-		     ret < 0 ? "failed" : res->verify_failed ? "verify-mismatch" :
-		     a->bad_bytes ? "complete-with-unreadable-sectors" : "complete"));
-	if (ret < 0 || res->verify_failed)
-		jset(a->rec, "error", json_object_new_string(res->error));
-	else
-		json_object_object_del(a->rec, "error");
-	r = record_write(a);
-	if (r < 0 && ret == 0)
-		ret = acq_error(a, r, "cannot write the record %s: %s", res->record_path,
-				strerror(-r));
-	if (close(a->rec_fd) < 0 && ret == 0)
-		ret = acq_error(a, -errno, "cannot close the record: %s", strerror(errno));
-	a->rec_fd = -1;
-	ct_fsync_dir(a->casedir);
-	return ret;
+	return record_close(a, ret, res->complete, ret < 0 ? "failed" : res->verify_failed ?
+			    "verify-mismatch" : a->bad_bytes ? "complete-with-unreadable-sectors" :
+			    "complete", ret < 0 || res->verify_failed ? res->error : NULL);
 }
 
 /* Give the card its write state back, close the source. */

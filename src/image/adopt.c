@@ -45,9 +45,7 @@ struct adopt {
 	const char *format;	/* "raw" or "e01" */
 	struct afile *f;
 	size_t n;
-	struct ct_image *img;
 	struct hashers h;
-	char damage[1024];
 	struct json_object *adopted;	/* what the image says of itself */
 };
 
@@ -157,35 +155,10 @@ static int
 make_item(struct adopt *ad)
 {
 	struct acq *a = &ad->a;
-	size_t i;
 	int ret;
 
-	if ((ret = ct_mkdir_p(a->casedir)) < 0)
-		return acq_error(a, ret, "cannot create case folder '%s': %s", a->casedir,
-				 strerror(-ret));
-	if (ad->o->evidence_id) {
-		snprintf(a->id, sizeof(a->id), "%s", ad->o->evidence_id);
-		if (id_taken(a->casedir, a->id))
-			return acq_error(a, -EEXIST, "evidence %s already exists in '%s' (nothing is "
-					 "overwritten)", a->id, a->casedir);
-		a->rec_fd = open_case_file(a, ".acquisition.json", 1, 1 << 20);
-	} else {
-		for (i = 1; i < 100000; i++) {
-			snprintf(a->id, sizeof(a->id), "E%zu", i);
-			if (id_taken(a->casedir, a->id))
-				continue;
-			a->rec_fd = open_case_file(a, ".acquisition.json", 1, 1 << 20);
-			if (a->rec_fd != -EEXIST)
-				break;
-		}
-	}
-	if (a->rec_fd < 0) {
-		ret = acq_error(a, a->rec_fd, "cannot create the record of %s in '%s': %s", a->id,
-				a->casedir, strerror(-a->rec_fd));
-		a->rec_fd = -1;
+	if ((ret = new_evidence(a, ad->o->evidence_id, "")) < 0)
 		return ret;
-	}
-	a->rec_live = 1;
 	snprintf(ad->res->evidence, sizeof(ad->res->evidence), "%s", a->id);
 	if (ct_snprintf(ad->res->record_path, sizeof(ad->res->record_path),
 			"%s/%s.acquisition.json", a->casedir, a->id) < 0)
@@ -318,34 +291,6 @@ place_files(struct adopt *ad)
 /* ---- hashing ---- */
 
 static int
-adopt_read(void *ctx, struct ct_pipe_buf *b, size_t cap)
-{
-	struct adopt *ad = ctx;
-	struct acq *a = &ad->a;
-	uint64_t off = b->off, size = a->src.size;
-	size_t n;
-	int rc;
-
-	if (off >= size) {
-		report_progress(a, size, 1);
-		return 0;
-	}
-	n = (size_t)(size - off < cap ? size - off : cap);
-	rc = ct_image_read(ad->img, b->data, n, off);
-	if (rc == -EBADMSG) {
-		size_t at = strlen(ad->damage);
-
-		snprintf(ad->damage + at, sizeof(ad->damage) - at, "%s%s", at ? "; " : "",
-			 ct_image_error(ad->img));
-	} else if (rc < 0) {
-		return acq_error(a, rc, "%s", ct_image_error(ad->img));
-	}
-	b->len = n;
-	report_progress(a, off + n, 0);
-	return 0;
-}
-
-static int
 hash_image(struct adopt *ad)
 {
 	struct acq *a = &ad->a;
@@ -366,9 +311,9 @@ hash_image(struct adopt *ad)
 			goto out;
 		}
 	}
-	if ((ret = image_open_files(a, ad->format, paths, ad->n, &ad->img)) < 0)
+	if ((ret = image_open_files(a, ad->format, paths, ad->n, &ad->a.img)) < 0)
 		goto out;
-	a->src.size = ct_image_size(ad->img);
+	a->src.size = ct_image_size(ad->a.img);
 	/* the layout for per-segment hashes (split raw) */
 	a->sink = !strcmp(ad->format, "e01") ? &sink_e01 : ad->n > 1 ? &sink_split : &sink_raw;
 	a->split = ad->n > 1 && a->sink->fixed_segments ? ad->f[0].bytes : 0;
@@ -387,7 +332,7 @@ hash_image(struct adopt *ad)
 	if ((ret = hashers_init(a, &ad->h, 1)) < 0)
 		goto out;
 	a->phase = CT_PROGRESS_ACQUIRE;
-	if ((ret = run_pipeline(a, adopt_read, &ad->h, 0, NULL, 0)) < 0)
+	if ((ret = run_pipeline(a, image_pipe_read, &ad->h, 0, NULL, 0)) < 0)
 		acq_error(a, ret, "reading the image failed: %s", strerror(-ret));
 out:
 	for (i = 0; i < ad->n; i++)
@@ -504,7 +449,7 @@ acquiry_errors(struct adopt *ad, libewf_handle_t *h, uint32_t bps)
 static int
 ewf_facts(struct adopt *ad)
 {
-	libewf_handle_t *h = image_ewf_handle(ad->img);
+	libewf_handle_t *h = image_ewf_handle(ad->a.img);
 	struct json_object *found = json_object_new_object(), *media = json_object_new_object();
 	libewf_error_t *e = NULL;
 	uint32_t bps = 512, spc = 0;
@@ -713,9 +658,9 @@ adopt_steps(struct adopt *ad, time_t started)
 		return ret;
 	if (!strcmp(ad->format, "e01") && (ret = ewf_facts(ad)) < 0)
 		return ret;
-	if (ad->damage[0]) {
+	if (ad->a.damage[0]) {
 		ad->res->mismatch = 1;
-		jset(ad->adopted, "damaged_chunks", json_object_new_string(ad->damage));
+		jset(ad->adopted, "damaged_chunks", json_object_new_string(ad->a.damage));
 	}
 	record_fill(ad, started);
 	jset(a->rec, "hashes", hashers_json(&ad->h));
@@ -737,44 +682,29 @@ ct_image_adopt(const struct ct_adopt_opts *o, struct ct_adopt_result *res)
 	struct adopt ad;
 	struct acq *a = &ad.a;
 	time_t started = time(NULL);
-	char ts[32];
 	size_t i;
-	int ret, r;
+	int ret;
 
 	adopt_init(&ad, o, res);
 	ret = adopt_steps(&ad, started);
-	if (a->rec && a->rec_fd >= 0) {
-		ct_time_utc(time(NULL), ts, sizeof(ts));
-		jset(a->rec, "finished", json_object_new_string(ts));
-		jset(a->rec, "complete", json_object_new_boolean(ret == 0));
-		jset(a->rec, "status", json_object_new_string(ret < 0 ? "failed" :
-			res->mismatch ? "stored-hash-mismatch" : a->bad_bytes ?
-			"complete-with-unreadable-sectors" : "complete"));
-		if (ret < 0 || res->mismatch)
-			jset(a->rec, "error", json_object_new_string(
-				     ad.ir.error[0] ? ad.ir.error : ad.damage[0] ? ad.damage :
-				     "a hash stored in the image differs from the one computed"));
-		r = record_write(a);
-		if (r < 0 && ret == 0)
-			ret = acq_error(a, r, "cannot write the record %s: %s", res->record_path,
-					strerror(-r));
-		if (close(a->rec_fd) < 0 && ret == 0)
-			ret = acq_error(a, -errno, "cannot close the record: %s", strerror(errno));
-		a->rec_fd = -1;
-		ct_fsync_dir(a->casedir);
-	}
+	if (res->mismatch && ad.ir.error[0] == '\0')
+		acq_error(a, 0, "%s", ad.a.damage[0] ? ad.a.damage :
+			  "a hash stored in the image differs from the one computed");
+	if (a->rec && a->rec_fd >= 0)
+		ret = record_close(a, ret, res->complete, ret < 0 ? "failed" : res->mismatch ?
+				   "stored-hash-mismatch" :
+				   a->bad_bytes ? "complete-with-unreadable-sectors" : "complete",
+				   ret < 0 || res->mismatch ? ad.ir.error : NULL);
 	if (ret < 0)
 		res->complete = 0;
-	snprintf(res->error, sizeof(res->error), "%s", ad.ir.error[0] ? ad.ir.error :
-		 res->mismatch ? (ad.damage[0] ? ad.damage : "a hash stored in the image differs "
-				  "from the one computed") : "");
+	snprintf(res->error, sizeof(res->error), "%s", ad.ir.error);
 	if (a->rec_live)
 		res->record = a->rec;
 	else
 		json_object_put(a->rec);
 	if (a->rec_fd >= 0)
 		close(a->rec_fd);
-	ct_image_close(ad.img);
+	ct_image_close(ad.a.img);
 	hashers_release(&ad.h);
 	ct_map_free(&a->map);
 	free(a->segs);
@@ -793,82 +723,4 @@ ct_adopt_result_release(struct ct_adopt_result *res)
 		return;
 	json_object_put(res->record);
 	res->record = NULL;
-}
-
-struct json_object *
-ct_adopt_custody_record(const struct ct_adopt_opts *o, const struct ct_adopt_result *res,
-			int status, char *err, size_t errlen)
-{
-	struct json_object *rec = res->record, *r, *subj, *ins, *outs, *result, *f, *v;
-	struct json_object *adopted = ct_json_get(rec, "adopted");
-	char name[128];
-	size_t i;
-	int ret;
-
-	if (rec == NULL) {
-		snprintf(err, errlen, "no acquisition record");
-		return NULL;
-	}
-	r = json_object_new_object();
-	json_object_object_add(r, "action", json_object_new_string("adopt"));
-	subj = json_object_new_object();
-	json_object_object_add(subj, "evidence", json_object_new_string(res->evidence));
-	if ((v = ct_json_get(rec, "metadata")) != NULL)
-		json_object_object_add(subj, "metadata", json_object_get(v));
-	json_object_object_add(r, "subject", subj);
-	ins = json_object_new_array();
-	v = ct_json_get(adopted, "from");
-	for (i = 0; v && i < json_object_array_length(v); i++) {
-		f = json_object_get(json_object_array_get_idx(v, i));
-		json_object_array_add(ins, f);
-	}
-	json_object_object_add(r, "inputs", ins);
-	outs = json_object_new_array();
-	if (res->complete && !o->in_place) {
-		struct json_object *segs = ct_json_get(rec, "segments");
-
-		for (i = 0; segs && i < json_object_array_length(segs); i++) {
-			struct json_object *s = json_object_array_get_idx(segs, i);
-			const char *sha = ct_json_str(ct_json_get(s, "hashes"), "sha256", NULL);
-
-			f = json_object_new_object();
-			json_object_object_add(f, "path", json_object_get(ct_json_get(s, "path")));
-			if (sha)
-				json_object_object_add(f, "sha256", json_object_new_string(sha));
-			json_object_object_add(f, "bytes", json_object_get(ct_json_get(s, "bytes")));
-			json_object_object_add(f, "role", json_object_new_string("image"));
-			json_object_array_add(outs, f);
-		}
-	}
-	if (res->complete) {
-		snprintf(name, sizeof(name), "%s.acquisition.json", res->evidence);
-		if ((ret = ct_custody_file_json(o->casedir, name, &f)) < 0) {
-			snprintf(err, errlen, "cannot hash %s/%s for the custody log: %s", o->casedir,
-				 name, strerror(-ret));
-			json_object_put(outs);
-			json_object_put(r);
-			return NULL;
-		}
-		json_object_object_add(f, "role", json_object_new_string("acquisition-record"));
-		json_object_array_add(outs, f);
-	}
-	json_object_object_add(r, "outputs", outs);
-	result = json_object_new_object();
-	json_object_object_add(result, "status", json_object_get(ct_json_get(rec, "status")));
-	json_object_object_add(result, "exit", json_object_new_int(status));
-	json_object_object_add(result, "complete", json_object_new_boolean(res->complete));
-	json_object_object_add(result, "format", json_object_get(ct_json_get(ct_json_get(rec, "options"), "format")));
-	json_object_object_add(result, "in_place", json_object_new_boolean(o->in_place));
-	json_object_object_add(result, "bytes", json_object_new_int64((int64_t)res->bytes));
-	json_object_object_add(result, "bad_bytes", json_object_new_int64((int64_t)res->bad_bytes));
-	if ((v = ct_json_get(rec, "hashes")) != NULL)
-		json_object_object_add(result, "hashes", json_object_get(v));
-	if ((v = ct_json_get(adopted, "stored_hashes")) != NULL)
-		json_object_object_add(result, "stored_hashes", json_object_get(v));
-	if ((v = ct_json_get(ct_json_get(adopted, "found"), "acquiry_software_version")) != NULL)
-		json_object_object_add(result, "made_by", json_object_get(v));
-	if (res->error[0])
-		json_object_object_add(result, "error", json_object_new_string(res->error));
-	json_object_object_add(r, "result", result);
-	return r;
 }

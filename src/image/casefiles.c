@@ -9,26 +9,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "cardtrail/util.h"
 #include "image/acq.h"
-
-int
-valid_id(const char *id)
-{
-	size_t i, n = strlen(id);
-
-	if (n == 0 || n > 32)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!(id[i] >= 'A' && id[i] <= 'Z') && !(id[i] >= 'a' && id[i] <= 'z') &&
-		    !(id[i] >= '0' && id[i] <= '9') && id[i] != '-' && id[i] != '_')
-			return 0;
-	return 1;
-}
 
 static int
 file_exists(const char *dir, const char *id, const char *suffix)
@@ -156,5 +143,64 @@ record_write(struct acq *a)
 		ret = -errno;
 	if (ret == 0 && fsync(a->rec_fd) < 0)
 		ret = -errno;
+	return ret;
+}
+
+int
+new_evidence(struct acq *a, const char *given, const char *hint)
+{
+	size_t i;
+	int ret;
+
+	if ((ret = ct_mkdir_p(a->casedir)) < 0)
+		return acq_error(a, ret, "cannot create case folder '%s': %s", a->casedir,
+				 strerror(-ret));
+	if (given) {
+		snprintf(a->id, sizeof(a->id), "%s", given);
+		if (id_taken(a->casedir, a->id))
+			return acq_error(a, -EEXIST, "evidence %s already exists in '%s' (nothing is "
+					 "overwritten%s)", a->id, a->casedir, hint);
+		a->rec_fd = open_case_file(a, ".acquisition.json", 1, 1 << 20);
+	} else {
+		for (i = 1; i < 100000; i++) {
+			snprintf(a->id, sizeof(a->id), "E%zu", i);
+			if (id_taken(a->casedir, a->id))
+				continue;
+			a->rec_fd = open_case_file(a, ".acquisition.json", 1, 1 << 20);
+			if (a->rec_fd != -EEXIST)
+				break;
+		}
+	}
+	if (a->rec_fd < 0) {
+		ret = acq_error(a, a->rec_fd, "cannot create the record of %s in '%s': %s", a->id,
+				a->casedir, strerror(-a->rec_fd));
+		a->rec_fd = -1;
+		return ret;
+	}
+	a->rec_live = 1;	/* ours: it says how far this run got, even if not far */
+	return 0;
+}
+
+int
+record_close(struct acq *a, int ret, int complete, const char *status, const char *error)
+{
+	char ts[32];
+	int r;
+
+	ct_time_utc(time(NULL), ts, sizeof(ts));
+	jset(a->rec, "finished", json_object_new_string(ts));
+	jset(a->rec, "complete", json_object_new_boolean(complete && ret == 0));
+	jset(a->rec, "status", json_object_new_string(status));
+	if (error)
+		jset(a->rec, "error", json_object_new_string(error));
+	else
+		json_object_object_del(a->rec, "error");
+	r = record_write(a);
+	if (r < 0 && ret == 0)
+		ret = acq_error(a, r, "cannot write the record of %s: %s", a->id, strerror(-r));
+	if (close(a->rec_fd) < 0 && ret == 0)
+		ret = acq_error(a, -errno, "cannot close the record: %s", strerror(errno));
+	a->rec_fd = -1;
+	ct_fsync_dir(a->casedir);
 	return ret;
 }

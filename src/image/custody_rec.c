@@ -42,28 +42,76 @@ ct_identity_card(struct json_object *identity, uint64_t size)
 	return c;
 }
 
+/* The record's head: action, subject {evidence, metadata}. */
+static struct json_object *
+record_head(const char *action, const char *evidence, struct json_object *rec,
+	    struct json_object **subj)
+{
+	struct json_object *r = json_object_new_object(), *v;
+
+	json_object_object_add(r, "action", json_object_new_string(action));
+	*subj = json_object_new_object();
+	json_object_object_add(*subj, "evidence", json_object_new_string(evidence));
+	if ((v = ct_json_get(rec, "metadata")) != NULL)
+		json_object_object_add(*subj, "metadata", json_object_get(v));
+	json_object_object_add(r, "subject", *subj);
+	return r;
+}
+
+/* A case file as an output with its role (SHA-256 read from the disk). */
+static int
+case_file(struct json_object *outs, const char *casedir, const char *evidence, const char *suffix,
+	  const char *role, char *err, size_t errlen)
+{
+	struct json_object *f;
+	char name[128];
+	int ret;
+
+	snprintf(name, sizeof(name), "%s%s", evidence, suffix);
+	if ((ret = ct_custody_file_json(casedir, name, &f)) < 0) {
+		snprintf(err, errlen, "cannot hash %s/%s for the custody log: %s", casedir, name,
+			 strerror(-ret));
+		return ret;
+	}
+	json_object_object_add(f, "role", json_object_new_string(role));
+	json_object_array_add(outs, f);
+	return 0;
+}
+
+/* The image files of the record as outputs, with the SHA-256 the record
+ * gives each (a raw segment's content is the file; an E01 segment's is
+ * the file's own). */
+static void
+image_files(struct json_object *outs, struct json_object *rec)
+{
+	struct json_object *segs = ct_json_get(rec, "segments"), *f;
+	size_t i;
+
+	for (i = 0; segs && i < json_object_array_length(segs); i++) {
+		struct json_object *s = json_object_array_get_idx(segs, i);
+
+		f = json_object_new_object();
+		copy_str(f, "path", s, "path");
+		copy_str(f, "sha256", ct_json_get(s, "hashes"), "sha256");
+		json_object_object_add(f, "bytes", json_object_get(ct_json_get(s, "bytes")));
+		json_object_object_add(f, "role", json_object_new_string("image"));
+		json_object_array_add(outs, f);
+	}
+}
+
 struct json_object *
 ct_image_custody_record(const struct ct_image_opts *o, const struct ct_image_result *res,
 			int status, char *err, size_t errlen)
 {
-	struct json_object *rec = res->record, *r, *subj, *ins, *in, *outs, *result, *f, *v;
-	char name[128];
-	size_t i;
-	int ret;
+	struct json_object *rec = res->record, *r, *subj, *ins, *in, *outs, *result, *v;
 
 	if (rec == NULL) {
 		snprintf(err, errlen, "no acquisition record");
 		return NULL;
 	}
-	r = json_object_new_object();
-	json_object_object_add(r, "action", json_object_new_string("image"));
-	subj = json_object_new_object();
-	json_object_object_add(subj, "evidence", json_object_new_string(res->evidence));
+	r = record_head("image", res->evidence, rec, &subj);
 	json_object_object_add(subj, "card", ct_identity_card(ct_json_get(rec, "identity"),
 			       (uint64_t)json_object_get_int64(ct_json_get(ct_json_get(rec, "source"), "size"))));
-	if ((v = ct_json_get(rec, "metadata")) != NULL)
-		json_object_object_add(subj, "metadata", json_object_get(v));
-	json_object_object_add(r, "subject", subj);
 
 	ins = json_object_new_array();
 	in = json_object_new_object();
@@ -75,30 +123,16 @@ ct_image_custody_record(const struct ct_image_opts *o, const struct ct_image_res
 	json_object_object_add(r, "inputs", ins);
 
 	outs = json_object_new_array();
-	if (res->complete) {
-		struct json_object *segs = ct_json_get(rec, "segments");
-		for (i = 0; segs && i < json_object_array_length(segs); i++) {
-			struct json_object *s = json_object_array_get_idx(segs, i);
-			f = json_object_new_object();
-			copy_str(f, "path", s, "path");
-			copy_str(f, "sha256", ct_json_get(s, "hashes"), "sha256");
-			json_object_object_add(f, "bytes", json_object_get(ct_json_get(s, "bytes")));
-			json_object_object_add(f, "role", json_object_new_string("image"));
-			json_object_array_add(outs, f);
-		}
-		snprintf(name, sizeof(name), "%s.acquisition.json", res->evidence);
-		if ((ret = ct_custody_file_json(o->casedir, name, &f)) < 0)
-			goto fail;
-		json_object_object_add(f, "role", json_object_new_string("acquisition-record"));
-		json_object_array_add(outs, f);
-		snprintf(name, sizeof(name), "%s.map", res->evidence);
-		if ((ret = ct_custody_file_json(o->casedir, name, &f)) < 0)
-			goto fail;
-		json_object_object_add(f, "role", json_object_new_string("mapfile"));
-		json_object_array_add(outs, f);
-	}
 	json_object_object_add(r, "outputs", outs);
-
+	if (res->complete) {
+		image_files(outs, rec);
+		if (case_file(outs, o->casedir, res->evidence, ".acquisition.json",
+			      "acquisition-record", err, errlen) < 0 ||
+		    case_file(outs, o->casedir, res->evidence, ".map", "mapfile", err, errlen) < 0) {
+			json_object_put(r);
+			return NULL;
+		}
+	}
 	result = json_object_new_object();
 	copy_str(result, "status", rec, "status");
 	json_object_object_add(result, "exit", json_object_new_int(status));
@@ -123,9 +157,56 @@ ct_image_custody_record(const struct ct_image_opts *o, const struct ct_image_res
 		json_object_object_add(result, "error", json_object_new_string(res->error));
 	json_object_object_add(r, "result", result);
 	return r;
-fail:
-	snprintf(err, errlen, "cannot hash %s/%s for the custody log: %s", o->casedir, name,
-		 strerror(-ret));
-	json_object_put(r);
-	return NULL;
+}
+
+struct json_object *
+ct_adopt_custody_record(const struct ct_adopt_opts *o, const struct ct_adopt_result *res,
+			int status, char *err, size_t errlen)
+{
+	struct json_object *rec = res->record, *r, *subj, *ins, *outs, *result, *v;
+	struct json_object *adopted = ct_json_get(rec, "adopted");
+	size_t i;
+
+	if (rec == NULL) {
+		snprintf(err, errlen, "no acquisition record");
+		return NULL;
+	}
+	r = record_head("adopt", res->evidence, rec, &subj);
+	/* the files given, where they were, with their SHA-256 */
+	ins = json_object_new_array();
+	v = ct_json_get(adopted, "from");
+	for (i = 0; v && i < json_object_array_length(v); i++)
+		json_object_array_add(ins, json_object_get(json_object_array_get_idx(v, i)));
+	json_object_object_add(r, "inputs", ins);
+	/* copies are ours; files adopted in place are not */
+	outs = json_object_new_array();
+	json_object_object_add(r, "outputs", outs);
+	if (res->complete) {
+		if (!o->in_place)
+			image_files(outs, rec);
+		if (case_file(outs, o->casedir, res->evidence, ".acquisition.json",
+			      "acquisition-record", err, errlen) < 0) {
+			json_object_put(r);
+			return NULL;
+		}
+	}
+	result = json_object_new_object();
+	json_object_object_add(result, "status", json_object_get(ct_json_get(rec, "status")));
+	json_object_object_add(result, "exit", json_object_new_int(status));
+	json_object_object_add(result, "complete", json_object_new_boolean(res->complete));
+	json_object_object_add(result, "format",
+			       json_object_get(ct_json_get(ct_json_get(rec, "options"), "format")));
+	json_object_object_add(result, "in_place", json_object_new_boolean(o->in_place));
+	json_object_object_add(result, "bytes", json_object_new_int64((int64_t)res->bytes));
+	json_object_object_add(result, "bad_bytes", json_object_new_int64((int64_t)res->bad_bytes));
+	if ((v = ct_json_get(rec, "hashes")) != NULL)
+		json_object_object_add(result, "hashes", json_object_get(v));
+	if ((v = ct_json_get(adopted, "stored_hashes")) != NULL)
+		json_object_object_add(result, "stored_hashes", json_object_get(v));
+	if ((v = ct_json_get(ct_json_get(adopted, "found"), "acquiry_software_version")) != NULL)
+		json_object_object_add(result, "made_by", json_object_get(v));
+	if (res->error[0])
+		json_object_object_add(result, "error", json_object_new_string(res->error));
+	json_object_object_add(r, "result", result);
+	return r;
 }

@@ -649,3 +649,29 @@ image_ewf_handle(struct ct_image *img)
 {
 	return img ? img->ewf : NULL;
 }
+
+int
+image_pipe_read(void *ctx, struct ct_pipe_buf *b, size_t cap)
+{
+	struct acq *a = ctx;
+	uint64_t off = b->off, size = ct_image_size(a->img);
+	size_t n, at;
+	int rc;
+
+	if (off >= size) {
+		report_progress(a, size, 1);
+		return 0;
+	}
+	n = (size_t)(size - off < cap ? size - off : cap);
+	rc = ct_image_read(a->img, b->data, n, off);
+	if (rc == -EBADMSG) {
+		at = strlen(a->damage);
+		snprintf(a->damage + at, sizeof(a->damage) - at, "%s%s", at ? "; " : "",
+			 ct_image_error(a->img));
+	} else if (rc < 0) {
+		return acq_error(a, rc, "%s", ct_image_error(a->img));
+	}
+	b->len = n;
+	report_progress(a, off + n, 0);
+	return 0;
+}

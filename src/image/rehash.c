@@ -23,39 +23,12 @@ struct rehash {
 	struct ct_image_opts o;
 	struct ct_image_result res;
 	struct json_object *rep, *rsegs;
-	struct ct_image *img;
-	char damage[1024];	/* the chunks that failed their checksums */
 };
 
 static uint64_t
 jget_u64(struct json_object *o, const char *k)
 {
 	return (uint64_t)json_object_get_int64(ct_json_get(o, k));
-}
-
-static int
-image_reader(void *ctx, struct ct_pipe_buf *b, size_t cap)
-{
-	struct rehash *r = ctx;
-	uint64_t off = b->off, size = ct_image_size(r->img);
-	size_t n;
-	int rc;
-
-	if (off >= size)
-		return 0;
-	n = (size_t)(size - off < cap ? size - off : cap);
-	rc = ct_image_read(r->img, b->data, n, off);
-	if (rc == -EBADMSG) {
-		/* damaged chunks: named, and the hashes will tell the rest */
-		size_t at = strlen(r->damage);
-
-		snprintf(r->damage + at, sizeof(r->damage) - at, "%s%s", at ? "; " : "",
-			 ct_image_error(r->img));
-	} else if (rc < 0) {
-		return acq_error(&r->a, rc, "%s", ct_image_error(r->img));
-	}
-	b->len = n;
-	return 0;
 }
 
 /* Each file the record lists: present, a regular file, of its size.
@@ -332,7 +305,7 @@ ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
 		acq_error(a, 0, "a segment of %s is missing or has the wrong size", a->id);
 		goto done;
 	}
-	if ((ret = ct_image_open(casedir, acq, &r.img, err, sizeof(err))) < 0) {
+	if ((ret = ct_image_open(casedir, acq, &a->img, err, sizeof(err))) < 0) {
 		acq_error(a, ret, "%s", err);
 		goto out;
 	}
@@ -342,17 +315,17 @@ ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
 	{
 		struct ct_consumer cons[MAX_CONSUMERS];
 		struct ct_pipe_cfg cfg = { .bufsize = a->bufsize, .nslots = 16,
-					   .read = image_reader, .read_ctx = &r };
+					   .read = image_pipe_read, .read_ctx = a };
 		size_t n = hashers_consumers(&h, cons, MAX_CONSUMERS);
 		int failed;
 
 		if ((ret = ct_pipe_run(&cfg, cons, n, &failed)) < 0)
 			goto out;
 	}
-	if (r.damage[0]) {
+	if (a->damage[0]) {
 		match = 0;
-		jset(r.rep, "damaged_chunks", json_object_new_string(r.damage));
-		acq_error(a, 0, "the image of %s is damaged: %s", a->id, r.damage);
+		jset(r.rep, "damaged_chunks", json_object_new_string(a->damage));
+		acq_error(a, 0, "the image of %s is damaged: %s", a->id, a->damage);
 	}
 	match &= compare_whole(&r, &h, hashes);
 	if (a->sink->fixed_segments)
@@ -373,7 +346,7 @@ out:
 		jset(r.rep, "error", json_object_new_string(r.res.error[0] ? r.res.error :
 							     strerror(-ret)));
 	}
-	ct_image_close(r.img);
+	ct_image_close(a->img);
 	hashers_release(&h);
 	free(a->segs);
 	pthread_mutex_destroy(&a->map_mu);

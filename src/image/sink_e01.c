@@ -423,21 +423,7 @@ e01_helpers(struct acq *a, struct ct_consumer *cons, size_t max)
 static int
 vouch_ahead(struct acq *a, uint64_t end)
 {
-	int ret;
-
-	if (end <= a->written)
-		return 0;
-	pthread_mutex_lock(&a->map_mu);
-	a->written = ct_map_first(&a->map, '?');
-	ret = map_flush_locked(a, 0);
-	pthread_mutex_unlock(&a->map_mu);
-	if (ret < 0) {
-		char name[96];
-
-		snprintf(name, sizeof(name), "%s.map", a->id);
-		sink_error(a, -ret, end, UINT64_MAX, name);
-	}
-	return ret;
+	return end <= a->written ? 0 : map_vouch(a, UINT64_MAX);
 }
 
 /* A segment file is complete once libewf has started the next one:

@@ -134,19 +134,9 @@ raw_sync(struct acq *a, uint64_t upto, int force)
 		 * verification reads the medium, not our own memory */
 		(void)posix_fadvise(s->fd, 0, 0, POSIX_FADV_DONTNEED);
 	}
-	pthread_mutex_lock(&a->map_mu);
-	a->written = upto;
-	ret = map_flush_locked(a, 0);
-	pthread_mutex_unlock(&a->map_mu);
 	st->unsynced = 0;
 	st->last_flush = ct_now();
-	if (ret < 0) {
-		char name[96];
-
-		snprintf(name, sizeof(name), "%s.map", a->id);
-		sink_error(a, -ret, upto, UINT64_MAX, name);
-	}
-	return ret;
+	return map_vouch(a, upto);
 }
 
 static int
@@ -287,36 +277,13 @@ raw_close(struct acq *a)
 	a->sink_state = NULL;
 }
 
-const struct sink sink_raw = {
-	.name = "raw",
-	.format = "raw",
-	.split = 0,
-	.first_suffix = ".raw",
-	.fixed_segments = 1,
-	.plan = raw_plan,
-	.resume = raw_resume,
-	.write = raw_write,
-	.write_finish = raw_write_finish,
-	.keep = raw_keep,
-	.kept = raw_kept,
-	.seal = raw_seal,
-	.segments_json = raw_segments_json,
-	.close = raw_close,
-};
+/* One file and segments differ only in their names (raw_plan) */
+#define RAW_SINK_OPS							\
+	.format = "raw", .fixed_segments = 1, .plan = raw_plan,	\
+	.resume = raw_resume, .write = raw_write,			\
+	.write_finish = raw_write_finish, .keep = raw_keep,		\
+	.kept = raw_kept, .seal = raw_seal,				\
+	.segments_json = raw_segments_json, .close = raw_close
 
-const struct sink sink_split = {
-	.name = "split",
-	.format = "raw",
-	.split = 1,
-	.first_suffix = ".001",
-	.fixed_segments = 1,
-	.plan = raw_plan,
-	.resume = raw_resume,
-	.write = raw_write,
-	.write_finish = raw_write_finish,
-	.keep = raw_keep,
-	.kept = raw_kept,
-	.seal = raw_seal,
-	.segments_json = raw_segments_json,
-	.close = raw_close,
-};
+const struct sink sink_raw = { .name = "raw", .split = 0, .first_suffix = ".raw", RAW_SINK_OPS };
+const struct sink sink_split = { .name = "split", .split = 1, .first_suffix = ".001", RAW_SINK_OPS };

@@ -250,14 +250,11 @@ verify_read(void *ctx, struct ct_pipe_buf *b, size_t cap)
 		report_progress(a, size, 1);
 		return 0;
 	}
+	if (a->verify_from_image)
+		return image_pipe_read(a, b, cap);
 	n = (size_t)(size - off < cap ? size - off : cap);
-	if (a->verify_from_image) {
-		rc = ct_image_read(a->verify_img, b->data, n, off);
-		if (rc < 0)
-			return acq_error(a, rc, "%s", ct_image_error(a->verify_img));
-	} else if ((rc = verify_read_source(a, b->data, n, off)) < 0) {
+	if ((rc = verify_read_source(a, b->data, n, off)) < 0)
 		return rc;
-	}
 	b->len = n;
 	report_progress(a, off + n, 0);
 	return 0;

@@ -97,6 +97,11 @@ compare_hashes(struct acq *a, const struct hashers *h, const struct hashers *acq
 	jset(part, "hashes", hashers_json(h));
 	jset(part, "mismatched_windows", bad_w);
 	jset(ver, a->verify_from_image ? "image" : "source", part);
+	if (a->damage[0]) {
+		/* an E01 chunk that fails its checksum on the way back */
+		jset(part, "damaged_chunks", json_object_new_string(a->damage));
+		snprintf(detail, sizeof(detail), " (%.400s)", a->damage);
+	}
 	if (!hashes_ok) {
 		a->res->verify_failed = 1;
 		acq_error(a, 0, "verification failed: the %s re-read does not match the "
@@ -167,7 +172,7 @@ verify_phase(struct acq *a, const struct hashers *acq_h)
 						 .ctx = &cj };
 	}
 	a->verify_from_image = (a->o->verify & CT_VERIFY_IMAGE) != 0;
-	if (a->verify_from_image && (ret = image_open_plan(a, &a->verify_img)) < 0)
+	if (a->verify_from_image && (ret = image_open_plan(a, &a->img)) < 0)
 		goto out;
 	if (a->src.kind == CT_DEV_FILE)
 		/* a file source: make the re-read come from its medium too */
@@ -183,8 +188,8 @@ verify_phase(struct acq *a, const struct hashers *acq_h)
 		compare_result(a, &cj, ver);
 	ret = 0;
 out:
-	ct_image_close(a->verify_img);
-	a->verify_img = NULL;
+	ct_image_close(a->img);
+	a->img = NULL;
 	free(cj.buf);
 	hashers_release(&h);
 	return ret;
