@@ -32,6 +32,26 @@ check_eq "md5 equals md5sum of the backing file" "$(md5sum </dev/shm/ct-loop-$$.
 check_eq "image equals the backing file" "" "$(cmp "$T/case/E1.raw" /dev/shm/ct-loop-$$.img 2>&1)"
 check_eq "source re-read compared every byte" $((96 << 20)) "$(jf "$rec" .verify.source.compared_bytes)"
 
+# The same guarantees with --format e01: write-blocked, restored, the E01
+# what libewf's own tools expect, the source compared byte for byte.
+( while :; do blockdev --getro "$dev"; sleep 0.01; done ) >"$T/ro-e01.log" 2>/dev/null &
+watcher=$!
+at_exit "kill $watcher"
+"$CARDTRAIL" image --format e01 --compress fast --hash md5 --progress none "$dev" "$T/case-e01" >"$T/out" 2>"$T/err"
+rc=$?
+kill $watcher; wait $watcher 2>/dev/null
+check_eq "E01 of a loop device exits 0" 0 $rc
+check_eq "E01: the device was read-only during the run" 1 "$(grep -c '^1$' "$T/ro-e01.log" | awk '{print ($1 > 0)}')"
+check_eq "E01: read-only flag restored after the run" 0 "$(blockdev --getro "$dev")"
+rec=$T/case-e01/E1.acquisition.json
+check_eq "E01: record: ro_during true, restored" "true true" "$(jf "$rec" '"\(.write_block.ro_during) \(.write_block.restored)"')"
+check_eq "E01: md5 equals md5sum of the backing file" "$(md5sum </dev/shm/ct-loop-$$.img | cut -d' ' -f1)" "$(jf "$rec" .hashes.md5)"
+check_eq "E01: source re-read compared every byte" $((96 << 20)) "$(jf "$rec" .verify.source.compared_bytes)"
+if command -v ewfverify >/dev/null; then
+	ewfverify -q "$T/case-e01/E1.E01" >/dev/null 2>&1
+	check_eq "E01 of a loop device: ewfverify accepts it" 0 $?
+fi
+
 # A card whose own switch says read-only: stays read-only afterwards.
 mkloop rodev /dev/shm/ct-loop-$$.img ro || skip_all "losetup -r failed"
 "$CARDTRAIL" image --hash md5 --verify none --progress none "$rodev" "$T/case" >/dev/null 2>&1
