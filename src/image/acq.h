@@ -185,9 +185,10 @@ int record_file_path(const char *casedir, struct json_object *acq, const char *n
  * sink says). */
 int image_open_plan(struct acq *a, struct ct_image **img);
 /* A reader over the files names (full paths) of format ("raw": they tile
- * the stream in order, sizes from the files; "e01": one segment set). */
+ * the stream in order, sizes from the files; "e01": one segment set, which
+ * must be complete unless unfinished). */
 int image_open_files(struct acq *a, const char *format, const char *const *names, size_t n,
-		     struct ct_image **img);
+		     int unfinished, struct ct_image **img);
 
 /* ---- casefiles.c ---- */
 

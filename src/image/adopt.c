@@ -149,6 +149,28 @@ check_split(struct adopt *ad)
 	return 0;
 }
 
+/* An E01 set must be whole before anything is copied: libewf opens it
+ * (and says which segment is missing). */
+static int
+check_set(struct adopt *ad)
+{
+	const char **paths;
+	struct ct_image *img = NULL;
+	size_t i;
+	int ret;
+
+	if (strcmp(ad->format, "e01"))
+		return 0;
+	if ((paths = calloc(ad->n, sizeof(*paths))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < ad->n; i++)
+		paths[i] = ad->f[i].src;
+	ret = image_open_files(&ad->a, "e01", paths, ad->n, 0, &img);
+	ct_image_close(img);
+	free(paths);
+	return ret;
+}
+
 /* ---- the evidence item ---- */
 
 static int
@@ -311,7 +333,7 @@ hash_image(struct adopt *ad)
 			goto out;
 		}
 	}
-	if ((ret = image_open_files(a, ad->format, paths, ad->n, &ad->a.img)) < 0)
+	if ((ret = image_open_files(a, ad->format, paths, ad->n, 0, &ad->a.img)) < 0)
 		goto out;
 	a->src.size = ct_image_size(ad->a.img);
 	/* the layout for per-segment hashes (split raw) */
@@ -640,7 +662,7 @@ adopt_steps(struct adopt *ad, time_t started)
 		return acq_error(a, ret, "libgcrypt is too old");
 	if (ct_snprintf(a->casedir, sizeof(a->casedir), "%s", ad->o->casedir) < 0)
 		return acq_error(a, -ENAMETOOLONG, "case folder name too long");
-	if ((ret = find_files(ad)) < 0 || (ret = check_split(ad)) < 0)
+	if ((ret = find_files(ad)) < 0 || (ret = check_split(ad)) < 0 || (ret = check_set(ad)) < 0)
 		return ret;
 	/* stored hashes to compare with: an E01 keeps MD5 and SHA-1 */
 	if (!strcmp(ad->format, "e01"))

@@ -37,6 +37,7 @@ struct ct_image {
 	const struct img_format *fmt;
 	uint64_t size;
 	pthread_mutex_t mu;	/* the fds and the libewf handle */
+	pthread_mutex_t emu;	/* the error text */
 	char error[1024];
 	/* raw and split raw */
 	struct raw_seg *segs;
@@ -61,9 +62,11 @@ img_error(struct ct_image *img, int err, const char *fmt, ...)
 {
 	va_list ap;
 
+	pthread_mutex_lock(&img->emu);
 	va_start(ap, fmt);
 	vsnprintf(img->error, sizeof(img->error), fmt, ap);
 	va_end(ap);
+	pthread_mutex_unlock(&img->emu);
 	return err;
 }
 
@@ -171,6 +174,7 @@ ewf_damage(struct ct_image *img)
 	}
 	if (n <= img->checksum_errors)
 		return 0;
+	pthread_mutex_lock(&img->emu);
 	img->error[0] = '\0';
 	for (i = img->checksum_errors; i < n && at < sizeof(img->error) - 1; i++) {
 		uint64_t first = 0, count = 0, chunk_bytes = (uint64_t)img->bps * img->spc;
@@ -194,10 +198,11 @@ ewf_damage(struct ct_image *img)
 				     "-%" PRIu64 " (bytes %" PRIu64 "-%" PRIu64 ") are missing or fail "
 				     "their checksums", at ? "; " : "", start / chunk_bytes,
 				     (end - 1) / chunk_bytes, start, end - 1);
-		if (w < 0)
-			break;
+		if (w < 0 || (size_t)w >= sizeof(img->error) - at)
+			break;	/* the text ends with what fits */
 		at += (size_t)w;
 	}
+	pthread_mutex_unlock(&img->emu);
 	img->checksum_errors = n;
 	return -EBADMSG;
 }
@@ -243,8 +248,14 @@ ewf_close(struct ct_image *img)
 	img->ewf = NULL;
 }
 
+/*
+ * An E01 set whose last segment has no end (one missing after it, or a
+ * set never finished) is refused unless unfinished is allowed (a resume
+ * re-reads the part that is there): libewf would read the chunks that are
+ * not there as damage and keep each in memory.
+ */
 static int
-ewf_setup(struct ct_image *img, const char *const *names, size_t n)
+ewf_setup(struct ct_image *img, const char *const *names, size_t n, int unfinished)
 {
 	libewf_error_t *e = NULL;
 	size64_t size = 0;
@@ -261,6 +272,12 @@ ewf_setup(struct ct_image *img, const char *const *names, size_t n)
 	}
 	if (img->bps == 0 || img->spc == 0)
 		return img_error(img, -EINVAL, "the E01 '%s' has no sector or chunk size", names[0]);
+	if (!unfinished && libewf_handle_segment_files_corrupted(img->ewf, &e) != 0) {
+		libewf_error_free(&e);
+		return img_error(img, -ENOENT, "the E01 set of '%s' is incomplete: the segment after "
+				 "'%s' is missing (or the set was never finished)", names[0],
+				 names[n - 1]);
+	}
 	img->size = size;
 	return 0;
 }
@@ -290,6 +307,7 @@ img_new(const char *format)
 		return NULL;
 	img->fmt = format_find(format);
 	pthread_mutex_init(&img->mu, NULL);
+	pthread_mutex_init(&img->emu, NULL);
 	return img;
 }
 
@@ -358,6 +376,7 @@ ct_image_close(struct ct_image *img)
 	if (img->fmt)
 		img->fmt->close(img);
 	pthread_mutex_destroy(&img->mu);
+	pthread_mutex_destroy(&img->emu);
 	free(img);
 }
 
@@ -441,7 +460,7 @@ ct_image_open(const char *casedir, struct json_object *acq, struct ct_image **ou
 	if ((ret = record_paths(casedir, acq, segs, paths, n, err, errlen)) < 0)
 		goto out;
 	if (!strcmp(format, "e01")) {
-		if ((ret = ewf_setup(img, (const char *const *)paths, n)) < 0) {
+		if ((ret = ewf_setup(img, (const char *const *)paths, n, 0)) < 0) {
 			snprintf(err, errlen, "%s", img->error);
 		} else if (ct_json_get(acq, "bytes") &&
 			   img->size != (uint64_t)json_object_get_int64(ct_json_get(acq, "bytes"))) {
@@ -549,7 +568,7 @@ image_open_raw_plan(struct acq *a, struct ct_image **out)
 
 int
 image_open_files(struct acq *a, const char *format, const char *const *names, size_t n,
-		 struct ct_image **out)
+		 int unfinished, struct ct_image **out)
 {
 	struct ct_image *img = img_new(format);
 	uint64_t *offs = NULL, *sizes = NULL, next = 0;
@@ -563,7 +582,7 @@ image_open_files(struct acq *a, const char *format, const char *const *names, si
 		goto out;
 	}
 	if (!strcmp(format, "e01")) {
-		if ((ret = ewf_setup(img, names, n)) < 0)
+		if ((ret = ewf_setup(img, names, n, unfinished)) < 0)
 			acq_error(a, ret, "%s", img->error);
 		goto out;
 	}

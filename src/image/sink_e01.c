@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -99,14 +100,23 @@ state(struct acq *a)
 static int
 ewf_write_fail(struct acq *a, libewf_error_t **e, uint64_t off)
 {
+	struct e01_state *st = state(a);
 	char msg[512], name[96];
-	int err;
+	struct statvfs vfs;
+	int err = EIO;
 
 	ewf_message(e, msg, sizeof(msg));
-	err = strstr(msg, "No space left") ? ENOSPC : EIO;
 	snprintf(name, sizeof(name), "%s.E01", a->id);
-	if (a->write_errno == 0)
+	/* libewf does not pass the system's error on: a full filesystem is
+	 * what statvfs says, with libewf's words after it */
+	if (statvfs(a->casedir, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < 2 * st->chunk) {
+		err = ENOSPC;
+		if (a->write_errno == 0)
+			snprintf(a->write_err_detail, sizeof(a->write_err_detail), "%s (%.400s)",
+				 strerror(ENOSPC), msg);
+	} else if (a->write_errno == 0) {
 		snprintf(a->write_err_detail, sizeof(a->write_err_detail), "%s", msg);
+	}
 	sink_error(a, err, off, UINT64_MAX, name);
 	return -err;
 }
@@ -322,8 +332,16 @@ e01_resume(struct acq *a, uint64_t vouched)
 		return acq_error(a, ret, "cannot resume %s: %s", a->id, err);
 	/* the re-read of what is kept must see the files as libewf left
 	 * them, before the resume goes on writing */
-	if ((ret = image_open_files(a, "e01", (const char *const *)names, (size_t)n, &a->prefix)) < 0)
+	if ((ret = image_open_files(a, "e01", (const char *const *)names, (size_t)n, 1,
+				    &a->prefix)) < 0) {
+		char why[sizeof(a->res->error)];
+
+		/* say it as a resume that cannot be done, with libewf's reason */
+		snprintf(why, sizeof(why), "%s", a->res->error);
+		snprintf(a->res->error, sizeof(a->res->error), "cannot resume the E01 of %s: libewf "
+			 "%s cannot continue it: %.600s", a->id, libewf_get_version(), why);
 		goto out;
+	}
 	if (libewf_handle_initialize(&st->h, &e) != 1 ||
 	    libewf_handle_open(st->h, names, n, LIBEWF_OPEN_WRITE_RESUME, &e) != 1 ||
 	    libewf_handle_get_offset(st->h, &at, &e) != 1) {
@@ -607,14 +625,50 @@ set_stored_hashes(struct acq *a, struct e01_state *st, const struct hashers *h)
 	return 0;
 }
 
+/* Segment files hashed by several threads (one file each at a time). */
+struct file_hasher {
+	struct e01_state *st;
+	pthread_mutex_t mu;
+	int next, failed, err;
+};
+
+static void *
+hash_some_files(void *arg)
+{
+	struct file_hasher *fh = arg;
+	struct e01_state *st = fh->st;
+	unsigned long long bytes;
+	int i, ret;
+
+	for (;;) {
+		pthread_mutex_lock(&fh->mu);
+		i = fh->failed < 0 ? fh->next++ : st->nnames;
+		pthread_mutex_unlock(&fh->mu);
+		if (i >= st->nnames)
+			return NULL;
+		ret = ct_sha256_file(st->names[i], st->files[i].sha256, &bytes);
+		st->files[i].bytes = bytes;
+		if (ret < 0) {
+			pthread_mutex_lock(&fh->mu);
+			if (fh->failed < 0) {
+				fh->failed = i;
+				fh->err = ret;
+			}
+			pthread_mutex_unlock(&fh->mu);
+		}
+	}
+}
+
 /* The files as they are now: sizes and SHA-256 for the record and the
  * custody log, durable and out of the page cache. */
 static int
 hash_files(struct acq *a, struct e01_state *st)
 {
+	struct file_hasher fh = { .st = st, .failed = -1 };
+	pthread_t tid[MAX_COMPRESSORS];
 	char first[PATH_MAX], err[512];
-	unsigned long long bytes;
-	int i, ret;
+	unsigned i, nt;
+	int ret;
 
 	if (ct_snprintf(first, sizeof(first), "%s/%s.E01", a->casedir, a->id) < 0)
 		return -ENAMETOOLONG;
@@ -623,12 +677,18 @@ hash_files(struct acq *a, struct e01_state *st)
 	st->files = calloc((size_t)st->nnames, sizeof(*st->files));
 	if (st->files == NULL)
 		return -ENOMEM;
-	for (i = 0; i < st->nnames; i++) {
-		if ((ret = ct_sha256_file(st->names[i], st->files[i].sha256, &bytes)) < 0)
-			return acq_error(a, ret, "cannot read back '%s': %s", st->names[i],
-					 strerror(-ret));
-		st->files[i].bytes = bytes;
-	}
+	pthread_mutex_init(&fh.mu, NULL);
+	for (nt = 0; nt < st->ncomp && nt < (unsigned)st->nnames; nt++)
+		if (pthread_create(&tid[nt], NULL, hash_some_files, &fh) != 0)
+			break;
+	if (nt == 0)
+		hash_some_files(&fh);
+	for (i = 0; i < nt; i++)
+		pthread_join(tid[i], NULL);
+	pthread_mutex_destroy(&fh.mu);
+	if (fh.failed >= 0)
+		return acq_error(a, fh.err, "cannot read back '%s': %s", st->names[fh.failed],
+				 strerror(-fh.err));
 	/* durable, and out of the page cache: the verification reads the
 	 * medium */
 	if ((ret = sync_completed(a, 1)) < 0 || (ret = ct_fsync_dir(a->casedir)) < 0)
@@ -708,7 +768,8 @@ e01_reader(struct acq *a, struct ct_image **img)
 {
 	struct e01_state *st = state(a);
 
-	return image_open_files(a, "e01", (const char *const *)st->names, (size_t)st->nnames, img);
+	return image_open_files(a, "e01", (const char *const *)st->names, (size_t)st->nnames, 0,
+				img);
 }
 
 const struct sink sink_e01 = {

@@ -140,6 +140,15 @@ if faultfs_mount "$T/orig.img" "$M" --delay-us 20000; then
 else
 	not_ok "faultfs mounts (slow)"
 fi
+# a set libewf cannot go on with (its first segment cut short): a clear
+# refusal, nothing touched
+cp -a "$C" "$T/case-cut"
+truncate -s 100 "$T/case-cut/E1.E01"
+before=$(cd "$T/case-cut" && sha256sum E1.* | sha256sum)
+ct_image cut-resume --resume --evidence-id E1 "$T/orig.img" "$T/case-cut"
+check_rc "a set libewf cannot continue: exit 1" 1 $? cut-resume
+check_eq "... says so" 1 "$(grep -c "cannot resume the E01 of E1: libewf $(ewfinfo -V 2>/dev/null | awk 'NR == 1 { print $2 }') cannot continue it" "$T/cut-resume.out")"
+check_eq "... nothing touched" "$before" "$(cd "$T/case-cut" && sha256sum E1.* | sha256sum)"
 if faultfs_mount "$T/orig.img" "$M"; then
 	ct_image kill-resume --resume --evidence-id E1 --block-size 64K --verify image "$M/disk" "$C"
 	check_rc "kill, --resume: exit 0" 0 $? kill-resume
@@ -157,4 +166,5 @@ if faultfs_mount "$T/orig.img" "$M"; then
 else
 	not_ok "faultfs mounts (kill resume)"
 fi
+[ -n "${KEEP:-}" ] && cp -r "$T" "$KEEP"
 done_testing

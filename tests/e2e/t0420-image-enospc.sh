@@ -30,4 +30,19 @@ while read -r pos size st; do
 	[ "$st" = + ] && vouched=$((vouched + size))
 done < <(grep -v '^#' "$T/small/case/E1.map" | awk 'NF == 3')
 check_eq "mapfile vouches for no more than was written" 1 "$([ "$vouched" -le "$n" ] && echo 1 || echo 0)"
+
+# The same with an E01: libewf's write fails, what was written stays, the
+# record says so, and nothing claims a complete image.
+rm -rf "$T/small/case"
+"$CARDTRAIL" image --format e01 --no-space-check --hash md5 --progress none "$T/card.bin" "$T/small/case-e01" >/dev/null 2>"$T/err"
+check_eq "E01, disk full during the run: exit 1" 1 $?
+check_eq "E01, disk full: message names the files and the error" 1 \
+	"$(grep -c "cannot write '$T/small/case-e01/E1.E01' (at offset [0-9]* of the source): .*No space left on device" "$T/err")"
+rec=$T/small/case-e01/E1.acquisition.json
+check_eq "E01, disk full: record exists and is valid JSON" 0 "$(jq -e . "$rec" >/dev/null 2>&1; echo $?)"
+check_eq "E01, disk full: record: complete false" false "$(jf "$rec" .complete)"
+check_eq "E01, disk full: record: no hashes claimed" null "$(jf "$rec" .hashes)"
+log=$T/small/case-e01/custody.log
+check_eq "E01, disk full: no custody record claims an image" 0 \
+	"$(if [ -s "$log" ]; then tail -n 1 "$log" | jq '[.outputs[] | select(.role == "image")] | length'; else echo 0; fi)"
 done_testing
