@@ -32,7 +32,8 @@
  * records that never have a fix (the track is then the OSD records').
  *
  * The expect file: "key value" lines (kind, product, rate, records,
- * crc_failures, unknown_types, unknown_type_records, nofix, source, home)
+ * crc_failures, unknown_types, unknown_type_records, nofix, source,
+ * padding (absent when a shortened record makes it uncertain), home)
  * and one line per point the decoder must return, in file order:
  *   point OFFSET UTC_SECOND|- TRUE_US LAT LON ALT
  * TRUE_US is the true UTC time (GPS points) or the time since the first
@@ -67,6 +68,7 @@ struct rec {
 
 static struct rec *recs;
 static size_t nrecs;
+static uint64_t padding;	/* zero bytes written between records */
 static uint64_t rng_s;
 
 
@@ -379,6 +381,12 @@ write_expect(const struct opts *o, FILE *fp)
 		o->v3 ? "V3" : "V1", o->product, o->rate, (unsigned long long)records,
 		(unsigned long long)crc_failures, ntypes, (unsigned long long)unknown,
 		o->osd_track ? "osd" : "gps", (unsigned long long)nofix);
+	/* a shortened record's own zero bytes may look like padding to a
+	 * decoder: the count is exact only without such records */
+	for (i = 0; i < nrecs && recs[i].corrupt != 3; i++)
+		;
+	if (i == nrecs)
+		fprintf(fp, "padding %llu\n", (unsigned long long)padding);
 	for (i = 0; i < nrecs && !(recs[i].type == 13 && valid(&recs[i])); i++)
 		;
 	if (i < nrecs) {
@@ -518,8 +526,12 @@ main(int argc, char **argv)
 				break;
 			}
 			len += L;
-			if (rng() % 20 == 0 && i < nrecs - 1)
-				len += 1 + rng() % 16;	/* zero padding (not at the end) */
+			if (rng() % 20 == 0 && i < nrecs - 1) {
+				size_t n = 1 + rng() % 16;	/* zero padding (not at the end) */
+
+				len += n;
+				padding += n;
+			}
 		}
 	}
 	if ((fp = fopen(o.out, "wb")) == NULL || fwrite(buf, 1, len, fp) != len || fclose(fp) != 0) {

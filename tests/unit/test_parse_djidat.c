@@ -161,6 +161,7 @@ same_as_python(const char *name, const struct ct_flight *f, int rc)
 struct expect {
 	char kind[8], source[8];
 	char records[24], crc_failures[24], unknown_types[24], unknown_type_records[24];
+	char padding[24];
 	unsigned long long nofix;
 	int has_home;
 	double home_lat, home_lon;
@@ -191,6 +192,7 @@ read_expect(const char *name, struct expect *e)
 		    sscanf(line, "crc_failures %23s", e->crc_failures) == 1 ||
 		    sscanf(line, "unknown_types %23s", e->unknown_types) == 1 ||
 		    sscanf(line, "unknown_type_records %23s", e->unknown_type_records) == 1 ||
+		    sscanf(line, "padding %23s", e->padding) == 1 ||
 		    sscanf(line, "nofix %llu", &e->nofix) == 1)
 			continue;
 		if (sscanf(line, "home %lf %lf", &e->home_lat, &e->home_lon) == 2) {
@@ -244,6 +246,8 @@ check_log(const char *name, const struct blob *b, enum clock_expect clk)
 	expect_fact(&f, "crc_failures", e->crc_failures);
 	expect_fact(&f, "unknown_types", e->unknown_types);
 	expect_fact(&f, "unknown_type_records", e->unknown_type_records);
+	if (e->padding[0])
+		expect_fact(&f, "padding_bytes", e->padding);
 	expect_fact(&f, "track_source", strcmp(e->source, "osd") ? "GPS (receiver 0)" :
 		    "OSD (type 12)");
 	snprintf(want, sizeof(want), "%llu %s records without a fix", e->nofix,
