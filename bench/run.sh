@@ -26,6 +26,9 @@
 #           and full of seeded random bytes; `cardtrail extract` on the bare
 #           image: total time, the carving scan's rate over the free space
 #           (target >= 1 GB/s) and peak RSS (the videos must be streamed)
+#   report  the extract section's card imaged and extracted into a case:
+#           `cardtrail report CASE` (verify included; target < 2 s) next to
+#           `cardtrail verify CASE` alone, and its peak RSS (<= 64 MiB)
 #
 # Environment:
 #   BENCH_DIR       work folder (default build/bench in the repository, so
@@ -34,7 +37,8 @@
 #   BENCH_SPARSE    size of the large sparse source for the RSS line
 #                   (default 16G; skipped unless BENCH_SPARSE + 4G is free)
 #   BENCH_RUNS      timed runs per command, at least 3 (default 3)
-#   BENCH_SECTIONS  sections to run (default "image e01 rss verify wipe extract")
+#   BENCH_SECTIONS  sections to run (default "image e01 rss verify wipe extract
+#                   report")
 #   BENCH_SEED      seed of the extract section's card image (default 1)
 #   BENCH_SYNC      1 (default): each peer run ends with `sync` on its output,
 #                   because cardtrail fsyncs everything it writes; 0: time
@@ -63,7 +67,7 @@ BENCH_DIR=${BENCH_DIR:-$top/build/bench}
 BENCH_SIZE=${BENCH_SIZE:-2G}
 BENCH_SPARSE=${BENCH_SPARSE:-16G}
 BENCH_RUNS=${BENCH_RUNS:-3}
-BENCH_SECTIONS=${BENCH_SECTIONS:-image e01 rss verify wipe extract}
+BENCH_SECTIONS=${BENCH_SECTIONS:-image e01 rss verify wipe extract report}
 BENCH_SEED=${BENCH_SEED:-1}
 BENCH_SYNC=${BENCH_SYNC:-1}
 if [ -z "${BENCH_HYPERFINE:-}" ]; then
@@ -744,7 +748,86 @@ section_extract() {
 }
 
 # ---------------------------------------------------------------------------
-SECTIONS=(image e01 rss verify wipe extract)
+# report: the extract section's card (make_card: 300 small files from
+# fixtures/flight, 30 of them deleted, five videos), imaged (sha256, no
+# read-back) and extracted into a case once; then `cardtrail report CASE`
+# (HTML, PDF and the timeline files, the case verified first) timed next to
+# `cardtrail verify CASE` alone, which is what the report runs first.  Before
+# every run the case gets its custody log back and loses the report files,
+# so every run reports the same case state.
+section_report() {
+	local img=$W/rcard.img case=$W/rcase free need tool kib rec prep own bytes
+	note "bench: report section"
+	row ""
+	for tool in mkfs.fat mcopy mdel mdir minfo sfdisk openssl jq; do
+		if ! command -v "$tool" >/dev/null; then
+			row "report: skipped, %s is not installed (apt-get install dosfstools mtools fdisk openssl jq)" "$tool"
+			return
+		fi
+	done
+	free=$(free_bytes "$BENCH_DIR")
+	need=$((SIZE * 3 + (1 << 30)))
+	if [ "$free" -lt "$need" ]; then
+		row "report: skipped, %s free in %s, need %s for the card, its image and its bundle" \
+			"$(human "$free")" "$BENCH_DIR" "$(human "$need")"
+		return
+	fi
+	note "bench: building a $(human "$SIZE") card (seed $BENCH_SEED), imaging and extracting it into $case"
+	make_card "$img" >/dev/null
+	"$CT" image --hash sha256 --verify none --progress none "$img" "$case" </dev/null >/dev/null ||
+		die "cardtrail image $img failed"
+	rm -f "$img"
+	"$CT" extract "$case" E1 </dev/null >/dev/null || die "cardtrail extract $case E1 failed"
+	cp "$case/custody.log" "$W/rcase.log"
+	prep="cp $(q "$W/rcase.log") $(q "$case/custody.log") && rm -f $(q "$case")/report*.html"
+	prep+=" $(q "$case")/report*.pdf $(q "$case")/timeline*.csv $(q "$case")/timeline*.body && sync"
+	prep+=" && cat $(q "$case/E1.raw") $(q "$case/E1.evidence.tar") >/dev/null"
+	group_begin "$prep"
+	group_add rct "$(q "$CT") report $(q "$case")"
+	group_add rver "$(q "$CT") verify $(q "$case")"
+	group_run
+	# one more run: what it reported, and its peak RSS
+	bash -c "$prep" || die "prepare failed: $prep"
+	if [ -x /usr/bin/time ]; then
+		/usr/bin/time -f %M -o "$W/rss" "$CT" report "$case" </dev/null >/dev/null ||
+			die "cardtrail report $case failed"
+		kib=$(tail -n 1 "$W/rss")
+	else
+		"$CT" report "$case" </dev/null >/dev/null || die "cardtrail report $case failed"
+		kib=
+	fi
+	rec=$(tail -n 1 "$case/custody.log")
+	bytes=$(($(stat -c %s "$case/E1.raw") + $(stat -c %s "$case/E1.evidence.tar")))
+	own=$(awk -v a="${MEDIAN[rct]}" -v b="${MEDIAN[rver]}" 'BEGIN { printf "%.2f", a - b }')
+
+	row "reporting the %s extract card as a case: cardtrail report CASE, median of %d runs" \
+		"$(human "$SIZE")" "$BENCH_RUNS"
+	row "  %s files, %s flights, %s photos, %s timeline events; HTML %s, PDF %s" \
+		"$(sed -n 3p "$W/rcase.log" | jq -r .result.files)" "$(jq -r .result.flights <<<"$rec")" \
+		"$(jq -r .result.photos <<<"$rec")" "$(jq -r .result.events <<<"$rec")" \
+		"$(human "$(stat -c %s "$case/report.html")")" "$(human "$(stat -c %s "$case/report.pdf")")"
+	row "  the case is verified first: image and bundle (%s) re-hashed, page-cached" "$(human "$bytes")"
+	row ""
+	row "$TFMT" "run" "median s" "cpu s" "MB/s" "ratio" "target"
+	row "$TFMT" "---" "--------" "-----" "----" "-----" "------"
+	row_time rct "cardtrail report CASE (verify included)" "$bytes" "1.00" \
+		"< 2 s  $(verdict "${MEDIAN[rct]}" '<=' 2)"
+	row_time rver "  [extra] cardtrail verify CASE (what report runs first)" "$bytes" \
+		"$(ratio "${MEDIAN[rver]}" "${MEDIAN[rct]}")"
+	row '%-60s %8s  %s' "the report's own work: report - verify (medians)" "$own s" "(reported)"
+	row "MB/s = image and bundle bytes / median time"
+	if [ -n "$kib" ]; then
+		row '%-60s %8s  %s' "peak RSS of cardtrail report (GNU time %M)" \
+			"$(awk -v k="$kib" 'BEGIN { printf "%.1f MiB", k / 1024 }')" \
+			"<= 64 MiB  $(verdict "$kib" '<=' 65536)"
+	else
+		row "peak RSS of cardtrail report: skipped, GNU time (/usr/bin/time) is not installed"
+	fi
+	rm -rf "$case"
+}
+
+# ---------------------------------------------------------------------------
+SECTIONS=(image e01 rss verify wipe extract report)
 for s in $BENCH_SECTIONS; do
 	case " ${SECTIONS[*]} " in *" $s "*) ;; *) die "unknown section '$s' (${SECTIONS[*]})" ;; esac
 done

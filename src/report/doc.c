@@ -332,7 +332,10 @@ case_section(const struct rp_case *c, struct rp_doc *d)
 				t_first = c->tl[i].time;
 			t_last = c->tl[i].time;
 		}
-	kv(d, t, "card data spans (UTC)", "%s .. %s", or_dash(t_first), or_dash(t_last));
+	if (t_first)
+		kv(d, t, "card data spans (UTC)", "%s .. %s", t_first, t_last);
+	else
+		kv(d, t, "card data spans (UTC)", "no UTC time in the card data (see the timeline)");
 	{
 		char *ids = NULL;
 		size_t len = 0;
@@ -701,6 +704,9 @@ time_cell(int64_t t, int basis, char *buf, size_t len)
 		tb[10] = ' ';
 	if ((z = strchr(tb, 'Z')) != NULL)
 		*z = '\0';
+	/* milliseconds are enough here; the timeline has the whole time */
+	if ((z = strchr(tb, '.')) != NULL && strlen(z) > 4)
+		z[4] = '\0';
 	snprintf(buf, len, "%s %s", tb, basis == CT_TIME_LOCAL ? "local (zone unknown)" : "UTC");
 }
 
@@ -794,8 +800,8 @@ flights_table(const struct rp_case *c, struct rp_doc *d)
 	long t = table(d, (const struct col[]){
 		{ "#", RC_RIGHT, 0.03 }, { "", RC_SWATCH, 0.04 }, { "aircraft", 0, 0.14 },
 		{ "start", 0, 0.11 }, { "end", 0, 0.11 }, { "duration", 0, 0.08 },
-		{ "distance", RC_RIGHT, 0.08 }, { "max height", 0, 0.13 }, { "points", RC_RIGHT, 0.06 },
-		{ "sources", 0, 0.22 } }, 10, 1);
+		{ "distance", RC_RIGHT, 0.08 }, { "max height", 0, 0.13 }, { "points", RC_RIGHT, 0.07 },
+		{ "sources", 0, 0.21 } }, 10, 1);
 	size_t k;
 
 	for (k = 0; k < c->nfl; k++) {

@@ -19,7 +19,7 @@
 
 #define MARGIN 36.0		/* units between the data and the frame */
 #define MIN_SPAN_FLIGHT 200.0	/* metres across a flight's map, at least */
-#define MIN_SPAN_OVERVIEW 500.0
+#define MIN_SPAN_OVERVIEW 300.0
 #define MAX_TILES 64		/* per map; fewer, coarser tiles beyond */
 #define TRACK_W 2.6
 #define DOT_R 4.0		/* a flight smaller than a dot is drawn as one */

@@ -4,8 +4,9 @@
  * repeated, the maps through the same scene as the SVG, and on every page
  * a footer with the case id, the chain head and "page N of M".
  *
- * Two passes: the first lays out into a PDF that is thrown away and counts
- * the pages, the second draws with the total known.  Text is laid out by
+ * Two passes: the first lays out (measures, draws no text and no map) into
+ * a PDF that is thrown away and counts the pages, the second draws with the
+ * total known.  Text is laid out by
  * pango with a private font map at 72 dpi (one unit = one point), DejaVu
  * fonts and language "en", whatever the environment's locale and fonts
  * configuration say, so the same case gives the same bytes.  Card text is
@@ -133,9 +134,12 @@ colour(cairo_t *cr, unsigned rgb)
 			     (rgb & 0xff) / 255.0);
 }
 
+/* Draw a laid-out text; the counting pass only measures. */
 static void
 show(struct pdf *p, PangoLayout *l, double x, double y, unsigned rgb)
 {
+	if (p->counting)
+		return;
 	cairo_move_to(p->cr, x, y);
 	colour(p->cr, rgb);
 	pango_cairo_show_layout(p->cr, l);
@@ -586,12 +590,14 @@ map_block(struct pdf *p, const struct rp_block *b)
 	/* the title, the map and the first legend line stay together */
 	need(p, 14 + mh + 14);
 	text_block(p, F_H4, rp_map_title(m), 4, 2, 0x1a1a1a, mh);
-	cairo_save(p->cr);
-	cairo_translate(p->cr, M_LEFT, p->y);
-	cairo_scale(p->cr, scale, scale);
-	rp_map_draw(m, p->c, &cv);
-	cairo_restore(p->cr);
-	pango_cairo_update_context(p->cr, p->pc);
+	if (!p->counting) {
+		cairo_save(p->cr);
+		cairo_translate(p->cr, M_LEFT, p->y);
+		cairo_scale(p->cr, scale, scale);
+		rp_map_draw(m, p->c, &cv);
+		cairo_restore(p->cr);
+		pango_cairo_update_context(p->cr, p->pc);
+	}
 	p->y += mh + 4;
 	/* the legend: one flight a line */
 	for (i = 0; i < n; i++) {
