@@ -359,7 +359,17 @@ check_eq "a folder without a custody log: exit 1, says so, writes nothing" \
 "$CARDTRAIL" help report >"$T/help.txt"
 check_file "cardtrail help report golden" "$CT_TOP/tests/golden/help-report.txt" "$T/help.txt"
 
-# ---- 11. the demo card --------------------------------------------------------------
+# ---- 11. the same card in an MBR partition, and the demo card ---------------------------
+"$CT_TOP/fixtures/mkflightcard.sh" "$T" mbr >/dev/null 2>&1
+MB=$T/mbrcase
+"$CARDTRAIL" image --progress none "$T/flightcard-mbr.img" "$MB" >/dev/null 2>&1 &&
+	"$CARDTRAIL" extract "$MB" E1 >/dev/null 2>&1
+ct mbr report "$MB"
+python3 "$HTMLPY" "$MB/report.html" flights | sed 's|carved/[0-9]*\.ulg|carved/N.ulg|' >"$T/mbr.tsv"
+sed 's|carved/[0-9]*\.ulg|carved/N.ulg|' "$T/flights.tsv" >"$T/sf.tsv"
+check_eq "MBR card: report exits 0" 0 "$RC"
+check_file "MBR card: the same flights as the superfloppy card" "$T/sf.tsv" "$T/mbr.tsv"
+
 xz -dc "$CT_TOP/fixtures/card-demo.img.xz" >"$T/demo.img"
 D=$T/democase
 "$CARDTRAIL" image --progress none "$T/demo.img" "$D" >/dev/null 2>&1 && "$CARDTRAIL" extract "$D" E1 >/dev/null 2>&1
