@@ -436,6 +436,21 @@ outputs_now(const struct rp_case *c, struct rp_doc *d, long t, struct json_objec
 	}
 }
 
+/* The case data the examiner gave at acquisition (image --case-number …). */
+static void
+metadata_rows(struct rp_doc *d, long t, struct json_object *m)
+{
+	static const struct { const char *key, *label; } keys[] = {
+		{ "case_number", "case number" }, { "evidence_number", "evidence number" },
+		{ "description", "description" }, { "notes", "notes" },
+	};
+	size_t i;
+
+	for (i = 0; i < CT_ARRAY_SIZE(keys); i++)
+		if (ct_json_str(m, keys[i].key, NULL))
+			kv(d, t, keys[i].label, "%s", ct_json_str(m, keys[i].key, NULL));
+}
+
 static void
 image_section(const struct rp_case *c, struct rp_doc *d, const struct rp_evidence *e)
 {
@@ -452,8 +467,10 @@ image_section(const struct rp_case *c, struct rp_doc *d, const struct rp_evidenc
 		return;
 	}
 	identity_rows(d, t, ct_json_get(acq, "identity"), acq);
-	kv(d, t, "image", "%s, %zu segment%s (%s)", ct_json_str(acq, "format", "raw"), nseg,
-	   nseg == 1 ? "" : "s", e->acq_name);
+	kv(d, t, "image", "%s, %zu segment%s (%s)",
+	   ct_json_str(ct_json_get(acq, "options"), "format", ct_json_str(acq, "format", "raw")),
+	   nseg, nseg == 1 ? "" : "s", e->acq_name);
+	metadata_rows(d, t, ct_json_get(acq, "metadata"));
 	kv(d, t, "acquired", "%s .. %s, %s", ct_json_str(acq, "started", "?"),
 	   ct_json_str(acq, "finished", "?"), ct_json_str(acq, "status", "?"));
 	kv(d, t, "unreadable", "%" PRId64 " bytes in %zu range%s",

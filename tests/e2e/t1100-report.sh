@@ -372,11 +372,16 @@ check_file "MBR card: the same flights as the superfloppy card" "$T/sf.tsv" "$T/
 
 xz -dc "$CT_TOP/fixtures/card-demo.img.xz" >"$T/demo.img"
 D=$T/democase
-"$CARDTRAIL" image --progress none "$T/demo.img" "$D" >/dev/null 2>&1 && "$CARDTRAIL" extract "$D" E1 >/dev/null 2>&1
+"$CARDTRAIL" image --progress none --case-number 'CT-2026/0042' --description 'Drone found at the <fence>' \
+	"$T/demo.img" "$D" >/dev/null 2>&1 && "$CARDTRAIL" extract "$D" E1 >/dev/null 2>&1
 ct demo report "$D"
 check_eq "demo card: report exits 0; 2 flights (the SRT and the deleted one), no photo position" \
 	"0|contents   1 evidence, 2 flights from 2 sources, 0 photos, $(jq -r .result.events <<<"$(last_rec "$D")") timeline events" \
 	"$RC|$(grep '^contents' "$T/demo.out")"
+check_eq "demo card: the case number and description given at acquisition, in the case table" "2 2" \
+	"$(grep -c '<td>case number</td><td>CT-2026/0042</td>' "$D/report.html") $(grep -c '<td>description</td><td>Drone found at the &lt;fence&gt;</td>' "$D/report.html")"
+check_eq "demo card: ... and in the PDF" "2 2" \
+	"$(pdftotext -layout "$D/report.pdf" - | grep -c 'case number  *CT-2026/0042') $(pdftotext -layout "$D/report.pdf" - | grep -c 'description  *Drone found at the <fence>')"
 
 # ---- 12. a card of real flight logs (../shared/samples) --------------------------------
 S=$CT_TOP/../shared/samples
