@@ -292,6 +292,34 @@ if command -v chromium >/dev/null; then
 		"$("$PNGPIX" "$T/shot-bad.png" "$FRAME" 1b7a3a b00020 | awk '/^all/ { print $4, ($5 > 500 ? "yes" : "no") }')"
 fi
 
+# a damaged bundle: cut in the middle of a member
+X=$T/cutbundle
+cp -a "$C0" "$X"
+truncate -s $(( $(stat -c %s "$X/E1.evidence.tar") / 2 + 77 )) "$X/E1.evidence.tar"
+ct cut report "$X"
+check_eq "cut bundle: exit 3, the verdict names the bundle" \
+	"3|verdict bad|NOT VERIFIED: this case does not verify: record 2: output E1.evidence.tar has changed" \
+	"$RC|$(python3 "$HTMLPY" "$X/report.html" verdict | sed 's/ (.*//')"
+check_eq "cut bundle: the evidence section says the bundle could not be read whole" 1 \
+	"$(grep -c 'NOT READ: E1.evidence.tar: ' "$X/report.html")"
+check_eq "cut bundle: the HTML is still well formed" ok "$(python3 "$HTMLPY" "$X/report.html" check)"
+
+# hostile names from the card (escapes, controls, lone surrogates, 900-byte paths)
+"$CT_TOP/fixtures/mkflightcard.sh" "$T" hostile >/dev/null 2>&1
+HC=$T/hostilecase
+"$CARDTRAIL" image --progress none "$T/flightcard-hostile.img" "$HC" >/dev/null 2>&1 &&
+	"$CARDTRAIL" extract "$HC" E1 >/dev/null 2>&1
+ct hos report "$HC"
+check_eq "hostile card: report exits 0" 0 "$RC"
+check_eq "hostile card: HTML self-contained and well nested" ok "$(python3 "$HTMLPY" "$HC/report.html" check)"
+check_eq "hostile card: no control character reaches the HTML or the CSV" "0 0" \
+	"$(tr -d '\n\t' <"$HC/report.html" | LC_ALL=C grep -c '[[:cntrl:]]') $(tr -d '\n' <"$HC/timeline.csv" | LC_ALL=C grep -c '[[:cntrl:]]')"
+check_eq "hostile card: the HTML and the CSV are valid UTF-8" "ok ok" \
+	"$(iconv -f UTF-8 -t UTF-8 "$HC/report.html" >/dev/null 2>&1 && echo ok) $(iconv -f UTF-8 -t UTF-8 "$HC/timeline.csv" >/dev/null 2>&1 && echo ok)"
+check_eq "hostile card: mactime reads its body file" 0 "$(mactime -b "$HC/timeline.body" -z UTC -d >/dev/null 2>&1; echo $?)"
+check_eq "hostile card: pdftotext reads the PDF, the first line is the verdict" "VERIFIED:" \
+	"$(pdftotext "$HC/report.pdf" - 2>/dev/null | grep -m 1 . | cut -d' ' -f1)"
+
 # ---- 8. MBTiles under the tracks --------------------------------------------------
 "$MKMBTILES" "$T/tiles.mbtiles" c8e6c9 0 4 && ok "mkmbtiles made a 5-level MBTiles" || not_ok "mkmbtiles"
 TC=$T/tilecase
