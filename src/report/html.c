@@ -236,6 +236,32 @@ table_html(const struct rp_block *b, FILE *f)
 	fputs("</tbody></table>\n", f);
 }
 
+/* A CSS string of s: letters, digits, '-' and ' ' only (the case id and the
+ * chain head come from the log, which is not to be trusted blindly). */
+static void
+css_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++)
+		if ((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    *s == '-' || *s == ' ')
+			fputc(*s, f);
+	fputc('"', f);
+}
+
+/* Printed pages carry the case id, the chain head and the page number. */
+static void
+print_footer(const struct rp_doc *d, FILE *f)
+{
+	fputs("@page{@bottom-left{content:", f);
+	css_str(f, d->footer_case);
+	fputs(" \"\\A\" ", f);
+	css_str(f, d->footer_head);
+	fputs(";white-space:pre;font:6.5pt 'DejaVu Sans Mono',monospace;color:#454b54}"
+	      "@bottom-right{content:\"page \" counter(page) \" of \" counter(pages);"
+	      "font:6.5pt 'DejaVu Sans',sans-serif;color:#454b54}}\n", f);
+}
+
 int
 rp_html_write(const struct rp_case *c, const struct rp_doc *d, FILE *f)
 {
@@ -243,8 +269,10 @@ rp_html_write(const struct rp_case *c, const struct rp_doc *d, FILE *f)
 
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>", f);
 	esc(f, d->title);
-	fprintf(f, "</title>\n<meta name=\"generator\" content=\"cardtrail %s\">\n<style>\n%s</style>\n"
-		"</head>\n<body>\n", CT_VERSION, CSS);
+	fprintf(f, "</title>\n<meta name=\"generator\" content=\"cardtrail %s\">\n<style>\n%s", CT_VERSION,
+		CSS);
+	print_footer(d, f);
+	fputs("</style>\n</head>\n<body>\n", f);
 	for (i = 0; i < d->n; i++) {
 		const struct rp_block *b = &d->b[i];
 		switch (b->kind) {

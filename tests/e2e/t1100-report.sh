@@ -268,6 +268,20 @@ else
 	else
 		not_ok "chromium made a screenshot"
 	fi
+	# printed by the browser: A4, and every page carries the footer
+	timeout 120 chromium --headless --no-sandbox --disable-gpu --no-first-run --disable-sync \
+		--disable-background-networking --disable-component-update --no-pdf-header-footer \
+		--user-data-dir="$(mktemp -d "$T/chrome.XXXXXX")" --print-to-pdf="$T/printed.pdf" \
+		"file://$H" >/dev/null 2>&1
+	pp=$(pdfinfo "$T/printed.pdf" 2>/dev/null | awk '/^Pages:/ { print $2 }')
+	bad=""
+	for ((p = 1; p <= ${pp:-0}; p++)); do
+		t=$(pdftotext -f $p -l $p "$T/printed.pdf" - 2>/dev/null)
+		grep -q "case $CASEID" <<<"$t" && grep -q "chain head $HEAD0" <<<"$t" &&
+			grep -q "page $p of $pp" <<<"$t" || bad+=" $p"
+	done
+	check_eq "chromium prints the HTML on A4, every one of its ${pp:-0} pages with case id, chain head, page N of M" \
+		"A4|" "$(pdfinfo "$T/printed.pdf" 2>/dev/null | sed -n 's/^Page size:.*(\(A4\)).*/\1/p')|$bad"
 fi
 
 # ---- 7. an altered image: the report says so on its first line ----------------
