@@ -179,7 +179,7 @@ cmd_image(int argc, char **argv)
 	uint64_t seq = 0;
 	uint64_t v;
 	size_t i;
-	int c, json = 0, ret, status;
+	int c, json = 0, ret, status, window_given = 0;
 
 	o.window = 256ULL << 20;
 	o.verify = CT_VERIFY_IMAGE | CT_VERIFY_SOURCE;
@@ -206,6 +206,7 @@ cmd_image(int argc, char **argv)
 						      "sha256, sha512", optarg);
 			break;
 		case 'w':
+			window_given = 1;
 			if (ct_parse_size(optarg, &o.window, 1) < 0)
 				return ct_usage_error("image", "--hash-window: bad size '%s'", optarg);
 			break;
@@ -302,6 +303,10 @@ cmd_image(int argc, char **argv)
 		return ct_usage_error("image", "expected SOURCE and CASEDIR");
 	if (o.compress && (o.format == NULL || strcmp(o.format, "e01")))
 		return ct_usage_error("image", "--compress is for --format e01");
+	/* an E01's chunks carry their own checksums, which name a damaged
+	 * chunk: the SHA-256 windows only when asked for */
+	if (o.format && !strcmp(o.format, "e01") && !window_given)
+		o.window = 0;
 	o.source = argv[optind];
 	o.casedir = argv[optind + 1];
 	if (ps.kind != PROGRESS_NONE) {

@@ -101,6 +101,14 @@ check_eq "--examiner goes into the custody record" "Ann Other" "$(tail -n 1 "$T/
 check_eq "evidence number defaults to the evidence id" E1 "$(ewfinfo_field "$T/c-ex/E1.E01" 'Evidence number')"
 check_eq "without --compress: stored" "no compression" "$(ewfinfo_field "$T/c-ex/E1.E01" 'Compression level')"
 check_eq "E01 always stores MD5 and SHA-1" '["md5","sha1","sha256"]' "$(jq -c '.hashes | keys' "$T/c-ex/E1.acquisition.json")"
+check_eq "E01: no SHA-256 windows by default (the chunks have checksums)" "0 0" \
+	"$(jf "$T/c-ex/E1.acquisition.json" '"\(.window_size) \(.windows | length)"')"
+"$CARDTRAIL" image --format e01 --hash-window 4MiB --progress none "$T/card.bin" "$T/c-win" >/dev/null 2>&1
+check_eq "E01 with --hash-window: the windows" "$((4 * MiB)) 6" \
+	"$(jf "$T/c-win/E1.acquisition.json" '"\(.window_size) \(.windows | length)"')"
+check_eq "E01 window 2 is the SHA-256 of those bytes" \
+	"$(tail -c +$((8 * MiB + 1)) "$T/card.bin" | head -c $((4 * MiB)) | sha256sum | cut -d' ' -f1)" \
+	"$(jf "$T/c-win/E1.acquisition.json" '.windows[2].sha256')"
 
 # --- a flipped byte inside a chunk: verify exit 3 naming the chunk ----------------
 # Uncompressed, chunk k's 32 KiB lie in the segment as they are: find chunk 100's.
