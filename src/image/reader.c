@@ -426,49 +426,40 @@ record_paths(const char *casedir, struct json_object *acq, struct json_object *s
 	return 0;
 }
 
-int
-ct_image_open(const char *casedir, struct json_object *acq, struct ct_image **out,
-	      char *err, size_t errlen)
+/* An E01 record: the set complete, of the size the record gives. */
+static int
+open_record_e01(struct ct_image *img, struct json_object *acq, char **paths, size_t n,
+		char *err, size_t errlen)
 {
-	struct json_object *segs = ct_json_get(acq, "segments");
-	const char *format = ct_json_str(ct_json_get(acq, "options"), "format", "raw");
-	char **paths = NULL;
-	uint64_t *offs = NULL, *sizes = NULL, next = 0;
-	struct ct_image *img = NULL;
-	size_t n = 0, i;
+	struct json_object *bytes = ct_json_get(acq, "bytes");
 	int ret;
 
-	*out = NULL;
-	if (segs == NULL || !json_object_is_type(segs, json_type_array) ||
-	    (n = json_object_array_length(segs)) == 0) {
-		snprintf(err, errlen, "the acquisition record lists no image files");
+	if ((ret = ewf_setup(img, (const char *const *)paths, n, 0)) < 0) {
+		snprintf(err, errlen, "%s", img->error);
+		return ret;
+	}
+	if (bytes && img->size != (uint64_t)json_object_get_int64(bytes)) {
+		snprintf(err, errlen, "the E01 '%s' holds %" PRIu64 " bytes, its record says %lld",
+			 paths[0], img->size, (long long)json_object_get_int64(bytes));
 		return -EINVAL;
 	}
-	if (format_find(format) == NULL) {
-		snprintf(err, errlen, "the acquisition record names an unknown format '%s'", format);
-		return -EINVAL;
-	}
-	paths = calloc(n, sizeof(*paths));
-	offs = calloc(n, sizeof(*offs));
-	sizes = calloc(n, sizeof(*sizes));
-	img = img_new(format);
-	if (paths == NULL || offs == NULL || sizes == NULL || img == NULL) {
-		ret = -ENOMEM;
+	return 0;
+}
+
+/* A raw record: segments that tile the image, each a regular file of its
+ * recorded size, together the size the record gives. */
+static int
+open_record_raw(struct ct_image *img, struct json_object *acq, struct json_object *segs,
+		char **paths, size_t n, char *err, size_t errlen)
+{
+	struct json_object *bytes = ct_json_get(acq, "bytes");
+	uint64_t *offs = calloc(n, sizeof(*offs)), *sizes = calloc(n, sizeof(*sizes)), next = 0;
+	struct stat st;
+	size_t i;
+	int ret = -ENOMEM;
+
+	if (offs == NULL || sizes == NULL) {
 		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	if ((ret = record_paths(casedir, acq, segs, paths, n, err, errlen)) < 0)
-		goto out;
-	if (!strcmp(format, "e01")) {
-		if ((ret = ewf_setup(img, (const char *const *)paths, n, 0)) < 0) {
-			snprintf(err, errlen, "%s", img->error);
-		} else if (ct_json_get(acq, "bytes") &&
-			   img->size != (uint64_t)json_object_get_int64(ct_json_get(acq, "bytes"))) {
-			ret = -EINVAL;
-			snprintf(err, errlen, "the E01 '%s' holds %" PRIu64 " bytes, its record says "
-				 "%lld", paths[0], img->size,
-				 (long long)json_object_get_int64(ct_json_get(acq, "bytes")));
-		}
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
@@ -482,15 +473,6 @@ ct_image_open(const char *casedir, struct json_object *acq, struct ct_image **ou
 			goto out;
 		}
 		next += sizes[i];
-	}
-	if ((ret = raw_setup(img, NULL, (const char *const *)paths, offs, sizes, n)) < 0) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
-	/* each a regular file of its recorded size, together the image */
-	for (i = 0; i < n; i++) {
-		struct stat st;
-
 		if (stat(paths[i], &st) < 0) {
 			ret = -errno;
 			snprintf(err, errlen, "cannot open image segment '%s': %s", paths[i],
@@ -505,13 +487,50 @@ ct_image_open(const char *casedir, struct json_object *acq, struct ct_image **ou
 			goto out;
 		}
 	}
-	if (ct_json_get(acq, "bytes") &&
-	    next != (uint64_t)json_object_get_int64(ct_json_get(acq, "bytes"))) {
+	if (bytes && next != (uint64_t)json_object_get_int64(bytes)) {
 		ret = -EINVAL;
 		snprintf(err, errlen, "the segments of %s do not add up to its size",
 			 ct_json_str(acq, "evidence", "?"));
+		goto out;
 	}
+	if ((ret = raw_setup(img, NULL, (const char *const *)paths, offs, sizes, n)) < 0)
+		snprintf(err, errlen, "out of memory");
 out:
+	free(offs);
+	free(sizes);
+	return ret;
+}
+
+int
+ct_image_open(const char *casedir, struct json_object *acq, struct ct_image **out,
+	      char *err, size_t errlen)
+{
+	struct json_object *segs = ct_json_get(acq, "segments");
+	const char *format = ct_json_str(ct_json_get(acq, "options"), "format", "raw");
+	struct ct_image *img = NULL;
+	char **paths = NULL;
+	size_t n = 0, i;
+	int ret;
+
+	*out = NULL;
+	if (segs == NULL || !json_object_is_type(segs, json_type_array) ||
+	    (n = json_object_array_length(segs)) == 0) {
+		snprintf(err, errlen, "the acquisition record lists no image files");
+		return -EINVAL;
+	}
+	if (format_find(format) == NULL) {
+		snprintf(err, errlen, "the acquisition record names an unknown format '%s'", format);
+		return -EINVAL;
+	}
+	paths = calloc(n, sizeof(*paths));
+	img = img_new(format);
+	if (paths == NULL || img == NULL) {
+		ret = -ENOMEM;
+		snprintf(err, errlen, "out of memory");
+	} else if ((ret = record_paths(casedir, acq, segs, paths, n, err, errlen)) == 0) {
+		ret = !strcmp(format, "e01") ? open_record_e01(img, acq, paths, n, err, errlen) :
+			open_record_raw(img, acq, segs, paths, n, err, errlen);
+	}
 	if (ret == 0) {
 		*out = img;
 		img = NULL;
@@ -520,8 +539,6 @@ out:
 	for (i = 0; paths && i < n; i++)
 		free(paths[i]);
 	free(paths);
-	free(offs);
-	free(sizes);
 	return ret;
 }
 

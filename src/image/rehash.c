@@ -248,6 +248,57 @@ compare_windows(struct rehash *r, const struct hashers *h, struct json_object *r
 	return match;
 }
 
+/* What the record says the image is: size, windows, format, algorithms. */
+static int
+rehash_setup(struct rehash *r, const char *casedir, struct json_object *acq,
+	     struct json_object **segs, struct json_object **hashes)
+{
+	struct acq *a = &r->a;
+	int ret;
+
+	if ((ret = ct_gcrypt_init()) < 0)
+		return ret;
+	snprintf(a->casedir, sizeof(a->casedir), "%s", casedir);
+	snprintf(a->id, sizeof(a->id), "%s", ct_json_str(acq, "evidence", "?"));
+	a->src.size = jget_u64(acq, "bytes");
+	a->window = jget_u64(acq, "window_size");
+	a->sink = sink_of_record(acq);
+	if (!json_object_object_get_ex(acq, "hashes", hashes) ||
+	    !json_object_object_get_ex(acq, "segments", segs) ||
+	    json_object_array_length(*segs) == 0)
+		return acq_error(a, -EINVAL, "the acquisition record of %s has no hashes or "
+				 "segments", a->id);
+	if (a->sink == NULL)
+		return acq_error(a, -EINVAL, "the acquisition record of %s names an unknown format",
+				 a->id);
+	json_object_object_foreach(*hashes, hname, hv) {
+		int idx = ct_hash_lookup(hname);
+		(void)hv;
+		if (idx >= 0)
+			a->mask |= 1u << idx;
+	}
+	return 0;
+}
+
+/* Read the image once through the hashers. */
+static int
+rehash_read(struct rehash *r, const char *casedir, struct json_object *acq, struct hashers *h)
+{
+	struct acq *a = &r->a;
+	struct ct_consumer cons[MAX_CONSUMERS];
+	struct ct_pipe_cfg cfg = { .bufsize = a->bufsize, .nslots = 16,
+				   .read = image_pipe_read, .read_ctx = a };
+	char err[512];
+	int ret, failed;
+
+	if ((ret = ct_image_open(casedir, acq, &a->img, err, sizeof(err))) < 0)
+		return acq_error(a, ret, "%s", err);
+	if ((ret = hashers_init(a, h, 1)) < 0)
+		return ret;
+	a->phase = CT_PROGRESS_VERIFY;
+	return ct_pipe_run(&cfg, cons, hashers_consumers(h, cons, MAX_CONSUMERS), &failed);
+}
+
 int
 ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
 		struct json_object **report)
@@ -255,8 +306,7 @@ ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
 	struct rehash r;
 	struct acq *a = &r.a;
 	struct hashers h;
-	struct json_object *segs, *hashes;
-	char err[512];
+	struct json_object *segs = NULL, *hashes = NULL;
 	int ret = 0, match = 1;
 
 	memset(&r, 0, sizeof(r));
@@ -273,55 +323,16 @@ ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
 	r.rsegs = json_object_new_array();
 	jset(r.rep, "segments", r.rsegs);
 
-	if ((ret = ct_gcrypt_init()) < 0)
-		goto out;
-	snprintf(a->casedir, sizeof(a->casedir), "%s", casedir);
-	snprintf(a->id, sizeof(a->id), "%s", ct_json_str(acq, "evidence", "?"));
-	a->src.size = jget_u64(acq, "bytes");
-	a->window = jget_u64(acq, "window_size");
-	a->sink = sink_of_record(acq);
-	if (!json_object_object_get_ex(acq, "hashes", &hashes) ||
-	    !json_object_object_get_ex(acq, "segments", &segs) ||
-	    json_object_array_length(segs) == 0) {
-		ret = acq_error(a, -EINVAL, "the acquisition record of %s has no hashes or segments",
-				a->id);
-		goto out;
-	}
-	if (a->sink == NULL) {
-		ret = acq_error(a, -EINVAL, "the acquisition record of %s names an unknown format",
-				a->id);
-		goto out;
-	}
-	json_object_object_foreach(hashes, hname, hv) {
-		int idx = ct_hash_lookup(hname);
-		(void)hv;
-		if (idx >= 0)
-			a->mask |= 1u << idx;
-	}
-	if ((ret = check_layout(&r, casedir, acq, segs)) < 0)
+	if ((ret = rehash_setup(&r, casedir, acq, &segs, &hashes)) < 0 ||
+	    (ret = check_layout(&r, casedir, acq, segs)) < 0)
 		goto out;
 	if (check_files(&r, casedir, acq, segs)) {
 		match = 0;
 		acq_error(a, 0, "a segment of %s is missing or has the wrong size", a->id);
 		goto done;
 	}
-	if ((ret = ct_image_open(casedir, acq, &a->img, err, sizeof(err))) < 0) {
-		acq_error(a, ret, "%s", err);
+	if ((ret = rehash_read(&r, casedir, acq, &h)) < 0)
 		goto out;
-	}
-	if ((ret = hashers_init(a, &h, 1)) < 0)
-		goto out;
-	a->phase = CT_PROGRESS_VERIFY;
-	{
-		struct ct_consumer cons[MAX_CONSUMERS];
-		struct ct_pipe_cfg cfg = { .bufsize = a->bufsize, .nslots = 16,
-					   .read = image_pipe_read, .read_ctx = a };
-		size_t n = hashers_consumers(&h, cons, MAX_CONSUMERS);
-		int failed;
-
-		if ((ret = ct_pipe_run(&cfg, cons, n, &failed)) < 0)
-			goto out;
-	}
 	if (a->damage[0]) {
 		match = 0;
 		jset(r.rep, "damaged_chunks", json_object_new_string(a->damage));
