@@ -14,11 +14,13 @@
  * Crash safety: libewf can continue an unfinished set from the end of its
  * last complete segment file (LIBEWF_OPEN_WRITE_RESUME), and we cannot
  * know that point while writing.  So the order is the reverse of the raw
- * sink's: the mapfile is flushed to vouch for a buffer (and for what the
- * reader marked beyond it) before libewf is given the buffer, never after;
- * a completed segment file is fdatasync'ed as soon as the next one exists.
- * A resume then goes on from libewf's point, which is never beyond the
- * mapfile's, and reads again what lies between.
+ * sink's: before libewf is given a buffer that may complete a segment file
+ * (its size now, the buffer's packed chunks and a margin reach the segment
+ * size), the mapfile is flushed to vouch for it and for what the reader
+ * marked beyond it; otherwise at most every second.  A completed segment
+ * file is fdatasync'ed as soon as the next one exists.  A resume then goes
+ * on from libewf's point, which is never beyond the mapfile's, and reads
+ * again what lies between (and refuses, saying so, if it were).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -40,6 +42,8 @@
 
 #define E01_CHUNK 32768
 #define MAX_COMPRESSORS 8
+#define MAP_FLUSH_SECONDS 1.0
+#define SEGMENT_MARGIN (1u << 20)	/* sections and tables a segment ends with */
 
 enum chunk_kind { CHUNK_STORED, CHUNK_PACKED, CHUNK_ZERO };
 
@@ -75,6 +79,7 @@ struct e01_state {
 	unsigned char *zero_packed;	/* ... compressed, or NULL (stored) */
 	uint32_t zero_len, zero_checksum;
 	unsigned synced;	/* segment files fdatasync'ed so far */
+	double last_vouch;	/* when the mapfile was last flushed */
 	/* after seal */
 	char **names;
 	int nnames;
@@ -359,7 +364,8 @@ e01_resume(struct acq *a, uint64_t vouched)
 		goto out;
 	}
 	a->resume_pos = (uint64_t)at;
-	st->synced = (unsigned)n;
+	/* libewf rewrites the last file from where it goes on */
+	st->synced = n > 0 ? (unsigned)n - 1 : 0;
 	ret = 0;
 out:
 	ewf_glob_free(names, n);
@@ -436,12 +442,44 @@ e01_helpers(struct acq *a, struct ct_consumer *cons, size_t max)
 
 /* ---- writer ---- */
 
-/* Before libewf may write past what the mapfile vouches for, the mapfile
- * vouches for everything the reader has marked. */
+/* 1 if handing libewf a buffer of n chunks (sl) may complete the segment
+ * file it is writing: its size now, the chunks as they will be stored, and
+ * a margin for the sections a segment ends with. */
 static int
-vouch_ahead(struct acq *a, uint64_t end)
+may_end_segment(struct acq *a, struct e01_state *st, const struct e01_slot *sl, size_t n)
 {
-	return end <= a->written ? 0 : map_vouch(a, UINT64_MAX);
+	uint64_t max = a->split ? a->split : LIBEWF_DEFAULT_SEGMENT_FILE_SIZE, add = 0;
+	char path[PATH_MAX], ext[4];
+	struct stat sb;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct e01_chunk *c = &sl->chunk[i];
+
+		add += 16 + (c->kind == CHUNK_PACKED ? c->len : c->kind == CHUNK_ZERO &&
+			     st->zero_packed ? st->zero_len : st->chunk + 4);
+	}
+	if (ewf_segment_ext(st->synced + 1, ext) < 0 ||
+	    ct_snprintf(path, sizeof(path), "%s/%s.%s", a->casedir, a->id, ext) < 0 ||
+	    lstat(path, &sb) < 0)
+		sb.st_size = 0;	/* not made yet */
+	return (uint64_t)sb.st_size + add + SEGMENT_MARGIN >= max;
+}
+
+/* Before libewf may complete a segment file with data the mapfile does not
+ * vouch for, the mapfile vouches for everything the reader has marked. */
+static int
+vouch_ahead(struct acq *a, struct e01_state *st, const struct e01_slot *sl, uint64_t end,
+	    size_t nchunks)
+{
+	int ret;
+
+	if (end <= a->written || (ct_now() - st->last_vouch < MAP_FLUSH_SECONDS &&
+				  !may_end_segment(a, st, sl, nchunks)))
+		return 0;
+	ret = map_vouch(a, UINT64_MAX);
+	st->last_vouch = ct_now();
+	return ret;
 }
 
 /* A segment file is complete once libewf has started the next one:
@@ -525,7 +563,7 @@ e01_write(void *ctx, const struct ct_pipe_buf *b)
 
 	if (end <= a->resume_pos)
 		return 0;
-	if ((ret = vouch_ahead(a, end)) < 0)
+	if ((ret = vouch_ahead(a, st, sl, end, (b->len + st->chunk - 1) / st->chunk)) < 0)
 		return ret;
 	for (i = 0, pos = 0; pos < b->len; i++, pos += st->chunk) {
 		size_t n = b->len - pos < st->chunk ? b->len - pos : st->chunk;

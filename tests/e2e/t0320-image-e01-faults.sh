@@ -120,11 +120,13 @@ fi
 M=$T/mnt-slow
 C=$T/case-kill
 if faultfs_mount "$T/orig.img" "$M" --delay-us 20000; then
-	"$CARDTRAIL" image --progress none --format e01 --compress best --split 1M --hash md5 \
+	# 3 MiB segments of 64 KiB buffers: the mapfile is flushed before the
+	# buffer that may end a segment, not before every buffer
+	"$CARDTRAIL" image --progress none --format e01 --compress best --split 3M --hash md5 \
 		--verify none --block-size 64K "$M/disk" "$C" >"$T/kill.out" 2>&1 &
 	pid=$!
-	for i in $(seq 150); do	# until libewf has started the third segment
-		[ -e "$C/E1.E03" ] && break
+	for i in $(seq 150); do	# until libewf has started the second segment
+		[ -e "$C/E1.E02" ] && break
 		sleep 0.1
 	done
 	if kill -0 $pid 2>/dev/null; then
