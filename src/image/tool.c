@@ -15,9 +15,11 @@
 #include <expat.h>
 #include <gcrypt.h>
 #include <json-c/json.h>
+#include <libewf.h>
 #include <pango/pango.h>
 #include <sqlite3.h>
 #include <tsk/libtsk.h>
+#include <zlib.h>
 
 #include "cardtrail/image.h"
 #include "cardtrail/util.h"
@@ -79,6 +81,8 @@ static const struct {
 	{ .name = "cairo", .version = cairo_version_string },
 	{ .name = "pango", .version = pango_version_string },
 	{ .name = "sqlite3", .version = sqlite3_libversion },
+	{ .name = "libewf", .version = libewf_get_version },
+	{ .name = "zlib", .version = zlibVersion },
 };
 
 const char *

@@ -91,7 +91,7 @@ fi
 
 # ---- the tool string --------------------------------------------------------------------
 v=$("$CARDTRAIL" version)
-for lib in libgcrypt blkid libarchive json-c tsk libexif expat cairo pango sqlite3; do
+for lib in libgcrypt blkid libarchive json-c tsk libexif expat cairo pango sqlite3 libewf zlib; do
 	want=$(pkg-config --modversion "$lib" 2>/dev/null) || { skip "version names $lib" "no pkg-config data"; continue; }
 	case $lib in tsk) name=libtsk ;; blkid) name=libblkid ;; *) name=$lib ;; esac
 	case "$v" in
