@@ -144,6 +144,11 @@ int ct_custody_append(const char *casedir, struct json_object *rec,
 int ct_custody_repair(const char *casedir, const struct ct_append_opts *o, char *side,
 		      size_t sidelen, char *err, size_t errlen);
 
+/* The SHA-256 (hex) of line seq of CASEDIR/custody.log: what the next
+ * record's prev, or a reference to that record, holds.  -ENOENT if there
+ * is no such line. */
+int ct_custody_line_hash(const char *casedir, uint64_t seq, char out[65]);
+
 /* The examiner name an append would use. */
 const char *ct_custody_examiner(const char *given);
 
@@ -157,6 +162,7 @@ struct ct_verify_opts {
 	int allow_unsigned;		/* with trust: accept unsigned records (listed) */
 	int no_rehash;			/* skip re-hashing outputs (sizes are checked) */
 	int strict;			/* files no record lists are problems */
+	int chain_only;			/* records and signatures only: no file, no link */
 	size_t bufsize;
 };
 

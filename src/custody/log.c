@@ -689,3 +689,19 @@ out:
 		ret = -errno;
 	return ret;
 }
+
+int
+ct_custody_line_hash(const char *casedir, uint64_t seq, char out[65])
+{
+	struct ct_custody_log log;
+	int ret = ct_custody_read(casedir, &log);
+
+	if (ret != 0)
+		return ret == 1 ? -ENOENT : ret;
+	if (seq < log.n)
+		ct_sha256_hex(log.lines[seq].bytes, log.lines[seq].len, out);
+	else
+		ret = -ENOENT;
+	ct_custody_release(&log);
+	return ret;
+}
