@@ -76,6 +76,15 @@ const char *ct_sd_manufacturer(unsigned manfid);
 int ct_identity_get(const char *path, struct json_object **out);
 
 /*
+ * The same for the block device open on fd: its number from fstat (the
+ * sysfs facts of /sys/dev/block/MAJ:MIN), its layout read through the
+ * descriptor's own inode.  PATH is only what "path" says.  Whatever PATH
+ * names by now, these are the facts of the device fd holds.  -ENOTBLK for
+ * anything but a block device.
+ */
+int ct_identity_fd(int fd, const char *path, struct json_object **out);
+
+/*
  * Every block device a card could be (mmcblk*, sd*, loop* with a backing
  * file; not partitions, ram, zram, dm or md), each as ct_identity_get
  * describes, in a new JSON array.
@@ -95,6 +104,9 @@ int ct_mount_state(dev_t whole, int *mounted, int *mounted_rw, struct json_objec
  * -errno on error.
  */
 int ct_path_on_device(const char *path, dev_t whole);
+
+/* 1 if d is one of set[n]. */
+int ct_devno_in(dev_t d, const dev_t *set, size_t n);
 
 /*
  * Device numbers of WHOLE and of its partitions (from /sys/dev/block/M:m/),

@@ -285,7 +285,8 @@ partition_node(const char *sysname, int partno)
  * sysname is the kernel name for block devices ("" for files).
  */
 static int
-probe_layout(struct json_object *id, const char *path, const char *sysname, uint64_t size)
+probe_layout(struct json_object *id, const char *path, const char *probe_path, const char *sysname,
+	     uint64_t size)
 {
 	struct json_object *parts = json_object_new_array();
 	struct json_object *fss = json_object_new_array();
@@ -302,7 +303,7 @@ probe_layout(struct json_object *id, const char *path, const char *sysname, uint
 	json_object_object_add(id, "partition_table", NULL);
 	if (size == 0)
 		goto out;	/* no medium: nothing to probe */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
+	if ((fd = open(probe_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0) {
 		ret = -errno;
 		goto out;
 	}
@@ -399,7 +400,8 @@ add_mounts(struct json_object *id, dev_t d)
  * through PATH.
  */
 static int
-identity_block(const char *sysname, const char *path, dev_t devno, struct json_object **out)
+identity_block(const char *sysname, const char *path, const char *probe_path, dev_t devno,
+	       struct json_object **out)
 {
 	char cls[PATH_MAX], real[PATH_MAX], disk[PATH_MAX], devdir[PATH_MAX];
 	struct json_object *id = NULL, *sd = NULL, *usb = NULL;
@@ -495,7 +497,7 @@ identity_block(const char *sysname, const char *path, dev_t devno, struct json_o
 		json_object_object_add(id, "loop", NULL);
 	}
 
-	probe_layout(id, path, sysname, size);
+	probe_layout(id, path, probe_path, sysname, size);
 	add_mounts(id, devno);
 	*out = id;
 	id = NULL;
@@ -582,7 +584,7 @@ identity_file(const char *path, const struct stat *st, struct json_object **out)
 	json_object_object_add(id, "card_serial_note", json_object_new_string(
 	    "card serial not available: image file, no card registers"));
 	json_object_object_add(id, "loop", NULL);
-	probe_layout(id, path, "", (uint64_t)st->st_size);
+	probe_layout(id, path, path, "", (uint64_t)st->st_size);
 	file_loops(id, st);
 	*out = id;
 	return 0;
@@ -614,7 +616,32 @@ ct_identity_get(const char *path, struct json_object **out)
 	if (realpath(cls, real) == NULL)
 		return -errno;
 	name = strrchr(real, '/') + 1;
-	return identity_block(name, path, st.st_rdev, out);
+	return identity_block(name, path, path, st.st_rdev, out);
+}
+
+int
+ct_identity_fd(int fd, const char *path, struct json_object **out)
+{
+	char cls[PATH_MAX], real[PATH_MAX], probe[64];
+	struct stat st;
+	int ret;
+
+	if (out == NULL)
+		return -EINVAL;
+	*out = NULL;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISBLK(st.st_mode))
+		return -ENOTBLK;
+	if ((ret = ct_snprintf(cls, sizeof(cls), "/sys/dev/block/%u:%u", major(st.st_rdev),
+			       minor(st.st_rdev))) < 0 ||
+	    (ret = ct_snprintf(probe, sizeof(probe), "/proc/self/fd/%d", fd)) < 0)
+		return ret;
+	if (realpath(cls, real) == NULL)
+		return -errno;
+	/* libblkid reads through our own descriptor's inode, reopened without
+	 * O_DIRECT: the same device, whatever the path names by now */
+	return identity_block(strrchr(real, '/') + 1, path, probe, st.st_rdev, out);
 }
 
 /* Devices that can never be a card, by kernel name prefix. */
@@ -700,7 +727,7 @@ ct_devices_list(struct json_object **out)
 		}
 		free(dv);
 		/* a device that vanished meanwhile is simply not listed */
-		if (identity_block(names[i], path, makedev(ma, mi), &id) == 0)
+		if (identity_block(names[i], path, path, makedev(ma, mi), &id) == 0)
 			json_object_array_add(arr, id);
 	}
 	*out = arr;

@@ -97,8 +97,8 @@ unescape(char *s)
 	*w = '\0';
 }
 
-static int
-in_set(dev_t d, const dev_t *set, size_t n)
+int
+ct_devno_in(dev_t d, const dev_t *set, size_t n)
 {
 	size_t i;
 
@@ -147,7 +147,7 @@ ct_mount_state(dev_t whole, int *mounted, int *mounted_rw, struct json_object **
 		for (tok = strtok_r(line, " ", &save); tok && i < 6;
 		    tok = strtok_r(NULL, " ", &save))
 			field[i++] = tok;
-		if (i < 6 || parse_devno(field[2], &d) < 0 || !in_set(d, set, nset))
+		if (i < 6 || parse_devno(field[2], &d) < 0 || !ct_devno_in(d, set, nset))
 			continue;
 		save = NULL;
 		fstype = strtok_r(sep + 3, " ", &save);
@@ -261,7 +261,7 @@ ct_path_on_device(const char *path, dev_t whole)
 		return ret;
 	if ((ret = stat_existing(path, &st)) < 0)
 		return ret;
-	if (in_set(st.st_dev, set, n))
+	if (ct_devno_in(st.st_dev, set, n))
 		return 1;
 
 	/*
@@ -277,7 +277,7 @@ ct_path_on_device(const char *path, dev_t whole)
 		return 0;
 	/* the kernel appends " (deleted)" when the file is gone */
 	ret = 0;
-	if (stat(backing, &bst) == 0 && in_set(bst.st_dev, set, n))
+	if (stat(backing, &bst) == 0 && ct_devno_in(bst.st_dev, set, n))
 		ret = 1;
 	free(backing);
 	return ret;
