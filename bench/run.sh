@@ -16,9 +16,10 @@
 #   rss     peak RSS of cardtrail on the random file and on sparse sources
 #   verify  `cardtrail verify CASE` re-hashing a page-cached image against
 #           its record, next to sha256sum over the same image
-#   wipe    a BENCH_SIZE loop device backed by /dev/shm: cardtrail wipe
-#           against nwipe and shred, and its peak RSS (root and loop
-#           devices needed; skipped with a message otherwise)
+#   wipe    BENCH_SIZE loop devices backed by /dev/shm: cardtrail wipe (the
+#           sampled match of the card included) against nwipe and shred,
+#           and its peak RSS (root and loop devices needed; skipped with a
+#           message otherwise)
 #   extract a BENCH_SIZE FAT32 card image (MBR, one partition) built from
 #           BENCH_SEED with mkfs.fat and mtools: 300 flight logs, subtitles
 #           and photos from fixtures/flight (30 of them deleted again) and
@@ -85,13 +86,14 @@ mkdir -p "$BENCH_DIR"
 W=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
 OUT=$W/out
 SRC=$W/source.bin
-# The wipe section's loop device and its /dev/shm backing file.
-WIPE_DEV='' WIPE_IMG=''
+# The wipe section's loop devices and their /dev/shm backing files.
+WIPE_DEVS=() WIPE_IMGS=()
 cleanup() {
-	if [ -n "$WIPE_DEV" ]; then
-		losetup -d "$WIPE_DEV" 2>/dev/null || note "bench: cannot detach $WIPE_DEV"
-	fi
-	if [ -n "$WIPE_IMG" ]; then rm -f "$WIPE_IMG"; fi
+	local d
+	for d in "${WIPE_DEVS[@]}"; do
+		losetup -d "$d" 2>/dev/null || note "bench: cannot detach $d"
+	done
+	for d in "${WIPE_IMGS[@]}"; do rm -f "$d"; done
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -475,13 +477,28 @@ section_verify() {
 }
 
 # ---------------------------------------------------------------------------
-# wipe: a BENCH_SIZE loop device backed by a file in /dev/shm, imaged once
-# into a case (cardtrail wipes only a card imaged and verified in the case),
-# then wiped side by side by cardtrail, nwipe and shred.  nwipe and shred are
-# given that loop device and nothing else; nwipe also gets every other disk
-# in --exclude.
+# wipe: two BENCH_SIZE loop devices backed by files in /dev/shm, one for
+# cardtrail and one for the peers.  cardtrail's is imaged once into a case
+# (cardtrail wipes only a card imaged and verified in the case); every run
+# after the first finds it as the last wipe left it and is linked to the
+# evidence through that wipe's record, by the same sampled match.  The peers
+# get a device of their own: what they write is not what a cardtrail wipe
+# left, and a card changed behind cardtrail's back is refused, as it must
+# be.  nwipe and shred are given their loop device and nothing else; nwipe
+# also gets every other disk in --exclude.
+wipe_device() {	# VAR FILE: a zero-filled BENCH_SIZE loop device over FILE
+	local d
+	WIPE_IMGS+=("$2")
+	# filled, not sparse: every run then writes into allocated memory
+	head -c "$SIZE" /dev/zero >"$2" || die "cannot write $2"
+	d=$(losetup -f --show "$2" 2>"$W/losetup.err") || return 1
+	WIPE_DEVS+=("$d")
+	[ "$(blockdev --getsize64 "$d")" -eq "$SIZE" ] || die "$d is not $(human "$SIZE")"
+	printf -v "$1" '%s' "$d"
+}
+
 section_wipe() {
-	local img=/dev/shm/cardtrail-bench-wipe.$$ dev case=$W/wcase free need excl
+	local img=/dev/shm/cardtrail-bench-wipe.$$ dev pdev case=$W/wcase free need excl
 	local prep ctw peers=() r kib
 	note "bench: wipe section"
 	row ""
@@ -494,62 +511,56 @@ section_wipe() {
 		return
 	fi
 	free=$(df -B1 --output=avail /dev/shm 2>/dev/null | tail -n 1 | tr -d ' ')
-	need=$((SIZE + (256 << 20)))
+	need=$((2 * SIZE + (256 << 20)))
 	if [ -z "$free" ] || [ "$free" -lt "$need" ]; then
 		row "wipe: skipped, %s free in /dev/shm, need %s" "$(human "${free:-0}")" "$(human "$need")"
 		return
 	fi
-	note "bench: writing a $(human "$SIZE") /dev/shm file for the loop device"
-	WIPE_IMG=$img
-	# filled, not sparse: every run then writes into allocated memory
-	head -c "$SIZE" /dev/zero >"$img" || die "cannot write $img"
-	if ! dev=$(losetup -f --show "$img" 2>"$W/losetup.err"); then
+	note "bench: writing two $(human "$SIZE") /dev/shm files for the loop devices"
+	if ! wipe_device dev "$img.ct" || ! wipe_device pdev "$img.peers"; then
 		row "wipe: skipped, losetup failed: %s" "$(head -n 1 "$W/losetup.err")"
-		rm -f "$img"
-		WIPE_IMG=
 		return
 	fi
-	WIPE_DEV=$dev
-	[ "$(blockdev --getsize64 "$dev")" -eq "$SIZE" ] || die "$dev is not $(human "$SIZE")"
 	note "bench: imaging $dev into $case (the image-before-wipe rule)"
 	# --verify source: a record whose image was not verified does not
 	# satisfy the rule (--verify none is refused by cardtrail wipe)
 	"$CT" image --hash md5 --hash-window 0 --verify source --progress none "$dev" "$case" \
 		</dev/null >/dev/null || die "cardtrail image $dev failed"
 	# every other disk, for nwipe --exclude (at most ten)
-	excl=$(lsblk -dnpo NAME 2>/dev/null | grep -vxF "$dev" | head -n 10 | paste -sd, -)
+	excl=$(lsblk -dnpo NAME 2>/dev/null | grep -vxF "$pdev" | head -n 10 | paste -sd, -)
 
-	# A finished wipe leaves E1.wipe.state (complete) behind and cardtrail
-	# refuses to start another wipe of the card while it is there: remove
-	# it before every run.  Certificates accumulate as E1-N.wipe.json.
-	prep="rm -f $(q "$case/E1.wipe.state") && sync"
+	prep="sync"
 	ctw="$(q "$CT") wipe --case $(q "$case") --force --yes --progress none"
 
 	group_begin "$prep"
 	group_add wct "$ctw --method random --verify last $(q "$dev")"
+	group_add wdry "$ctw --dry-run $(q "$dev")"
 	if command -v nwipe >/dev/null; then
 		peers+=(nwipe)
-		group_add wnwipe "nwipe --autonuke --nogui --nowait --method=random --verify=last --noblank${excl:+ --exclude=$excl} $(q "$dev")"
+		group_add wnwipe "nwipe --autonuke --nogui --nowait --method=random --verify=last --noblank${excl:+ --exclude=$excl} $(q "$pdev")"
 	fi
 	if command -v shred >/dev/null; then
 		peers+=(shred)
-		group_add wshred "shred -n 1 $(q "$dev")"
+		group_add wshred "shred -n 1 $(q "$pdev")"
 	fi
 	group_run
 
 	group_begin "$prep"
 	group_add wct3 "$ctw --method dod3 --verify all $(q "$dev")"
 	if [ -n "${MEDIAN[wnwipe]:-}" ]; then
-		group_add wnwipe3 "nwipe --autonuke --nogui --nowait --method=dodshort --verify=all --noblank${excl:+ --exclude=$excl} $(q "$dev")"
+		group_add wnwipe3 "nwipe --autonuke --nogui --nowait --method=dodshort --verify=all --noblank${excl:+ --exclude=$excl} $(q "$pdev")"
 	fi
 	group_run
 
-	row "wiping a %s loop device backed by /dev/shm (%s), median of %d runs" \
-		"$(human "$SIZE")" "$dev" "$BENCH_RUNS"
+	row "wiping a %s loop device backed by /dev/shm (cardtrail %s, peers %s), median of %d runs" \
+		"$(human "$SIZE")" "$dev" "$pdev" "$BENCH_RUNS"
+	row "(every cardtrail run includes the chain check and the sampled match of the card)"
 	row ""
 	row "$TFMT" "tool" "median s" "cpu s" "MB/s" "ratio" "target"
 	row "$TFMT" "----" "--------" "-----" "----" "-----" "------"
 	row_time wct "cardtrail wipe --method random --verify last" "$SIZE" "1.00"
+	row_time wdry "  [extra] cardtrail wipe --dry-run (checks and match alone)" "$SIZE" \
+		"$(ratio "${MEDIAN[wdry]}" "${MEDIAN[wct]}")"
 	if [ -n "${MEDIAN[wnwipe]:-}" ]; then
 		r=$(ratio "${MEDIAN[wnwipe]}" "${MEDIAN[wct]}")
 		row_time wnwipe "nwipe --method=random --verify=last --noblank" "$SIZE" "$r" \
@@ -589,10 +600,9 @@ section_wipe() {
 	else
 		row "peak RSS of cardtrail wipe: skipped, GNU time (/usr/bin/time) is not installed"
 	fi
-	losetup -d "$dev" || note "bench: cannot detach $dev"
-	WIPE_DEV=
-	rm -f "$img"
-	WIPE_IMG=
+	for r in "${WIPE_DEVS[@]}"; do losetup -d "$r" || note "bench: cannot detach $r"; done
+	for r in "${WIPE_IMGS[@]}"; do rm -f "$r"; done
+	WIPE_DEVS=() WIPE_IMGS=()
 	rm -rf "$case"
 }
 

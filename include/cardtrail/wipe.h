@@ -88,24 +88,41 @@ int64_t ct_pass_block_origin(const struct ct_pass_plan *p, struct ct_pass_cipher
 
 enum ct_wipe_verify { CT_WIPE_VERIFY_NONE, CT_WIPE_VERIFY_LAST, CT_WIPE_VERIFY_ALL };
 
+/*
+ * How the card is found to be the one imaged: by sampling (the first and
+ * the last MiB, the filesystem metadata of the image, and at least 1024
+ * sectors at offsets drawn from a fresh random seed, compared with the
+ * image at the same offsets), or every byte (and the image's SHA-256
+ * against its record, from the same read).
+ */
+enum ct_wipe_match { CT_WIPE_MATCH_SAMPLED, CT_WIPE_MATCH_FULL };
+
 struct ct_wipe_progress {
-	unsigned pass, npasses;	/* 1-based */
-	int verifying;
+	const char *phase;	/* "match", "write" or "verify" */
+	unsigned pass, npasses;	/* 1-based; 0 while matching */
 	uint64_t done, total;
 	double elapsed;
 };
 
+struct ct_trust;
+struct ct_append_opts;
+
 struct ct_wipe_opts {
 	const char *device;
-	const char *casedir;		/* NULL with no_image_check */
+	const char *casedir;		/* NULL only with no_image_check */
 	const char *cert_dir;		/* where certificates go without a case */
 	const char *method_spec;	/* default "nist-clear" */
 	enum ct_wipe_verify verify;
+	enum ct_wipe_match match;
 	int discard;
 	const char *format;		/* NULL, "fat32" or "exfat" */
 	const char *label;
 	const char *destination;	/* post-sanitization destination */
 	const char *examiner;
+	const char *organization;	/* of the person performing it */
+	const char *validator;		/* who validates the certificate */
+	const struct ct_trust *trust;	/* the chain's signatures must verify with these */
+	const struct ct_append_opts *append;	/* examiner and signing key of the records */
 	int force;			/* not a removable/mmc/usb device */
 	int no_image_check;
 	int dry_run;
@@ -121,27 +138,33 @@ struct ct_wipe_opts {
 
 struct ct_wipe_result {
 	struct json_object *cert;	/* the certificate as written (owned) */
-	struct json_object *plan;	/* identity and plan (dry run too) */
+	struct json_object *plan;	/* identity, match and plan (dry run too) */
 	char evidence[64];		/* the matched evidence, or "" */
 	char cert_json[4096], cert_txt[4096];	/* paths written */
 	char state_path[4096];
 	char method_spec[512];		/* the method run (the first run's on --resume) */
-	int refused;			/* a safety check said no: nothing written */
+	uint64_t start_seq;		/* the custody record that started the wipe, or 0 */
+	uint64_t end_seq;		/* the wipe's own record, or 0 */
+	int refused;			/* a check said no: nothing written */
 	int verify_failed;		/* a read-back did not match (exit 3) */
 	int wrapped;			/* addresses wrap: a counterfeit card */
 	uint64_t real_capacity;		/* apparent real capacity when wrapped */
 	int interrupted;		/* stopped by a signal; --resume continues */
+	char log_error[1024];		/* the end record could not be appended: why */
 	char error[1024];
 };
 
-/* Run (or, with dry_run, plan) a wipe.  0 when every pass was written and
- * the read-backs that were asked for matched; -errno otherwise (error set;
- * a certificate saying "failed" is written once anything was written). */
+/*
+ * Run (or, with dry_run, check and plan: every check of a real run, the
+ * exclusive open included, and nothing written) a wipe.  With a case, the
+ * run appends its custody records itself: one when the wipe starts (the
+ * plan, key fingerprints and the device), one per resume, and the wipe's
+ * own when it ends (res->end_seq; res->log_error when that failed).  0
+ * when every pass was written and the read-backs asked for matched;
+ * -errno otherwise (error set; a certificate saying FAILED is written once
+ * anything was written).
+ */
 int ct_wipe_run(const struct ct_wipe_opts *o, struct ct_wipe_result *res);
 void ct_wipe_result_release(struct ct_wipe_result *res);
-
-/* The custody record of a wipe (action "wipe"). */
-struct json_object *ct_wipe_custody_record(const struct ct_wipe_opts *o,
-					   const struct ct_wipe_result *res, char *err, size_t errlen);
 
 #endif

@@ -94,6 +94,17 @@ int ct_cmd_check_custody(const char *casedir);
  * (run as root, or in the group that owns it). */
 int ct_cmd_check_device(const char *path, int write);
 
+/* The index of value among names[n] (the values of option opt), or, after
+ * a usage error that lists them, a negative number. */
+int ct_cmd_choose(const char *cmd, const char *opt, const char *value, const char *const *names,
+		  size_t n);
+
+struct ct_trust;
+/* --key FILE (pubkey) or --allowed-signers FILE: add its keys to *trust
+ * (made on first use).  0, or CT_EXIT_FAIL after saying why (and *trust
+ * freed). */
+int ct_cmd_add_trust(struct ct_trust **trust, int pubkey, const char *file);
+
 /* Print a JSON value pretty on stdout followed by a newline. */
 void ct_print_json(struct json_object *j);
 

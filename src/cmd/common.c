@@ -157,3 +157,46 @@ ct_cmd_check_device(const char *path, int write)
 	ct_error(0, "cannot open '%s': %s: %s", path, strerror(e), hint);
 	return CT_EXIT_FAIL;
 }
+
+int
+ct_cmd_add_trust(struct ct_trust **trust, int pubkey, const char *file)
+{
+	int ret, line = 0;
+
+	if (*trust == NULL && (*trust = ct_trust_new()) == NULL) {
+		ct_error(ENOMEM, "cannot load keys");
+		return CT_EXIT_FAIL;
+	}
+	ret = pubkey ? ct_trust_add_pubkey_file(*trust, file, &line) :
+		       ct_trust_add_allowed_signers(*trust, file, &line);
+	if (ret >= 0)
+		return 0;
+	if (ret == -ENOTSUP)
+		ct_error(0, "'%s' line %d: key options (namespaces=, valid-before=, cert-authority, "
+			 "...) and negated principals are not supported: refusing rather than trusting "
+			 "the key more widely", file, line);
+	else if (ret == -EINVAL)
+		ct_error(0, "'%s': no usable ssh-ed25519 key%s%.0d", file, line ? " at line " : "", line);
+	else
+		ct_error(-ret, "cannot read '%s'", file);
+	ct_trust_free(*trust);
+	*trust = NULL;
+	return CT_EXIT_FAIL;
+}
+
+int
+ct_cmd_choose(const char *cmd, const char *opt, const char *value, const char *const *names,
+	      size_t n)
+{
+	char list[256] = "";
+	size_t i, l = 0;
+
+	for (i = 0; i < n; i++)
+		if (!strcmp(value, names[i]))
+			return (int)i;
+	for (i = 0; i < n && l < sizeof(list); i++)
+		l += (size_t)snprintf(list + l, sizeof(list) - l, "%s%s", i == 0 ? "" :
+				      i + 1 == n ? " or " : ", ", names[i]);
+	(void)ct_usage_error(cmd, "%s: '%s' is not %s", opt, value, list);
+	return -1;
+}

@@ -112,12 +112,56 @@ say_wipe(struct json_object *r)
 	       "--no-image-check)" : "");
 }
 
+/* How the card of a wipe was matched, in a few words. */
+static void
+say_match(struct json_object *m)
+{
+	const char *how = ct_json_str(m, "method", NULL);
+
+	if (how == NULL)
+		return;
+	if (!strcmp(how, "none"))
+		printf(", NOT imaged first (--no-image-check)");
+	else if (ct_json_get(m, "retry_of"))
+		printf(", matched %s to what the wipe of record %lld left", how,
+		       (long long)json_object_get_int64(ct_json_get(m, "retry_of")));
+	else if (!ct_json_get(m, "resume_of"))
+		printf(", matched %s to the image (record %lld)", how,
+		       (long long)json_object_get_int64(ct_json_get(m, "image_record")));
+}
+
+static void
+say_wipe_start(struct json_object *r)
+{
+	struct json_object *res = ct_json_get(r, "result");
+
+	printf("%s: wipe started, %s (%zu pass%s, verify %s)",
+	       ct_json_str(ct_json_get(r, "subject"), "evidence", "card"), ct_json_str(res, "method", "?"),
+	       json_object_array_length(ct_json_get(res, "passes")),
+	       json_object_array_length(ct_json_get(res, "passes")) == 1 ? "" : "es",
+	       ct_json_str(res, "verify", "?"));
+	say_match(ct_json_get(res, "match"));
+}
+
+static void
+say_wipe_resume(struct json_object *r)
+{
+	struct json_object *res = ct_json_get(r, "result");
+
+	printf("%s: wipe of record %lld resumed at pass %d, %s from offset %lld",
+	       ct_json_str(ct_json_get(r, "subject"), "evidence", "card"),
+	       (long long)json_object_get_int64(ct_json_get(res, "start")),
+	       json_object_get_int(ct_json_get(res, "pass")), ct_json_str(res, "phase", "?"),
+	       (long long)json_object_get_int64(ct_json_get(res, "offset")));
+}
+
 static const struct {
 	const char *action;
 	void (*say)(struct json_object *);
 } sayers[] = {
 	{ "open", say_open }, { "image", say_image }, { "note", say_note },
-	{ "repair", say_repair }, { "extract", say_extract }, { "wipe", say_wipe },
+	{ "repair", say_repair }, { "extract", say_extract }, { "wipe-start", say_wipe_start },
+	{ "wipe-resume", say_wipe_resume }, { "wipe", say_wipe },
 };
 
 int

@@ -161,33 +161,15 @@ cmd_verify(int argc, char **argv)
 	struct json_object *rep = NULL;
 	const char *casedir, *signkey = NULL;
 	char err[1024] = "", side[256] = "";
-	int c, ret, json = 0, repair = 0, status = CT_EXIT_FAIL, line = 0;
+	int c, ret, json = 0, repair = 0, status = CT_EXIT_FAIL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 		case 'a':
-			if (trust == NULL && (trust = ct_trust_new()) == NULL) {
-				ct_error(ENOMEM, "cannot load keys");
-				return CT_EXIT_FAIL;
-			}
-			ret = c == 'k' ? ct_trust_add_pubkey_file(trust, optarg, &line) :
-					 ct_trust_add_allowed_signers(trust, optarg, &line);
-			if (ret < 0) {
-				if (ret == -ENOTSUP)
-					ct_error(0, "'%s' line %d: key options (namespaces=, valid-before=, "
-						 "cert-authority, ...) and negated principals are not "
-						 "supported: refusing rather than trusting the key more "
-						 "widely", optarg, line);
-				else if (ret == -EINVAL)
-					ct_error(0, "'%s': no usable ssh-ed25519 key%s%.0d", optarg,
-						 line ? " at line " : "", line);
-				else
-					ct_error(-ret, "cannot read '%s'", optarg);
-				ct_trust_free(trust);
-				return CT_EXIT_FAIL;
-			}
+			if ((ret = ct_cmd_add_trust(&trust, c == 'k', optarg)) != 0)
+				return ret;
 			break;
 		case 'r':
 			repair = 1;

@@ -49,7 +49,21 @@ print_plan(struct json_object *plan)
 	printf("card       %s %s, serial %s\n", ct_json_str(media, "make", "unknown make"),
 	       ct_json_str(media, "model", "unknown model"), ct_json_str(media, "serial", "not available"));
 	printf("           (%s)\n", ct_json_str(media, "serial_note", ""));
-	printf("evidence   %s\n", ct_json_str(plan, "evidence", "none matched (--no-image-check)"));
+	printf("evidence   %s\n", ct_json_str(plan, "evidence", "none (--no-image-check)"));
+	if (ct_json_get(plan, "evidence")) {
+		struct json_object *m = ct_json_get(plan, "match");
+		printf("match      %s", ct_json_str(m, "method", "?"));
+		if (ct_json_get(m, "bytes_compared"))
+			printf(", %lld bytes compared", (long long)json_object_get_int64(ct_json_get(m, "bytes_compared")));
+		if (ct_json_get(m, "retry_of"))
+			printf(", through the wipe recorded as record %lld",
+			       (long long)json_object_get_int64(ct_json_get(m, "retry_of")));
+		if (ct_json_get(m, "resume_of"))
+			printf(", resuming the wipe started in record %lld at pass %d",
+			       (long long)json_object_get_int64(ct_json_get(m, "resume_of")),
+			       json_object_get_int(ct_json_get(plan, "resume_pass")));
+		printf("\n");
+	}
 	printf("method     %s: %s\n", ct_json_str(plan, "method", "?"), ct_json_str(plan, "label", ""));
 	for (i = 0; i < json_object_array_length(passes); i++) {
 		struct json_object *p = json_object_array_get_idx(passes, i);
@@ -97,21 +111,55 @@ show_progress(const struct ct_wipe_progress *p, void *ctx)
 {
 	int *kind = ctx;
 	double rate = p->elapsed > 0 ? (double)p->done / p->elapsed : 0;
+	double pct = p->total ? 100.0 * (double)p->done / (double)p->total : 100.0;
+	double eta = rate > 0 ? (double)(p->total - p->done) / rate : 0;
 
 	if (*kind == 2) {
 		fprintf(stderr, "{\"pass\":%u,\"passes\":%u,\"phase\":\"%s\",\"done\":%llu,"
-			"\"total\":%llu,\"rate\":%.0f}\n", p->pass, p->npasses,
-			p->verifying ? "verify" : "write", (unsigned long long)p->done,
-			(unsigned long long)p->total, rate);
+			"\"total\":%llu,\"rate\":%.0f,\"eta\":%.0f}\n", p->pass, p->npasses, p->phase,
+			(unsigned long long)p->done, (unsigned long long)p->total, rate, eta);
 	} else {
 		char d[32], t[32], r[32];
 		ct_human_size(p->done, d, sizeof(d));
 		ct_human_size(p->total, t, sizeof(t));
 		ct_human_size((uint64_t)rate, r, sizeof(r));
-		fprintf(stderr, "\rpass %u/%u %-6s %10s / %-10s %10s/s   ", p->pass, p->npasses,
-			p->verifying ? "verify" : "write", d, t, r);
+		if (p->pass == 0)
+			fprintf(stderr, "\rmatch      %-6s %10s / %-10s %10s/s %5.1f%% ETA %4.0f s   ", "",
+				d, t, r, pct, eta);
+		else
+			fprintf(stderr, "\rpass %u/%u %-6s %10s / %-10s %10s/s %5.1f%% ETA %4.0f s   ",
+				p->pass, p->npasses, p->phase, d, t, r, pct, eta);
 	}
 	fflush(stderr);
+}
+
+static void
+print_result(const struct ct_wipe_opts *o, struct ct_wipe_result *r)
+{
+	struct json_object *passes = ct_json_get(r->cert, "passes");
+	size_t i;
+
+	printf("%s  %s\n", o->device, ct_json_str(r->cert, "result", "?"));
+	printf("  imaged     %s\n", ct_json_str(r->cert, "image_check", "?"));
+	for (i = 0; passes && i < json_object_array_length(passes); i++) {
+		struct json_object *p = json_object_array_get_idx(passes, i);
+		printf("  pass %-3zu %-10s %s, %lld bytes written, verification: %s\n", i + 1,
+		       ct_json_str(p, "pattern", "?"),
+		       json_object_get_boolean(ct_json_get(p, "written")) ? "written" : "NOT written",
+		       (long long)json_object_get_int64(ct_json_get(p, "bytes_written")),
+		       ct_json_str(p, "verified", "?"));
+	}
+	printf("  final      %s\n", ct_json_str(r->cert, "final_state", "?"));
+	printf("  method     Clear (NIST SP 800-88): flash remaps blocks the host cannot "
+	       "reach; not Purge\n");
+	if (r->cert_json[0])
+		printf("  cert       %s\n             %s\n", r->cert_json, r->cert_txt);
+	else
+		printf("  cert       NOT written\n");
+	if (r->end_seq > 0)
+		printf("  custody    record %llu in %s/%s (the wipe started in record %llu)\n",
+		       (unsigned long long)r->end_seq, o->casedir, CT_CUSTODY_LOG,
+		       (unsigned long long)r->start_seq);
 }
 
 int
@@ -122,12 +170,17 @@ cmd_wipe(int argc, char **argv)
 		{ "method", required_argument, NULL, 'm' },
 		{ "list-methods", no_argument, NULL, 'L' },
 		{ "verify", required_argument, NULL, 'v' },
+		{ "match", required_argument, NULL, 'M' },
 		{ "discard", no_argument, NULL, 'D' },
 		{ "format", required_argument, NULL, 'F' },
 		{ "label", required_argument, NULL, 'l' },
 		{ "destination", required_argument, NULL, 'd' },
 		{ "examiner", required_argument, NULL, 'e' },
+		{ "organization", required_argument, NULL, 'O' },
+		{ "validator", required_argument, NULL, 'V' },
 		{ "sign-key", required_argument, NULL, 'k' },
+		{ "key", required_argument, NULL, 'K' },
+		{ "allowed-signers", required_argument, NULL, 'A' },
 		{ "force", no_argument, NULL, 'f' },
 		{ "no-image-check", no_argument, NULL, 'N' },
 		{ "cert-dir", required_argument, NULL, 'C' },
@@ -140,15 +193,16 @@ cmd_wipe(int argc, char **argv)
 		{ 0 }
 	};
 	static const char *verifies[] = { "none", "last", "all" };
+	static const char *matches[] = { "sampled", "full" };
 	static const char *progress_names[] = { "none", "bar", "json" };
+	static const char *formats[] = { "fat32", "exfat" };
 	struct ct_wipe_opts o = { 0 };
 	struct ct_wipe_result r;
 	struct ct_append_opts ao = { 0 };
+	struct ct_trust *trust = NULL;
 	struct ct_key *key = NULL;
-	struct json_object *crec, *passes;
 	const char *keyfile = NULL;
 	char err[1024] = "";
-	uint64_t seq = 0;
 	size_t i;
 	int c, ret, yes = 0, json = 0, list = 0, progress = isatty(STDERR_FILENO) ? 1 : 0, status;
 
@@ -160,24 +214,35 @@ cmd_wipe(int argc, char **argv)
 		case 'm': o.method_spec = optarg; break;
 		case 'L': list = 1; break;
 		case 'v':
-			for (i = 0; i < CT_ARRAY_SIZE(verifies); i++)
-				if (!strcmp(optarg, verifies[i]))
-					break;
-			if (i == CT_ARRAY_SIZE(verifies))
-				return ct_usage_error("wipe", "--verify: '%s' is not all, last or none",
-						      optarg);
-			o.verify = (enum ct_wipe_verify)i;
+			if ((ret = ct_cmd_choose("wipe", "--verify", optarg, verifies,
+						 CT_ARRAY_SIZE(verifies))) < 0)
+				goto bad_value;
+			o.verify = (enum ct_wipe_verify)ret;
+			break;
+		case 'M':
+			if ((ret = ct_cmd_choose("wipe", "--match", optarg, matches,
+						 CT_ARRAY_SIZE(matches))) < 0)
+				goto bad_value;
+			o.match = (enum ct_wipe_match)ret;
 			break;
 		case 'D': o.discard = 1; break;
 		case 'F':
-			if (strcmp(optarg, "fat32") && strcmp(optarg, "exfat"))
-				return ct_usage_error("wipe", "--format: '%s' is not fat32 or exfat", optarg);
-			o.format = optarg;
+			if ((ret = ct_cmd_choose("wipe", "--format", optarg, formats,
+						 CT_ARRAY_SIZE(formats))) < 0)
+				goto bad_value;
+			o.format = formats[ret];
 			break;
 		case 'l': o.label = optarg; break;
 		case 'd': o.destination = optarg; break;
 		case 'e': o.examiner = ao.examiner = optarg; break;
+		case 'O': o.organization = optarg; break;
+		case 'V': o.validator = optarg; break;
 		case 'k': keyfile = optarg; break;
+		case 'K':
+		case 'A':
+			if ((ret = ct_cmd_add_trust(&trust, c == 'K', optarg)) != 0)
+				return ret;
+			break;
 		case 'f': o.force = 1; break;
 		case 'N': o.no_image_check = 1; break;
 		case 'C': o.cert_dir = optarg; break;
@@ -185,38 +250,51 @@ cmd_wipe(int argc, char **argv)
 		case 'n': o.dry_run = 1; break;
 		case 'R': o.resume = 1; break;
 		case 'p':
-			for (i = 0; i < CT_ARRAY_SIZE(progress_names); i++)
-				if (!strcmp(optarg, progress_names[i]))
-					break;
-			if (i == CT_ARRAY_SIZE(progress_names))
-				return ct_usage_error("wipe", "--progress: '%s' is not none, bar or json",
-						      optarg);
-			progress = (int)i;
+			if ((ret = ct_cmd_choose("wipe", "--progress", optarg, progress_names,
+						 CT_ARRAY_SIZE(progress_names))) < 0)
+				goto bad_value;
+			progress = ret;
 			break;
 		case 'j': json = 1; break;
 		case 'h':
 			ct_usage(ct_command_find("wipe"), stdout);
+			ct_trust_free(trust);
 			return CT_EXIT_OK;
 		default:
+			ct_trust_free(trust);
 			return ct_usage_error("wipe", "unknown option");
 		}
 	}
 	if (list) {
+		ct_trust_free(trust);
 		if (argc != optind)
 			return ct_usage_error("wipe", "--list-methods takes no DEVICE");
 		list_methods();
 		return CT_EXIT_OK;
 	}
-	if (argc - optind != 1)
-		return ct_usage_error("wipe", "expected one DEVICE");
-	if (o.label && !o.format)
-		return ct_usage_error("wipe", "--label goes with --format");
+	ret = CT_EXIT_USAGE;
+	if (argc - optind != 1) {
+		ct_usage_error("wipe", "expected one DEVICE");
+		goto early;
+	}
+	if (o.label && !o.format) {
+		ct_usage_error("wipe", "--label goes with --format");
+		goto early;
+	}
 	if (o.method_spec) {
 		struct ct_wipe_method m;
-		if (ct_wipe_method_parse(o.method_spec, &m, err, sizeof(err)) < 0)
-			return ct_usage_error("wipe", "--method: %s", err);
+		if (ct_wipe_method_parse(o.method_spec, &m, err, sizeof(err)) < 0) {
+			ct_usage_error("wipe", "--method: %s", err);
+			goto early;
+		}
+	}
+	if (o.no_image_check && (o.match || trust)) {
+		ct_usage_error("wipe", "--match, --key and --allowed-signers check the image: not with "
+			       "--no-image-check");
+		goto early;
 	}
 	o.device = argv[optind];
+	o.trust = trust;
 	if (!yes)
 		o.confirm = confirm;
 	if (progress) {
@@ -224,10 +302,11 @@ cmd_wipe(int argc, char **argv)
 		o.progress_ctx = &progress;
 	}
 	if (o.casedir && (ret = ct_cmd_check_custody(o.casedir)) != 0)
-		return ret;
+		goto early;
 	if (!o.dry_run && (ret = ct_cmd_load_sign_key(keyfile, &key)) != 0)
-		return ret;
+		goto early;
 	ao.key = key;
+	o.append = &ao;
 
 	ct_cmd_catch_signals();
 
@@ -239,16 +318,15 @@ cmd_wipe(int argc, char **argv)
 			ct_print_json(r.plan);
 		else {
 			print_plan(r.plan);
-			printf("dry run: nothing was written\n");
+			printf("dry run: every check passed, nothing was written\n");
 		}
-		ct_wipe_result_release(&r);
-		return CT_EXIT_OK;
+		status = CT_EXIT_OK;
+		goto out;
 	}
 	if (r.refused) {
 		ct_error(0, "%s", r.error[0] ? r.error : strerror(-ret));
-		ct_wipe_result_release(&r);
-		ct_key_free(key);
-		return CT_EXIT_FAIL;
+		status = CT_EXIT_FAIL;
+		goto out;
 	}
 	status = ret < 0 ? CT_EXIT_FAIL : r.verify_failed ? CT_EXIT_VERIFY : CT_EXIT_OK;
 	if (ret < 0 || r.verify_failed)
@@ -258,50 +336,34 @@ cmd_wipe(int argc, char **argv)
 		for (i = 0; notes && i < json_object_array_length(notes); i++)
 			ct_error(0, "warning: %s", json_object_get_string(json_object_array_get_idx(notes, i)));
 		if (r.cert_json[0] == '\0') {
-			/* the custody record says so (result.certificate) and
-			 * the status is not the wipe's own */
 			ct_error(0, "no certificate was written: the wipe is not certified");
 			if (status == CT_EXIT_OK)
 				status = CT_EXIT_FAIL;
 		}
 	}
-	if (r.cert && o.casedir) {
-		crec = ct_wipe_custody_record(&o, &r, err, sizeof(err));
-		if (crec == NULL || ct_custody_append(o.casedir, crec, &ao, &seq, err, sizeof(err)) < 0) {
-			ct_error(0, "%s", err[0] ? err : "cannot append to the custody log");
-			ct_error(0, "the wipe certificate %s is NOT in the custody log", r.cert_json);
-			status = CT_EXIT_FAIL;
-		}
-		json_object_put(crec);
+	if (r.log_error[0]) {
+		ct_error(0, "%s", r.log_error);
+		ct_error(0, "the wipe's end is NOT in the custody log%s%s", r.cert_json[0] ?
+			 "; its certificate is " : "", r.cert_json);
+		status = CT_EXIT_FAIL;
 	}
 	if (r.cert) {
-		if (json) {
+		if (json)
 			ct_print_json(r.cert);
-		} else {
-			passes = ct_json_get(r.cert, "passes");
-			printf("%s  %s\n", o.device, ct_json_str(r.cert, "result", "?"));
-			for (i = 0; passes && i < json_object_array_length(passes); i++) {
-				struct json_object *p = json_object_array_get_idx(passes, i);
-				printf("  pass %-3zu %-10s %s, verification: %s\n", i + 1,
-				       ct_json_str(p, "pattern", "?"),
-				       json_object_get_boolean(ct_json_get(p, "written")) ? "written" : "NOT written",
-				       ct_json_str(p, "verified", "not reached"));
-			}
-			printf("  final      %s\n", ct_json_str(r.cert, "final_state", "?"));
-			printf("  method     Clear (NIST SP 800-88): flash remaps blocks the host cannot "
-			       "reach; not Purge\n");
-			if (r.cert_json[0])
-				printf("  cert       %s\n             %s\n", r.cert_json, r.cert_txt);
-			else
-				printf("  cert       NOT written\n");
-			if (seq > 0)
-				printf("  custody    record %llu in %s/%s\n", (unsigned long long)seq,
-				       o.casedir, CT_CUSTODY_LOG);
-		}
+		else
+			print_result(&o, &r);
 	}
-	if (r.interrupted)
+	if (r.interrupted && r.state_path[0])
 		fprintf(stderr, "cardtrail: state kept in %s\n", r.state_path);
+out:
 	ct_wipe_result_release(&r);
 	ct_key_free(key);
+	ct_trust_free(trust);
 	return status;
+bad_value:
+	ret = CT_EXIT_USAGE;
+early:
+	ct_trust_free(trust);
+	ct_key_free(key);
+	return ret;
 }

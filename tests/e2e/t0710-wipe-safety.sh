@@ -7,34 +7,13 @@
 # usage errors; --no-image-check with --cert-dir.
 # Only loop devices this script creates over files in /dev/shm and $T.
 . "$CT_TOP/tests/e2e/lib.sh"
+. "$CT_TOP/tests/e2e/wipelib.sh"
 need_loop
 
 MiB=1048576
 SIZE=$((8 * MiB))
 SHM=/dev/shm/ct-wsafe-$$
 at_exit "rm -f $SHM-*.img"
-
-wipe() {
-	local name=$1; shift
-	"$CARDTRAIL" wipe "$@" >"$T/$name.out" 2>"$T/$name.err"
-}
-show() { cat "$T/$1.err" "$T/$1.out" 2>/dev/null | sed "s/^/#   /" | tail -n 15; }
-check_rc() { # DESC EXPECTED ACTUAL LOGNAME
-	check_eq "$1" "$2" "$3"
-	[ "$2" = "$3" ] || show "$4"
-}
-# check_msg DESC LOGNAME REGEX: the output (stderr and stdout) matches
-check_msg() {
-	if cat "$T/$2.err" "$T/$2.out" 2>/dev/null | grep -Eq -e "$3"; then ok "$1"
-	else not_ok "$1"; printf '#   wanted /%s/\n' "$3"; show "$2"; fi
-}
-h() { sha256sum <"$1" | cut -d' ' -f1; }
-# nothing_new DESC CASE: no certificate or state file appeared in CASE
-nothing_new() {
-	local n
-	n=$(find "$2" -maxdepth 1 -name '*.wipe.*' 2>/dev/null | wc -l)
-	check_eq "$1" 0 "$n"
-}
 
 gen_bytes safe $SIZE >$SHM-a.img
 mkloop dev $SHM-a.img || skip_all "losetup failed"
@@ -135,7 +114,7 @@ H1=$(h $SHM-a.img)
 wipe changed --case "$T/case" --force --yes --progress none "$dev"
 check_rc "changed first MiB: exit 1" 1 $? changed
 check_msg "changed first MiB: message" changed \
-	"'$dev' has no serial and its first MiB differs from the image of E1: not the imaged card \(or it changed since\); --no-image-check to wipe anyway"
+	"'$dev' \($SIZE bytes\) matches no verified image in '$T/case': it differs from the image of E1 at offset 4096; .*not the imaged card, or it changed since; image it first \(or --no-image-check\)"
 check_eq "changed first MiB: nothing written" "$H1" "$(h $SHM-a.img)"
 nothing_new "changed first MiB: no certificate or state" "$T/case"
 flip "$dev" 8
@@ -147,7 +126,7 @@ hs=$(h $SHM-s.img)
 wipe samesize --case "$T/case" --force --yes --progress none "$sdev"
 check_rc "another card of the same size: exit 1" 1 $? samesize
 check_msg "another card of the same size: message" samesize \
-	"'$sdev' has no serial and its first MiB differs from the image of E1"
+	"'$sdev' \($SIZE bytes\) matches no verified image in '$T/case': it differs from the image of E1 at offset 0"
 check_eq "another card of the same size: nothing written" "$hs" "$(h $SHM-s.img)"
 check_eq "another card of the same size: the imaged card untouched" "$H0" "$(h $SHM-a.img)"
 nothing_new "another card of the same size: no certificate or state" "$T/case"
@@ -196,7 +175,7 @@ fi
 wipe dry --case "$T/case-dry" --force --dry-run --method dod3 "$dev"
 check_rc "--dry-run: exit 0" 0 $? dry
 check_eq "--dry-run: nothing written" "$H0" "$(h $SHM-a.img)"
-check_msg "--dry-run: says so" dry "^dry run: nothing was written$"
+check_msg "--dry-run: says so" dry "^dry run: every check passed, nothing was written$"
 check_msg "--dry-run: prints the passes" dry "pass 3 +keystream +read back and compared"
 check_msg "--dry-run: names the evidence" dry "^evidence +E1$"
 check_msg "--dry-run: prints the size" dry "\($SIZE bytes\)"
@@ -224,7 +203,7 @@ usage() { # NAME DESC REGEX ARGS...
 }
 usage u1 "--method nope" "unknown method 'nope'" --case "$T/case-dry" --force --yes --method nope "$dev"
 usage u2 "--method custom:0xZZ" "'0xZZ' is not a pass" --case "$T/case-dry" --force --yes --method custom:0xZZ "$dev"
-usage u3 "--verify sometimes" "'sometimes' is not all, last or none" --case "$T/case-dry" --force --yes --verify sometimes "$dev"
+usage u3 "--verify sometimes" "'sometimes' is not none, last or all" --case "$T/case-dry" --force --yes --verify sometimes "$dev"
 usage u4 "--format ntfs" "'ntfs' is not fat32 or exfat" --case "$T/case-dry" --force --yes --format ntfs "$dev"
 usage u5 "--label without --format" "--label goes with --format" --case "$T/case-dry" --force --yes --label X "$dev"
 usage u6 "no DEVICE" "expected one DEVICE" --case "$T/case-dry" --force --yes

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# t0760-wipe-cert: a certificate says what happened, also when it failed.
+#   Every pass of the method is listed with the bytes actually written, how
+#   far it was read back and how that ended, the first error with its
+#   offset; a FAILED certificate says why on its first line; the NIST SP
+#   800-88 Appendix G form names the organisation and a validator, or
+#   leaves lines to sign by hand.  Loop devices over files this script
+#   creates (faultfs for the faults).
+. "$CT_TOP/tests/e2e/lib.sh"
+. "$CT_TOP/tests/e2e/wipelib.sh"
+. "$CT_TOP/tests/e2e/faultfs.sh"
+need_loop
+
+MiB=1048576
+SIZE=$((8 * MiB))
+SHM=/dev/shm/ct-wcert-$$
+at_exit "rm -f $SHM-*.img"
+
+check_line() { # DESC FILE REGEX: a line of FILE matches
+	if grep -Eq -e "$3" "$2"; then ok "$1"; else not_ok "$1"; printf '#   wanted /%s/\n' "$3"; sed 's/^/#   /' "$2" | head -n 40; fi
+}
+ct_image() { "$CARDTRAIL" image --progress none --hash md5 "$@" >"$T/image.out" 2>&1; }
+
+# ---- who, and the validator --------------------------------------------------------
+gen_bytes cert $SIZE >$SHM-a.img
+mkloop dev $SHM-a.img || skip_all "losetup failed"
+ct_image "$dev" "$T/case1" || skip_all "cannot image the card"
+wipe org --case "$T/case1" --force --yes --method dod3 --verify last --examiner "Alice Example" \
+	--organization "State Police, Drone Unit" --validator "Bob Checker" "$dev"
+check_rc "--organization and --validator: exit 0" 0 $? org
+cert=$T/case1/E1.wipe.json txt=$T/case1/E1.wipe.txt
+check_eq "JSON: examiner, organization, validator" "Alice Example|State Police, Drone Unit|Bob Checker" \
+	"$(jq -r '"\(.examiner)|\(.organization)|\(.validation.name)"' "$cert")"
+check_eq "text: the first line is the result" "CERTIFICATE OF SANITIZATION: VERIFIED" "$(head -n 1 "$txt")"
+check_line "text: the person's organization" "$txt" "^  Organization:   State Police, Drone Unit$"
+check_line "text: a validation section naming the validator" "$txt" "^  Name:           Bob Checker$"
+check_eq "text: lines to sign by hand (person and validator: signature, date; validator's organization)" 5 \
+	"$(grep -cE '^  (Signature|Date|Organization): +_{30}$' "$txt")"
+check_eq "text: the passes, each with what was written and read back" \
+	"pass 1 0x00 8388608 of 8388608 bytes written; read back: 0 bytes, not read back|pass 2 0xff 8388608 of 8388608 bytes written; read back: 0 bytes, not read back|pass 3 keystream 8388608 of 8388608 bytes written; read back: 8388608 bytes, match" \
+	"$(sed -n 's/^    \(pass\) *\([0-9]*\) *\([^ ]*\) *\(.*\)/\1 \2 \3 \4/p' "$txt" | paste -sd'|')"
+check_eq "JSON: --verify last: the verification names what was read back" \
+	"read back with O_DIRECT after fsync and BLKFLSBUF and compared with the regenerated pattern: pass 3 (every byte, by this run, match)" \
+	"$(jf "$cert" .verification)"
+check_eq "no 'per pass' claim anywhere" 0 "$(grep -c 'per pass' "$txt" "$cert" | awk -F: '{ s += $2 } END { print s }')"
+gen_bytes cert $SIZE | dd of="$dev" bs=1M oflag=direct status=none
+ct_image "$dev" "$T/case2" || not_ok "image again"
+wipe noorg --case "$T/case2" --force --yes --method zero "$dev"
+check_rc "without them: exit 0" 0 $? noorg
+txt=$T/case2/E1.wipe.txt
+check_eq "without them: organization and validator null" "null null" \
+	"$(jq -r '"\(.organization) \(.validation.name)"' "$T/case2/E1.wipe.json")"
+check_eq "without them: blank lines to fill in by hand (organization twice, validator, signatures, dates)" 7 \
+	"$(grep -cE '^  (Name|Signature|Date|Organization): +_{30}$' "$txt")"
+
+if ! { [ -e /dev/fuse ] && [ -x "${FAULTFS:-}" ] && command -v fusermount3 >/dev/null; }; then
+	skip "failed certificates" "no FUSE or faultfs"
+	done_testing
+	exit
+fi
+
+# ---- a card that loses writes past 4 MiB: nist-clear fails in pass 1 ---------------------
+gen_bytes lose $((16 * MiB)) >"$T/lose.img"
+if faultfs_mount "$T/lose.img" "$T/m-lose" --writable --lose-writes-after 4M && mkloop ldev "$T/m-lose/disk"; then
+	ct_image "$ldev" "$T/case-l" || not_ok "image of the card that loses writes"
+	wipe l --case "$T/case-l" --force --yes --method nist-clear "$ldev"
+	check_rc "lost writes: exit 3" 3 $? l
+	cert=$T/case-l/E1.wipe.json txt=$T/case-l/E1.wipe.txt
+	check_eq "lost writes: both passes of the method listed" "2 2" \
+		"$(jq -r '"\(.method.passes) \(.passes | length)"' "$cert")"
+	check_eq "lost writes: pass 1 as it went" "true 16777216 16777216 MISMATCH 12582912 4194304" \
+		"$(jq -r '.passes[0] | "\(.written) \(.bytes_written) \(.bytes_read_back) \(.verified) \(.mismatch_bytes) \(.first_mismatch)"' "$cert")"
+	check_eq "lost writes: pass 2 not reached, nothing written" "false 0 0 not reached" \
+		"$(jq -r '.passes[1] | "\(.written) \(.bytes_written) \(.bytes_read_back) \(.verified)"' "$cert")"
+	check_eq "lost writes: the first line says FAILED and why" \
+		"CERTIFICATE OF SANITIZATION: FAILED: read-back mismatch (pass 1 did not read back as written: 12582912 bytes differ, first at offset 4194304)" \
+		"$(head -n 1 "$txt")"
+	check_line "lost writes: text: 2 passes" "$txt" "^  Method used:    nist-clear \\(.*\\), 2 passes$"
+	check_line "lost writes: text: pass 1's bytes and where it differs" "$txt" \
+		"^    pass 1   keystream    16777216 of 16777216 bytes written; read back: 16777216 bytes, MISMATCH; 12582912 bytes differ, the first at offset 4194304$"
+	check_line "lost writes: text: pass 2 not reached" "$txt" "^    pass 2   0x00         not reached$"
+	check_eq "lost writes: the JSON's first member is the result" result "$(jq -r 'keys_unsorted[0]' "$cert")"
+	check_eq "lost writes: the custody record's bytes written" 16777216 \
+		"$(jq -s -r '.[] | select(.action == "wipe") | .result.bytes_written' "$T/case-l/custody.log")"
+else
+	not_ok "faultfs --lose-writes-after under a loop device"
+fi
+
+# ---- a write error at 5 MiB in pass 1 of dod3 ------------------------------------------------
+gen_bytes wbad $((16 * MiB)) >"$T/wbad.img"
+if faultfs_mount "$T/wbad.img" "$T/m-wbad" --writable --write-bad 5M:4096 && mkloop bdev "$T/m-wbad/disk"; then
+	ct_image "$bdev" "$T/case-b" || not_ok "image of the card with a write error"
+	wipe b --case "$T/case-b" --force --yes --method dod3 "$bdev"
+	rc=$?
+	cert=$T/case-b/E1.wipe.json txt=$T/case-b/E1.wipe.txt
+	check_eq "write error: all 3 passes listed, 2 and 3 not reached" "3 not reached not reached" \
+		"$(jq -r '"\(.passes | length) \(.passes[1].verified) \(.passes[2].verified)"' "$cert")"
+	if [ "$rc" -eq 1 ]; then
+		# the kernel reported it: pass 1 stopped at the failing sector
+		check_eq "write error: pass 1 written up to the failing sector, not read back" \
+			"false 5242880 0 5242880" \
+			"$(jq -r '.passes[0] | "\(.written) \(.bytes_written) \(.bytes_read_back) \(.write_error_offset)"' "$cert")"
+		check_eq "write error: the first line says FAILED and why" \
+			"CERTIFICATE OF SANITIZATION: FAILED: write error (write error in pass 1 at offset 5242880: Input/output error)" \
+			"$(head -n 1 "$txt")"
+		check_line "write error: text: pass 1's bytes and the error" "$txt" \
+			"^    pass 1   0x00         5242880 of 16777216 bytes written; read back: 0 bytes, not read back: the run stopped; write error at offset 5242880: Input/output error$"
+	elif [ "$rc" -eq 3 ]; then
+		# swallowed below us (loop over FUSE): the read-back finds it
+		ok "write error: swallowed below us, caught by the read-back: exit 3"
+		check_line "write error: the first line says FAILED and why" "$txt" \
+			"^CERTIFICATE OF SANITIZATION: FAILED: read-back mismatch \\(pass 1 did not read back as written: "
+	else
+		not_ok "write error: exit 1 (or 3 when the kernel swallows it), got $rc"
+	fi
+else
+	not_ok "faultfs --write-bad under a loop device"
+fi
+
+done_testing
