@@ -27,7 +27,7 @@
 #include "cardtrail/wipe.h"
 
 struct json_object;
-struct ct_image_reader;
+struct ct_image;
 
 #define WIPE_PROBE_BLOCKS 64
 #define WIPE_PROBE_SIZE 4096
@@ -50,7 +50,7 @@ struct wipe_range {
 struct wipe_model {
 	const struct ct_pass_plan *cur, *prev, *probe;
 	uint64_t sure, maybe;
-	struct ct_image_reader *img;
+	struct ct_image *img;
 };
 
 /* Where a sampled match compares the card with what it should hold. */

@@ -209,28 +209,22 @@ add_fs_meta(TSK_FS_INFO *fs, struct wipe_samples *s, size_t cap)
 static int
 image_metadata(const char *casedir, struct json_object *acq, struct wipe_samples *s)
 {
-	struct json_object *segs = ct_json_get(acq, "segments");
-	size_t n = segs ? json_object_array_length(segs) : 0, i, cap = 16;
-	char **paths = calloc(n ? n : 1, sizeof(*paths));
+	const char *format;
+	char **paths = NULL;
+	size_t n = 0, cap = 16;
 	TSK_IMG_INFO *img = NULL;
 	TSK_VS_INFO *vs = NULL;
 	TSK_FS_INFO *fs;
-	int ret = 0;
+	int ret;
 
-	if (paths == NULL || (s->meta = calloc(cap, sizeof(*s->meta))) == NULL) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	for (i = 0; i < n; i++)
-		if (asprintf(&paths[i], "%s/%s", casedir,
-			     ct_json_str(json_object_array_get_idx(segs, i), "path", "?")) < 0) {
-			paths[i] = NULL;
-			ret = -ENOMEM;
-			goto out;
-		}
-	img = tsk_img_open_utf8((int)n, (const char *const *)paths, TSK_IMG_TYPE_RAW, 0);
+	if ((s->meta = calloc(cap, sizeof(*s->meta))) == NULL)
+		return -ENOMEM;
+	if ((ret = ct_image_paths(casedir, acq, &paths, &n, &format)) < 0)
+		return ret;
+	img = tsk_img_open_utf8((int)n, (const char *const *)paths,
+				strcmp(format, "e01") ? TSK_IMG_TYPE_RAW : TSK_IMG_TYPE_EWF_EWF, 0);
 	if (img == NULL)
-		goto out;	/* no metadata to add; the reader checked the files */
+		goto out;	/* no metadata to add; the image reader checked the files */
 	if ((vs = tsk_vs_open(img, 0, TSK_VS_TYPE_DETECT)) != NULL) {
 		TSK_PNUM_T k;
 		for (k = 0; k < vs->part_count && s->nmeta < cap; k++) {
@@ -255,10 +249,8 @@ out:
 		tsk_vs_close(vs);
 	if (img)
 		tsk_img_close(img);
-	for (i = 0; paths && i < n; i++)
-		free(paths[i]);
-	free(paths);
-	return ret;
+	ct_image_paths_free(paths);
+	return 0;
 }
 
 /* ---- does the card hold what the model allows? ---- */
@@ -335,19 +327,15 @@ run_check(struct model_run *r, const unsigned char *buf, size_t len, uint64_t of
 	const struct wipe_model *m = r->m;
 	int have_cur = m->cur && off < m->maybe, have_below = off + len > m->sure;
 	int below_known = m->prev || m->img;
-	size_t s, got;
+	size_t s;
 	int ret, pbi = -1;
 
 	if (have_cur && (ret = ct_pass_fill(m->cur, r->c_cur, r->exp, len, off)) < 0)
 		return ret;
 	if (have_below && m->prev && (ret = ct_pass_fill(m->prev, r->c_prev, r->below, len, off)) < 0)
 		return ret;
-	if (have_below && !m->prev && m->img) {
-		if ((ret = ct_image_reader_pread(m->img, r->below, len, off, &got)) < 0)
-			return ret;
-		if (got < len)
-			return -EIO;
-	}
+	if (have_below && !m->prev && m->img && (ret = ct_image_read(m->img, r->below, len, off)) < 0)
+		return ret;
 	for (s = 0; s < len; s += sector) {
 		uint64_t o = off + s;
 		int ok = 0, b;
@@ -532,14 +520,14 @@ struct image_cand {
 	uint64_t seq;
 	const char *evidence;
 	struct json_object *rec, *acq;
-	struct ct_image_reader *reader;
+	struct ct_image *reader;
 };
 
 static void
 cand_release(struct image_cand *c)
 {
 	json_object_put(c->acq);
-	ct_image_reader_close(c->reader);
+	ct_image_close(c->reader);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -593,7 +581,7 @@ cand_open(struct wipe *w, struct json_object *rec, struct image_cand *c, char *w
 		snprintf(why, len, "%s is not JSON", acq_name);
 		return -EINVAL;
 	}
-	if ((ret = ct_image_reader_open(w->o->casedir, c->acq, &c->reader, why, len)) < 0)
+	if ((ret = ct_image_open(w->o->casedir, c->acq, &c->reader, why, len)) < 0)
 		return ret;
 	c->rec = rec;
 	return 0;

@@ -117,7 +117,7 @@ struct fx {
 	char dir[64], card[128];
 	size_t size;
 	unsigned char *img;
-	struct ct_image_reader *reader;
+	struct ct_image *reader;
 	struct json_object *acq;
 	struct ct_dev dev;
 };
@@ -149,7 +149,7 @@ fx_setup(void **state)
 	write_file(path, f->img, f->size);
 	f->acq = json_tokener_parse("{\"evidence\":\"E1\",\"bytes\":2097152,\"segments\":"
 				    "[{\"path\":\"E1.raw\",\"offset\":0,\"bytes\":2097152}]}");
-	assert_int_equal(ct_image_reader_open(f->dir, f->acq, &f->reader, err, sizeof(err)), 0);
+	assert_int_equal(ct_image_open(f->dir, f->acq, &f->reader, err, sizeof(err)), 0);
 	snprintf(f->card, sizeof(f->card), "%s/card", f->dir);
 	*state = f;
 	return 0;
@@ -162,7 +162,7 @@ fx_teardown(void **state)
 	char path[192];
 
 	ct_dev_close(&f->dev);
-	ct_image_reader_close(f->reader);
+	ct_image_close(f->reader);
 	json_object_put(f->acq);
 	snprintf(path, sizeof(path), "%s/E1.raw", f->dir);
 	unlink(path);
