@@ -387,6 +387,12 @@ identity_rows(struct rp_doc *d, long t, struct json_object *id, struct json_obje
 		   ct_json_get(sd, "crc_ok") == NULL ? "not passed on by the host" :
 		   json_object_get_boolean(ct_json_get(sd, "crc_ok")) ? "ok" : "DOES NOT MATCH");
 		kv(d, t, "CID register", "%s", or_dash(ct_json_str(sd, "cid", NULL)));
+		if (ct_json_get(sd, "csd_capacity"))
+			kv(d, t, "card (SD CSD)", "capacity %" PRId64 " bytes, write-protect: "
+			   "permanent %s, temporary %s",
+			   json_object_get_int64(ct_json_get(sd, "csd_capacity")),
+			   json_object_get_boolean(ct_json_get(sd, "perm_write_protect")) ? "SET" : "no",
+			   json_object_get_boolean(ct_json_get(sd, "tmp_write_protect")) ? "SET" : "no");
 	} else {
 		kv(d, t, "card serial", "%s", or_dash(ct_json_str(id, "card_serial_note", NULL)));
 	}
