@@ -38,6 +38,22 @@ struct ct_point {
 	double alt_m;
 	enum ct_alt_ref alt_ref;
 	uint64_t offset;	/* byte offset of the record in the file */
+	uint32_t reclen;	/* bytes of the record the point was decoded from
+				 * (0: only the byte at offset is known) */
+};
+
+/*
+ * No fix: a receiver without a fix reports 0, 0 (DJI: a few 1e-10 degrees
+ * of noise around it).  A point whose latitude and longitude are both
+ * within CT_NOFIX_DEG of 0 (about 11 cm) is not a position.
+ */
+#define CT_NOFIX_DEG 1e-6
+
+/* A range of a file's bytes that holds no data from the card: zeros the
+ * reader put there (unreadable sectors of the image, clusters past the
+ * end of the volume).  Points decoded from such bytes are dropped. */
+struct ct_hole {
+	uint64_t off, len;
 };
 
 /* Identity facts: well-known keys are listed in ct_fact_keys below. */
@@ -57,6 +73,15 @@ struct ct_flight {
 	char **warnings;	/* "offset N: text" */
 	size_t nwarnings, warncap;
 	uint64_t bytes_parsed;	/* how far the parser got */
+	/* Set by the caller before parsing (may be NULL): sorted, disjoint. */
+	const struct ct_hole *holes;
+	size_t nholes;
+	/* Points not kept, counted by ct_flight_point / ct_flight_nofix and
+	 * reported by ct_flight_finish (first: file offset of the first). */
+	struct ct_drops {
+		size_t n;
+		uint64_t first;
+	} nofix, badpos, unreadable;
 };
 
 /*
@@ -110,6 +135,12 @@ struct ct_parser {
 extern const struct ct_parser ct_parsers[];
 extern const size_t ct_parser_count;
 
+/*
+ * Run parser p over in into f (initialised by the caller, holes set if
+ * any), then ct_flight_finish(f).  Returns what p->parse returns.
+ */
+int ct_parse(const struct ct_parser *p, const struct ct_input *in, struct ct_flight *f);
+
 /* The best parser for a file (score > 0), or NULL. *score gets its bid. */
 const struct ct_parser *ct_parser_choose(const char *path, const unsigned char *head,
 					 size_t headlen, int *score);
@@ -119,9 +150,22 @@ const struct ct_parser *ct_parser_find(const char *name);
 
 void ct_flight_init(struct ct_flight *f, const char *format);
 void ct_flight_release(struct ct_flight *f);
-/* Append a point; -ENOMEM.  Points with lat/lon outside [-90,90]/[-180,180]
- * or exactly 0,0 are dropped (and counted in a warning by the caller). */
+/*
+ * Append a point; -ENOMEM.  Not kept, and counted in f's drops: a
+ * position outside [-90,90]/[-180,180] (badpos), one without a fix
+ * (both coordinates within CT_NOFIX_DEG of 0: nofix), and a point whose
+ * record [offset, offset + max(reclen, 1)) touches one of f's holes
+ * (unreadable).
+ */
 int ct_flight_point(struct ct_flight *f, const struct ct_point *p);
+/* A record whose own fix or satellite field says there is no fix: not a
+ * position, counted as nofix at off. */
+void ct_flight_nofix(struct ct_flight *f, uint64_t off);
+/* Does [off, off + len) touch one of f's holes?  (len 0 counts as 1.) */
+int ct_flight_in_hole(const struct ct_flight *f, uint64_t off, uint64_t len);
+/* One warning per kind of dropped point, with the count and the offset of
+ * the first; called once after parsing (ct_parse does). */
+int ct_flight_finish(struct ct_flight *f);
 /* Set a fact (the first value of a key wins; later different values are
  * kept as key_2, key_3…); the value is sanitised (control characters
  * replaced, at most 256 bytes). */
@@ -133,20 +177,26 @@ int ct_flight_warn(struct ct_flight *f, uint64_t offset, const char *fmt, ...)
 
 /*
  * Points from several sources in one log (GPS receiver instances, topics):
- * each candidate carries its source's rank (lower is better).  At the end,
- * ct_ranked_keep_best hands the points of the best rank present to the
- * flight in file order, and warns about those ct_flight_point dropped.
- * At most CT_RANKED_MAX candidates are kept (later ones are ignored).
+ * each candidate carries its source's rank (lower is better, 0 to
+ * CT_RANKED_RANKS - 1; others count as the last).  At the end,
+ * ct_ranked_keep_best hands the points of the best rank that has a fix to
+ * the flight in file order (ct_flight_point counts what it drops), and
+ * counts the records of that rank that had no fix.  At most CT_RANKED_MAX
+ * candidates are kept (later ones are ignored).
  */
 #define CT_RANKED_MAX (8u << 20)
+#define CT_RANKED_RANKS 512
 struct ct_ranked {
 	struct ct_ranked_point {
 		struct ct_point p;
 		int rank;
 	} *v;
 	size_t n, cap;
+	struct ct_drops nofix[CT_RANKED_RANKS];
 };
 int ct_ranked_add(struct ct_ranked *r, const struct ct_point *p, int rank);
+/* A record of a source of this rank without a fix, at file offset off. */
+void ct_ranked_nofix(struct ct_ranked *r, uint64_t off, int rank);
 int ct_ranked_keep_best(struct ct_ranked *r, struct ct_flight *f);
 void ct_ranked_release(struct ct_ranked *r);
 

@@ -4,6 +4,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,16 @@ ct_parser_choose(const char *path, const unsigned char *head, size_t headlen, in
 	if (score)
 		*score = bs;
 	return best;
+}
+
+int
+ct_parse(const struct ct_parser *p, const struct ct_input *in, struct ct_flight *f)
+{
+	int ret = p->parse(in, f), rc;
+
+	if ((rc = ct_flight_finish(f)) < 0 && ret >= 0)
+		ret = rc;
+	return ret;
 }
 
 const struct ct_parser *
@@ -77,12 +89,52 @@ ct_flight_release(struct ct_flight *f)
 	memset(f, 0, sizeof(*f));
 }
 
+static void
+drop(struct ct_drops *d, uint64_t off)
+{
+	if (d->n++ == 0 || off < d->first)
+		d->first = off;
+}
+
+int
+ct_flight_in_hole(const struct ct_flight *f, uint64_t off, uint64_t len)
+{
+	size_t lo = 0, hi = f->nholes;
+
+	if (len == 0)
+		len = 1;
+	/* the first hole that ends after off */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (f->holes[mid].off + f->holes[mid].len <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < f->nholes && f->holes[lo].off < off + len && off + len > off;
+}
+
+void
+ct_flight_nofix(struct ct_flight *f, uint64_t off)
+{
+	drop(&f->nofix, off);
+}
+
 int
 ct_flight_point(struct ct_flight *f, const struct ct_point *p)
 {
-	if (!(p->lat >= -90 && p->lat <= 90 && p->lon >= -180 && p->lon <= 180) ||
-	    (p->lat == 0 && p->lon == 0))
+	if (!(p->lat >= -90 && p->lat <= 90 && p->lon >= -180 && p->lon <= 180)) {
+		drop(&f->badpos, p->offset);
 		return 0;
+	}
+	if (fabs(p->lat) < CT_NOFIX_DEG && fabs(p->lon) < CT_NOFIX_DEG) {
+		drop(&f->nofix, p->offset);
+		return 0;
+	}
+	if (f->nholes && ct_flight_in_hole(f, p->offset, p->reclen)) {
+		drop(&f->unreadable, p->offset);
+		return 0;
+	}
 	if (f->npts == f->cap) {
 		size_t cap = f->cap ? f->cap * 2 : 256;
 		struct ct_point *n = realloc(f->pts, cap * sizeof(*n));
@@ -196,6 +248,35 @@ ct_flight_warn(struct ct_flight *f, uint64_t offset, const char *fmt, ...)
 	if (f->warnings[f->nwarnings] == NULL)
 		return -ENOMEM;
 	f->nwarnings++;
+	return 0;
+}
+
+int
+ct_flight_finish(struct ct_flight *f)
+{
+	static const struct {
+		size_t off;
+		const char *what;
+	} kinds[] = {
+		{ offsetof(struct ct_flight, nofix),
+		  "without a GPS fix (0, 0 or the record's own fix field) dropped" },
+		{ offsetof(struct ct_flight, badpos),
+		  "with a latitude or longitude out of range dropped" },
+		{ offsetof(struct ct_flight, unreadable),
+		  "decoded from bytes the card could not give (zero-filled) dropped" },
+	};
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		const struct ct_drops *d = (const void *)((const char *)f + kinds[i].off);
+		if (d->n == 0)
+			continue;
+		rc = ct_flight_warn(f, d->first, "%zu point%s %s, the first here", d->n,
+				    d->n == 1 ? "" : "s", kinds[i].what);
+		if (rc < 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -393,25 +474,45 @@ ct_ranked_add(struct ct_ranked *r, const struct ct_point *p, int rank)
 	return 0;
 }
 
+static int
+rank_slot(int rank)
+{
+	return rank >= 0 && rank < CT_RANKED_RANKS ? rank : CT_RANKED_RANKS - 1;
+}
+
+void
+ct_ranked_nofix(struct ct_ranked *r, uint64_t off, int rank)
+{
+	drop(&r->nofix[rank_slot(rank)], off);
+}
+
 int
 ct_ranked_keep_best(struct ct_ranked *r, struct ct_flight *f)
 {
-	size_t i, used = 0, before = f->npts;
+	const struct ct_drops *nf = NULL;
+	size_t i;
 	int best = -1, rc;
 
 	for (i = 0; i < r->n; i++)
 		if (best < 0 || r->v[i].rank < best)
 			best = r->v[i].rank;
-	for (i = 0; i < r->n; i++) {
-		if (r->v[i].rank != best)
-			continue;
-		used++;
-		if ((rc = ct_flight_point(f, &r->v[i].p)) < 0)
+	for (i = 0; i < r->n; i++)
+		if (r->v[i].rank == best && (rc = ct_flight_point(f, &r->v[i].p)) < 0)
 			return rc;
+	/* the records without a fix of the source kept, or (no source had a
+	 * fix) of the best source there is */
+	if (best >= 0) {
+		nf = &r->nofix[rank_slot(best)];
+	} else {
+		for (i = 0; i < CT_RANKED_RANKS && nf == NULL; i++)
+			if (r->nofix[i].n)
+				nf = &r->nofix[i];
 	}
-	if (f->npts - before < used)
-		ct_flight_warn(f, 0, "%zu gps points outside the valid range dropped",
-			       used - (f->npts - before));
+	if (nf != NULL && nf->n) {
+		if (f->nofix.n == 0 || nf->first < f->nofix.first)
+			f->nofix.first = nf->first;
+		f->nofix.n += nf->n;
+	}
 	return 0;
 }
 

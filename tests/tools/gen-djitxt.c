@@ -2,14 +2,17 @@
  * gen-djitxt — write a small seeded DJI GO flight record
  * (DJIFlightRecord_*.txt) for the dji-txt parser's fixtures.
  *
- * usage: gen-djitxt v4|v7 [seed] > out.txt
+ * usage: gen-djitxt v4|v7|v11 [seed] > out.txt
  *
  * v4: 12-byte prefix, plain records, details (old layout) at the end.
  * v7: 100-byte prefix, records scrambled as DJI GO does from version 7 on
  *     (seed byte, then data XOR the le64 of
  *     crc64(seed + type, le64(0x123456789ABCDEF0 * seed)), CRC-64 Jones
  *     reflected, no final XOR), details (new layout) at the end.
- * Both: 30 OSD records (type 1) starting at 51.500000 N -0.120000 E,
+ * v11: as v7 (version 11), with OSD records without a GPS fix as a
+ *     Mavic 2 writes them: 5 before the first fix and 2 after the last,
+ *     their latitude and longitude a few 1e-12 radians of noise around 0.
+ * All: 30 OSD records (type 1) with a fix, starting at 51.500000 N -0.120000 E,
  * height in decimetres, flight time in tenths of a second; a home record
  * (type 2) every 10 OSD records and one JPEG thumbnail after the 15th.
  */
@@ -20,6 +23,8 @@
 #include <string.h>
 
 #define NOSD 30
+#define NOFIX_HEAD 5
+#define NOFIX_TAIL 2
 
 static uint32_t rng_state;
 static unsigned char out[65536];
@@ -109,6 +114,24 @@ record(int version, unsigned type, const unsigned char *data, size_t n)
 	putle(0xFF, 1);
 }
 
+/* n OSD records without a fix: coordinates of noise around 0 radians. */
+static void
+nofix(int version, int n, unsigned flytime)
+{
+	unsigned char osd[50];
+	int i;
+
+	for (i = 0; i < n; i++, flytime++) {
+		memset(osd, 0, sizeof(osd));
+		put_double(osd, ((double)rng() - 16384) * 1e-15);
+		put_double(osd + 8, ((double)rng() - 16384) * 1e-15);
+		osd[36] = 7;				/* satellites, no fix yet */
+		osd[42] = (unsigned char)(flytime & 0xFF);
+		osd[43] = (unsigned char)(flytime >> 8);
+		record(version, 1, osd, sizeof(osd));
+	}
+}
+
 static void
 field(unsigned char *d, size_t at, const char *s)
 {
@@ -126,11 +149,12 @@ main(int argc, char **argv)
 	uint64_t start_ms = 1500000000123ULL;	/* 2017-07-14T02:40:00.123Z */
 	size_t det_at;
 
-	if (argc < 2 || argc > 3 || (strcmp(argv[1], "v4") && strcmp(argv[1], "v7"))) {
-		fprintf(stderr, "usage: gen-djitxt v4|v7 [seed]\n");
+	if (argc < 2 || argc > 3 ||
+	    (strcmp(argv[1], "v4") && strcmp(argv[1], "v7") && strcmp(argv[1], "v11"))) {
+		fprintf(stderr, "usage: gen-djitxt v4|v7|v11 [seed]\n");
 		return 2;
 	}
-	version = argv[1][1] - '0';
+	version = atoi(argv[1] + 1);
 	rng_state = argc == 3 ? (uint32_t)strtoul(argv[2], NULL, 0) : 1;
 
 	/* Prefix; the details offset is patched at the end. */
@@ -143,6 +167,8 @@ main(int argc, char **argv)
 
 		put(zero, sizeof(zero));
 	}
+	if (version == 11)
+		nofix(version, NOFIX_HEAD, 100 - NOFIX_HEAD);
 	for (i = 0; i < NOSD; i++) {
 		memset(osd, 0, sizeof(osd));
 		put_double(osd, lon * M_PI / 180.0);
@@ -165,6 +191,8 @@ main(int argc, char **argv)
 		h += (int)(rng() % 7);
 	}
 
+	if (version == 11)
+		nofix(version, NOFIX_TAIL, 100 + NOSD);
 	det_at = outlen;
 	memset(det, 0, sizeof(det));
 	field(det, 20, "Generated Street");
@@ -184,7 +212,7 @@ main(int argc, char **argv)
 		det[349] = 2, det[350] = 4, det[351] = 3;
 	} else {
 		det[271] = 2;				/* Phantom3Standard */
-		field(det, 280, "gen-v7 <script>\"");
+		field(det, 280, version == 11 ? "gen-v11" : "gen-v7 <script>\"");
 		field(det, 312, "03ZGEN0007");
 		field(det, 328, "CAMGEN0007");
 		field(det, 344, "RCGEN00007");
@@ -192,7 +220,7 @@ main(int argc, char **argv)
 		det[376] = 2;
 		det[377] = 2, det[378] = 9, det[379] = 0;
 	}
-	det[83] = NOSD;
+	det[83] = NOSD + (version == 11 ? NOFIX_HEAD + NOFIX_TAIL : 0);
 	put(det, sizeof(det));
 	for (i = 0; i < 8; i++)
 		out[i] = (unsigned char)((uint64_t)det_at >> (8 * i));

@@ -33,17 +33,23 @@ struct blob {
 	size_t len;
 };
 
-/* Run parse over buf[0..len) as the file name, f initialised with format. */
+/* Run parse over buf[0..len) as the file name, f initialised with format,
+ * then ct_flight_finish as ct_parse does (the warnings about dropped
+ * points). */
 static PT_UNUSED int
 pt_parse(int (*parse)(const struct ct_input *, struct ct_flight *), const char *format,
 	 const unsigned char *buf, size_t len, const char *name, struct ct_flight *f)
 {
 	struct ct_mem_input m = { buf, len };
 	struct ct_input in;
+	int rc;
 
 	ct_input_from_mem(&in, &m, name);
 	ct_flight_init(f, format);
-	return parse(&in, f);
+	rc = parse(&in, f);
+	if (ct_flight_finish(f) < 0)
+		fail_msg("ct_flight_finish: out of memory");
+	return rc;
 }
 
 /* $CT_TOP/rel (or ./rel) into path. */

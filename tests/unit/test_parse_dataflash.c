@@ -150,12 +150,14 @@ test_resync(void **state)
 	memcpy(m + at + 37, b.data + at, b.len - at);
 	assert_int_equal(parse_mem(m, b.len + 37, &f), 0);
 	assert_int_equal(f.npts, 40);
-	assert_int_equal(f.nwarnings, 1);
+	/* the garbage, and the 3 fixes-to-be without a fix */
+	assert_int_equal(f.nwarnings, 2);
 	{
 		char want[64];
 		snprintf(want, sizeof(want), "offset %zu: ", at);
 		assert_int_equal(strncmp(f.warnings[0], want, strlen(want)), 0);
 	}
+	assert_non_null(strstr(f.warnings[1], "3 points without a GPS fix"));
 	ct_flight_release(&f);
 	free(m);
 	free(b.data);
@@ -181,6 +183,155 @@ test_fixture_bitflips(void **state)
 	assert_non_null(b.data);
 	pt_bitflips(&b, 40, 1, 400, parse_mem);
 	free(b.data);
+}
+
+
+/* ---- logs built here: FMT, GPS and filler messages ---- */
+
+struct dfbuf {
+	unsigned char b[300000];
+	size_t n;
+};
+
+static void
+df_put(struct dfbuf *d, const void *p, size_t n)
+{
+	assert_true(d->n + n <= sizeof(d->b));
+	memcpy(d->b + d->n, p, n);
+	d->n += n;
+}
+
+/* FMT (type 128, 89 bytes) defining type with name, format and columns. */
+static void
+df_fmt(struct dfbuf *d, unsigned type, unsigned len, const char *name, const char *format,
+       const char *cols)
+{
+	unsigned char m[89] = { 0xa3, 0x95, 128 };
+
+	m[3] = (unsigned char)type;
+	m[4] = (unsigned char)len;
+	memcpy(m + 5, name, strlen(name));
+	memcpy(m + 9, format, strlen(format));
+	memcpy(m + 25, cols, strlen(cols));
+	df_put(d, m, sizeof(m));
+}
+
+/* GPS of the layout "BBLLi" Status,I,Lat,Lng,Alt (type 130, 17 bytes). */
+static void
+df_gps(struct dfbuf *d, unsigned status, int32_t lat, int32_t lng, int32_t alt_cm)
+{
+	unsigned char m[17] = { 0xa3, 0x95, 130 };
+	uint32_t v[3] = { (uint32_t)lat, (uint32_t)lng, (uint32_t)alt_cm };
+	int i, k;
+
+	m[3] = (unsigned char)status;
+	m[4] = 0;
+	for (k = 0; k < 3; k++)
+		for (i = 0; i < 4; i++)
+			m[5 + 4 * k + i] = (unsigned char)(v[k] >> (8 * i));
+	df_put(d, m, sizeof(m));
+}
+
+static void
+df_gps_fmt(struct dfbuf *d)
+{
+	df_fmt(d, 130, 17, "GPS", "BBLLi", "Status,I,Lat,Lng,Alt");
+}
+
+/*
+ * A FMT that redefines the GPS type with a 4-byte layout, then a message
+ * of that type, the last 4 bytes of a file that ends where the parser's
+ * 256 KiB window does: read with the old GPS columns (Lat at 5, up to 17
+ * bytes) that is a read past the message and past the buffer (ASan), and
+ * a point made of whatever follows.  The redefinition must be refused.
+ */
+static void
+test_fmt_redefined(void **state)
+{
+	static struct dfbuf d;
+	static const unsigned char fill4[4] = { 0xa3, 0x95, 131, 0x11 };
+	static const unsigned char fill5[5] = { 0xa3, 0x95, 132, 0x22, 0x33 };
+	unsigned char short_gps[4] = { 0xa3, 0x95, 130, 3 };
+	struct ct_flight f;
+	size_t left;
+
+	(void)state;
+	d.n = 0;
+	df_gps_fmt(&d);
+	df_fmt(&d, 131, 4, "FIL4", "B", "A");
+	df_fmt(&d, 132, 5, "FIL5", "BB", "A,B");
+	df_gps(&d, 3, 473977419, 85455938, 48812);
+	df_fmt(&d, 130, 4, "XYZ", "B", "Status");
+	/* fill up to 256 KiB - 4 with 4- and 5-byte messages */
+	left = (256u << 10) - 4 - d.n;
+	while (left % 4) {
+		df_put(&d, fill5, sizeof(fill5));
+		left -= 5;
+	}
+	for (; left; left -= 4)
+		df_put(&d, fill4, sizeof(fill4));
+	df_put(&d, short_gps, sizeof(short_gps));
+	assert_int_equal(d.n, 256u << 10);
+
+	assert_int_equal(parse_mem(d.b, d.n, &f), 0);
+	assert_int_equal(f.npts, 1);
+	assert_true(fabs(f.pts[0].lat - 47.3977419) < DEG_TOL);
+	/* refused, and the last message is a truncated GPS message of the
+	 * first layout */
+	assert_int_equal(f.nwarnings, 2);
+	assert_non_null(strstr(f.warnings[0], "format for type 130 redefined"));
+	assert_non_null(strstr(f.warnings[1], "truncated GPS message: 4 of 17 bytes"));
+	ct_flight_release(&f);
+}
+
+/* The same layout defined twice (a log that restarts) is no redefinition. */
+static void
+test_fmt_same_twice(void **state)
+{
+	static struct dfbuf d;
+	struct ct_flight f;
+
+	(void)state;
+	d.n = 0;
+	df_gps_fmt(&d);
+	df_gps(&d, 3, 473977419, 85455938, 48812);
+	df_gps_fmt(&d);
+	df_gps(&d, 3, 473977500, 85456000, 48900);
+	assert_int_equal(parse_mem(d.b, d.n, &f), 0);
+	assert_int_equal(f.npts, 2);
+	assert_int_equal(f.nwarnings, 0);
+	ct_flight_release(&f);
+}
+
+/*
+ * No fix: Status 0 (no GPS) and 1 (no fix) records, and a 3D fix at
+ * exactly 0, 0, are not positions: dropped, counted, one warning with the
+ * offset of the first.
+ */
+static void
+test_nofix(void **state)
+{
+	static struct dfbuf d;
+	struct ct_flight f;
+	size_t first;
+
+	(void)state;
+	d.n = 0;
+	df_gps_fmt(&d);
+	first = d.n;
+	df_gps(&d, 0, 0, 0, 0);
+	df_gps(&d, 1, 473977419, 85455938, 48812);
+	df_gps(&d, 3, 0, 0, 48812);
+	df_gps(&d, 3, 473977419, 85455938, 48812);
+	assert_int_equal(parse_mem(d.b, d.n, &f), 0);
+	assert_int_equal(f.npts, 1);
+	assert_int_equal(f.nwarnings, 1);
+	{
+		char want[128];
+		snprintf(want, sizeof(want), "offset %zu: 3 points without a GPS fix", first);
+		assert_int_equal(strncmp(f.warnings[0], want, strlen(want)), 0);
+	}
+	ct_flight_release(&f);
 }
 
 #define SAMPLE "../shared/samples/ardupilot/center_0003.bin"
@@ -240,6 +391,9 @@ main(void)
 		cmocka_unit_test(test_fixture),
 		cmocka_unit_test(test_io_error),
 		cmocka_unit_test(test_resync),
+		cmocka_unit_test(test_fmt_redefined),
+		cmocka_unit_test(test_fmt_same_twice),
+		cmocka_unit_test(test_nofix),
 		cmocka_unit_test(test_fixture_truncated),
 		cmocka_unit_test(test_fixture_bitflips),
 		cmocka_unit_test(test_sample),

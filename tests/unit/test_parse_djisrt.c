@@ -221,11 +221,39 @@ test_hostile(void **state)
 	}
 }
 
+/*
+ * No fix: a satellite count of 0 (GPS(lon,lat,0)) says there is none even
+ * when a stale position is there; 0, 0 is none; one warning counts both,
+ * at the first block without a fix.
+ */
+static void
+test_nofix(void **state)
+{
+	static const char srt[] =
+	    "1\n00:00:00,000 --> 00:00:01,000\nGPS(8.5417,47.3769,16) BAROMETER:1.5\n\n"
+	    "2\n00:00:01,000 --> 00:00:02,000\nGPS(8.5418,47.3770,0) BAROMETER:1.6\n\n"
+	    "3\n00:00:02,000 --> 00:00:03,000\nGPS(0.0,0.0,9) BAROMETER:1.7\n\n"
+	    "4\n00:00:03,000 --> 00:00:04,000\nGPS(8.5419,47.3771,15) BAROMETER:1.8\n\n";
+	struct ct_flight f;
+	char want[64];
+
+	(void)state;
+	assert_int_equal(parse((const unsigned char *)srt, sizeof(srt) - 1, "DJI_0001.SRT", &f), 0);
+	assert_int_equal(f.npts, 2);
+	expect_pt(&f.pts[1], 47.3771, 8.5419, 1.8, CT_ALT_TAKEOFF, "+3.000000s");
+	assert_int_equal(f.nwarnings, 1);
+	snprintf(want, sizeof(want), "offset %zu: 2 points without a GPS fix",
+		 strstr(srt, "2\n00:00:01") - srt);
+	assert_int_equal(strncmp(f.warnings[0], want, strlen(want)), 0);
+	ct_flight_release(&f);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_home_gps),
+		cmocka_unit_test(test_nofix),
 		cmocka_unit_test(test_single_line_crlf),
 		cmocka_unit_test(test_framecnt_bom_tags),
 		cmocka_unit_test(test_framecnt_longtitude),

@@ -105,6 +105,68 @@ test_gen_v7(void **state)
 	free(buf);
 }
 
+/*
+ * gen-v11-nofix.txt: 5 OSD records before the first fix and 2 after the
+ * last, their position a few 1e-12 radians of noise around 0 (as a
+ * Mavic 2 writes them): not positions.  The track is the 30 fixes, and one
+ * warning counts the 7 others, at the offset of the first record.
+ */
+static void
+test_gen_v11_nofix(void **state)
+{
+	struct ct_flight f;
+	unsigned char *buf;
+	char t[64];
+	size_t len;
+
+	(void)state;
+	assert_non_null(buf = pt_fixture("gen-v11-nofix.txt", &len));
+	assert_int_equal(parse(buf, len, "DJIFlightRecord_2017-07-14_[02-40-00].txt", &f), 0);
+	expect_fact(&f, "log_version", "11");
+	assert_int_equal(f.npts, 30);
+	expect_pt(&f.pts[0], 51.5, -0.12, 0, 1e-9);
+	ct_point_time_str(&f.pts[0], t, sizeof(t));
+	assert_string_equal(t, "2017-07-14T02:40:00.623000Z");
+	assert_int_equal(f.nwarnings, 1);
+	assert_string_equal(f.warnings[0], "offset 100: 7 points without a GPS fix (0, 0 or the "
+			    "record's own fix field) dropped, the first here");
+	ct_flight_release(&f);
+	free(buf);
+}
+
+static const char V11[] = "dji-txt/mavic2_v11.txt";
+
+/* Reference values in ../shared/samples/README.md (node-djiparsetxt):
+ * 153 OSD frames with a fix, the first at 18.0722058, -65.7977203. */
+static void
+test_sample_v11_nofix(void **state)
+{
+	struct ct_flight f;
+	unsigned char *buf;
+	size_t len, i;
+
+	(void)state;
+	if ((buf = pt_sample(V11, &len)) == NULL)
+		skip();
+	assert_int_equal(parse(buf, len, V11, &f), 0);
+	expect_fact(&f, "model", "Mavic2");
+	expect_fact(&f, "name", "Red Cat ihsotas");
+	expect_fact(&f, "aircraft_serial", "0M6DG1400189PP");
+	expect_fact(&f, "camera_serial", "0K8HFBD01100LV");
+	expect_fact(&f, "rc_serial", "13RLFC820601F1");
+	expect_fact(&f, "battery_serial", "0P2AFC7534006E");
+	assert_int_equal(f.npts, 153);
+	assert_true(fabs(f.pts[0].lat - 18.0722058) < 5e-8 &&
+		    fabs(f.pts[0].lon + 65.7977203) < 5e-8);
+	for (i = 0; i < f.npts; i++)
+		assert_true(fabs(f.pts[i].lat - 18.07) < 0.01 && fabs(f.pts[i].lon + 65.80) < 0.01);
+	for (i = 0; i < f.nwarnings && !strstr(f.warnings[i], "99 points without a GPS fix"); i++)
+		;
+	assert_true(i < f.nwarnings);
+	ct_flight_release(&f);
+	free(buf);
+}
+
 /* A v13 prefix with a scrambled auxiliary block is read for details only. */
 static void
 test_v13_details_only(void **state)
@@ -284,6 +346,8 @@ main(void)
 		cmocka_unit_test(test_probe_name),
 		cmocka_unit_test(test_gen_v4),
 		cmocka_unit_test(test_gen_v7),
+		cmocka_unit_test(test_gen_v11_nofix),
+		cmocka_unit_test(test_sample_v11_nofix),
 		cmocka_unit_test(test_v13_details_only),
 		cmocka_unit_test(test_sample_v4),
 		cmocka_unit_test(test_sample_v7),

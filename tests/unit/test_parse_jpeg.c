@@ -35,6 +35,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include <libexif/exif-data.h>
+#include <libexif/exif-utils.h>
+
 #include "parse_test.h"
 
 static int
@@ -179,6 +182,219 @@ test_choose(void **state)
 	assert_non_null(p);
 	assert_string_equal(p->name, "jpeg");
 }
+
+/* ---- photos built here with libexif ---- */
+
+/* What a built photo's EXIF holds (NULL / 0: absent). */
+struct exif_spec {
+	double lat, lon;		/* with refs; both 0 and has_gps: 0, 0 */
+	int has_gps;
+	const char *gps_status;		/* "A", "V" */
+	const char *gps_date;		/* "2024:05:18" with the GPS time below */
+	double gps_hms[3];
+	const char *dto;		/* DateTimeOriginal */
+	const char *dt;			/* IFD0 DateTime */
+	const char *off_orig;		/* OffsetTimeOriginal */
+	const char *off;		/* OffsetTime */
+};
+
+static ExifEntry *
+add_entry(ExifData *ed, ExifIfd ifd, ExifTag tag, ExifFormat fmt, unsigned long n)
+{
+	ExifMem *mem = exif_mem_new_default();
+	ExifEntry *e = exif_entry_new_mem(mem);
+
+	assert_non_null(e);
+	e->size = exif_format_get_size(fmt) * n;
+	e->data = exif_mem_alloc(mem, e->size);
+	assert_non_null(e->data);
+	e->tag = tag;
+	e->format = fmt;
+	e->components = n;
+	exif_content_add_entry(ed->ifd[ifd], e);
+	exif_entry_unref(e);
+	exif_mem_unref(mem);
+	return e;
+}
+
+static void
+add_ascii(ExifData *ed, ExifIfd ifd, ExifTag tag, const char *v)
+{
+	ExifEntry *e = add_entry(ed, ifd, tag, EXIF_FORMAT_ASCII, strlen(v) + 1);
+
+	memcpy(e->data, v, strlen(v) + 1);
+}
+
+static void
+add_rationals(ExifData *ed, ExifTag tag, const double *v, unsigned n)
+{
+	ExifEntry *e = add_entry(ed, EXIF_IFD_GPS, tag, EXIF_FORMAT_RATIONAL, n);
+	unsigned i;
+
+	for (i = 0; i < n; i++) {
+		ExifRational r = { (ExifLong)(v[i] * 1000000 + 0.5), 1000000 };
+		exif_set_rational(e->data + 8 * i, EXIF_BYTE_ORDER_INTEL, r);
+	}
+}
+
+/* degrees as d, m, s */
+static void
+add_coord(ExifData *ed, ExifTag tag, ExifTag reftag, double deg, const char *pos,
+	  const char *neg)
+{
+	double a = fabs(deg), v[3];
+
+	v[0] = floor(a);
+	v[1] = floor((a - v[0]) * 60);
+	v[2] = (a - v[0] - v[1] / 60) * 3600;
+	add_rationals(ed, tag, v, 3);
+	add_ascii(ed, EXIF_IFD_GPS, reftag, deg < 0 ? neg : pos);
+}
+
+/* SOI, APP1 with the EXIF of spec, a token SOS and EOI. */
+static unsigned char *
+exif_jpeg(const struct exif_spec *sp, size_t *len)
+{
+	ExifData *ed = exif_data_new();
+	unsigned char *exif = NULL, *b;
+	unsigned int elen = 0;
+	size_t n = 0;
+
+	assert_non_null(ed);
+	exif_data_set_byte_order(ed, EXIF_BYTE_ORDER_INTEL);
+	add_ascii(ed, EXIF_IFD_0, EXIF_TAG_MAKE, "DJI");
+	if (sp->has_gps) {
+		add_coord(ed, EXIF_TAG_GPS_LATITUDE, EXIF_TAG_GPS_LATITUDE_REF, sp->lat, "N", "S");
+		add_coord(ed, EXIF_TAG_GPS_LONGITUDE, EXIF_TAG_GPS_LONGITUDE_REF, sp->lon, "E", "W");
+	}
+	if (sp->gps_status)
+		add_ascii(ed, EXIF_IFD_GPS, EXIF_TAG_GPS_STATUS, sp->gps_status);
+	if (sp->gps_date) {
+		add_ascii(ed, EXIF_IFD_GPS, EXIF_TAG_GPS_DATE_STAMP, sp->gps_date);
+		add_rationals(ed, EXIF_TAG_GPS_TIME_STAMP, sp->gps_hms, 3);
+	}
+	if (sp->dto)
+		add_ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_DATE_TIME_ORIGINAL, sp->dto);
+	if (sp->dt)
+		add_ascii(ed, EXIF_IFD_0, EXIF_TAG_DATE_TIME, sp->dt);
+	if (sp->off_orig)
+		add_ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_OFFSET_TIME_ORIGINAL, sp->off_orig);
+	if (sp->off)
+		add_ascii(ed, EXIF_IFD_EXIF, EXIF_TAG_OFFSET_TIME, sp->off);
+	exif_data_save_data(ed, &exif, &elen);
+	exif_data_unref(ed);
+	assert_non_null(exif);
+	assert_true(elen > 6 && elen + 2 <= 65535 && !memcmp(exif, "Exif\0\0", 6));
+	b = malloc(elen + 18);
+	assert_non_null(b);
+	b[n++] = 0xFF, b[n++] = 0xD8, b[n++] = 0xFF, b[n++] = 0xE1;
+	b[n++] = (unsigned char)((elen + 2) >> 8), b[n++] = (unsigned char)(elen + 2);
+	memcpy(b + n, exif, elen);
+	n += elen;
+	memcpy(b + n, "\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00\xff\xd9", 12);
+	*len = n + 12;
+	free(exif);
+	return b;
+}
+
+static void
+parse_spec(const struct exif_spec *sp, struct ct_flight *f, int want_rc)
+{
+	unsigned char *b;
+	size_t len;
+
+	b = exif_jpeg(sp, &len);
+	assert_int_equal(parse(b, len, "DJI_0009.JPG", f), want_rc);
+	free(b);
+}
+
+/*
+ * No fix: GPSStatus V (measurement void) with a stale position, and a
+ * position of 0, 0: no point, one warning that counts it; GPSStatus A is
+ * a fix.
+ */
+static void
+test_exif_nofix(void **state)
+{
+	struct exif_spec sp = { .lat = 47.39765, .lon = 8.54509, .has_gps = 1,
+				.gps_status = "V" };
+	struct ct_flight f;
+
+	(void)state;
+	parse_spec(&sp, &f, 1);
+	assert_int_equal(f.npts, 0);
+	assert_int_equal(f.nwarnings, 1);
+	assert_non_null(strstr(f.warnings[0], ": 1 point without a GPS fix"));
+	ct_flight_release(&f);
+
+	sp.gps_status = NULL;
+	sp.lat = sp.lon = 0;
+	parse_spec(&sp, &f, 1);
+	assert_int_equal(f.npts, 0);
+	assert_int_equal(f.nwarnings, 1);
+	assert_non_null(strstr(f.warnings[0], ": 1 point without a GPS fix"));
+	ct_flight_release(&f);
+
+	sp.gps_status = "A";
+	sp.lat = -34.60372;
+	sp.lon = -58.38159;
+	parse_spec(&sp, &f, 0);
+	assert_int_equal(f.npts, 1);
+	assert_int_equal(f.nwarnings, 0);
+	assert_true(fabs(f.pts[0].lat + 34.60372) < 1e-6 && fabs(f.pts[0].lon + 58.38159) < 1e-6);
+	ct_flight_release(&f);
+}
+
+/*
+ * Time as the photo states it: DateTimeOriginal with OffsetTimeOriginal is
+ * converted to UTC; OffsetTime counts for it only when DateTime is the
+ * same reading; without a zone it is local; GPS date and time (UTC) come
+ * first.
+ */
+static void
+test_exif_time_zones(void **state)
+{
+	static const struct {
+		struct exif_spec sp;
+		enum ct_time_basis basis;
+		const char *t;
+	} cases[] = {
+		{ { .lat = 47.4, .lon = 8.5, .has_gps = 1, .dto = "2024:05:18 11:13:40",
+		    .off_orig = "+02:00" }, CT_TIME_UTC, "2024-05-18T09:13:40.000000Z" },
+		{ { .lat = 47.4, .lon = 8.5, .has_gps = 1, .dto = "2024:05:18 01:13:40",
+		    .off_orig = "-05:30" }, CT_TIME_UTC, "2024-05-18T06:43:40.000000Z" },
+		{ { .lat = 47.4, .lon = 8.5, .has_gps = 1, .dto = "2024:05:18 00:30:00",
+		    .off_orig = "+02:00" }, CT_TIME_UTC, "2024-05-17T22:30:00.000000Z" },
+		{ { .lat = 47.4, .lon = 8.5, .has_gps = 1, .dto = "2024:05:18 11:13:40",
+		    .dt = "2024:05:18 11:13:40", .off = "+02:00" },
+		  CT_TIME_UTC, "2024-05-18T09:13:40.000000Z" },
+		{ { .lat = 47.4, .lon = 8.5, .has_gps = 1, .dto = "2024:05:18 11:13:40",
+		    .dt = "2024:06:01 08:00:00", .off = "+02:00" },
+		  CT_TIME_LOCAL, "2024-05-18T11:13:40.000000" },
+		{ { .lat = 47.4, .lon = 8.5, .has_gps = 1, .dto = "2024:05:18 11:13:40",
+		    .off_orig = "   :  " }, CT_TIME_LOCAL, "2024-05-18T11:13:40.000000" },
+		{ { .lat = 47.4, .lon = 8.5, .has_gps = 1, .dto = "2024:05:18 11:13:40" },
+		  CT_TIME_LOCAL, "2024-05-18T11:13:40.000000" },
+		{ { .lat = 47.4, .lon = 8.5, .has_gps = 1, .dto = "2024:05:18 11:13:40",
+		    .off_orig = "+02:00", .gps_date = "2024:05:18", .gps_hms = { 9, 13, 41 } },
+		  CT_TIME_UTC, "2024-05-18T09:13:41.000000Z" },
+	};
+	struct ct_flight f;
+	char t[64];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		parse_spec(&cases[i].sp, &f, 0);
+		assert_int_equal(f.npts, 1);
+		ct_point_time_str(&f.pts[0], t, sizeof(t));
+		if (f.pts[0].basis != cases[i].basis || strcmp(t, cases[i].t))
+			fail_msg("case %zu: %s (basis %d), expected %s (%d)", i, t, f.pts[0].basis,
+				 cases[i].t, cases[i].basis);
+		ct_flight_release(&f);
+	}
+}
+
 
 /* SOI, one APP1 XMP segment with xmp, a token SOS and EOI. */
 static unsigned char *
@@ -488,6 +704,8 @@ main(void)
 		cmocka_unit_test(test_dng_xmp),
 		cmocka_unit_test(test_dng_exif),
 		cmocka_unit_test(test_hostile),
+		cmocka_unit_test(test_exif_nofix),
+		cmocka_unit_test(test_exif_time_zones),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,186 @@ test_fixture_bitflips(void **state)
 	free(b.data);
 }
 
+
+/* ---- logs built here ---- */
+
+struct ubuf {
+	unsigned char b[65536];
+	size_t n;
+};
+
+static void
+u_put(struct ubuf *u, const void *p, size_t n)
+{
+	assert_true(u->n + n <= sizeof(u->b));
+	memcpy(u->b + u->n, p, n);
+	u->n += n;
+}
+
+/* A message: u16 size, type, body. */
+static void
+u_msg(struct ubuf *u, char type, const void *body, size_t n)
+{
+	unsigned char h[3] = { (unsigned char)n, (unsigned char)(n >> 8), (unsigned char)type };
+
+	u_put(u, h, 3);
+	u_put(u, body, n);
+}
+
+static void
+u_header(struct ubuf *u)
+{
+	static const unsigned char h[16] = { 'U', 'L', 'o', 'g', 0x01, 0x12, 0x35, 1 };
+
+	u->n = 0;
+	u_put(u, h, sizeof(h));
+}
+
+static void
+u_sub(struct ubuf *u, const char *topic)
+{
+	unsigned char b[64] = { 0, 1, 0 };	/* multi_id 0, msg_id 1 */
+
+	memcpy(b + 3, topic, strlen(topic));
+	u_msg(u, 'A', b, 3 + strlen(topic));
+}
+
+/* D for msg_id 1: prefix bytes, timestamp, lat, lon, alt (mm), fix_type. */
+static void
+u_gps(struct ubuf *u, size_t prefix, int32_t lat, int32_t lon, int32_t alt, unsigned fix)
+{
+	unsigned char b[128] = { 1, 0 };
+	size_t k = 2 + prefix + 8;
+	uint32_t v[3] = { (uint32_t)lat, (uint32_t)lon, (uint32_t)alt };
+	int i, j;
+
+	for (j = 0; j < 3; j++)
+		for (i = 0; i < 4; i++)
+			b[k++] = (unsigned char)(v[j] >> (8 * i));
+	b[k++] = (unsigned char)fix;
+	u_msg(u, 'D', b, k);
+}
+
+static void
+u_format(struct ubuf *u, const char *text)
+{
+	u_msg(u, 'F', text, strlen(text));
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+	fail_msg("the parse did not end within 10 s");
+}
+
+/*
+ * Nested types built to explode: N0 ... N7 each hold 40 zero-length arrays
+ * of the next one and a byte; resolving them field by field, as written,
+ * takes 40^8 steps for a 3 KB file.  Each format must be resolved once:
+ * the file parses at once, with its point.
+ */
+static void
+test_nested_explosion(void **state)
+{
+	static struct ubuf u;
+	char text[1024];
+	struct ct_flight f;
+	int lvl, k;
+	size_t o;
+
+	(void)state;
+	u_header(&u);
+	for (lvl = 7; lvl >= 0; lvl--) {
+		o = (size_t)snprintf(text, sizeof(text), "N%d:", lvl);
+		for (k = 0; lvl < 7 && k < 40; k++)
+			o += (size_t)snprintf(text + o, sizeof(text) - o, "N%d[0] f%d;", lvl + 1, k);
+		snprintf(text + o, sizeof(text) - o, "uint8_t pad;");
+		u_format(&u, text);
+	}
+	u_format(&u, "vehicle_gps_position:N0 nested;uint64_t timestamp;int32_t lat;"
+		 "int32_t lon;int32_t alt;uint8_t fix_type;");
+	assert_true(u.n < 4096);
+	u_sub(&u, "vehicle_gps_position");
+	u_gps(&u, 1, 473977419, 85455938, 488123, 3);
+
+	signal(SIGALRM, on_alarm);
+	alarm(10);
+	assert_int_equal(parse_mem(u.b, u.n, &f), 0);
+	alarm(0);
+	assert_int_equal(f.npts, 1);
+	assert_true(fabs(f.pts[0].lat - 47.3977419) < DEG_TOL);
+	assert_true(fabs(f.pts[0].lon - 8.5455938) < DEG_TOL);
+	ct_flight_release(&f);
+}
+
+/* D0 > D1 > ... > D9: 10 levels of nesting, then the GPS topic with
+ * first_field before its own fields. */
+static int
+parse_nested(const char *first_field, size_t prefix, struct ct_flight *f)
+{
+	static struct ubuf u;
+	char text[256];
+	int lvl;
+
+	u_header(&u);
+	for (lvl = 9; lvl >= 0; lvl--) {
+		if (lvl == 9)
+			snprintf(text, sizeof(text), "D9:uint8_t x;");
+		else
+			snprintf(text, sizeof(text), "D%d:D%d y;uint8_t x;", lvl, lvl + 1);
+		u_format(&u, text);
+	}
+	u_format(&u, "C0:C1 c;uint8_t x;");
+	u_format(&u, "C1:C0 c;uint8_t x;");
+	snprintf(text, sizeof(text), "vehicle_gps_position:%s;uint64_t timestamp;int32_t lat;"
+		 "int32_t lon;int32_t alt;uint8_t fix_type;", first_field);
+	u_format(&u, text);
+	u_sub(&u, "vehicle_gps_position");
+	u_gps(&u, prefix, 473977419, 85455938, 488123, 3);
+	return parse_mem(u.b, u.n, f);
+}
+
+/* A cycle, and nesting deeper than 8 levels: the size is unknown, so are
+ * the fields after it: no point, a warning.  8 levels are fine. */
+static void
+test_nested_too_deep_and_cycle(void **state)
+{
+	static const char *const bad[] = { "C0 a", "D0 b" };
+	struct ct_flight f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse_nested(bad[i], 0, &f), 1);
+		assert_int_equal(f.npts, 0);
+		assert_int_equal(f.nwarnings, 1);
+		assert_non_null(strstr(f.warnings[0], "has no fix_type/lat/lon fields"));
+		ct_flight_release(&f);
+	}
+	assert_int_equal(parse_nested("D1 b", 9, &f), 0);
+	assert_int_equal(f.npts, 1);
+	assert_true(fabs(f.pts[0].lat - 47.3977419) < DEG_TOL);
+	ct_flight_release(&f);
+}
+
+/* gen.ulg starts with 3 GPS messages without a fix: dropped, counted. */
+static void
+test_nofix_counted(void **state)
+{
+	struct blob b = pt_load("fixtures/flight/gen.ulg");
+	struct ct_flight f;
+
+	(void)state;
+	assert_non_null(b.data);
+	assert_int_equal(parse_mem(b.data, b.len, &f), 0);
+	assert_int_equal(f.npts, 40);
+	assert_int_equal(f.nwarnings, 1);
+	assert_non_null(strstr(f.warnings[0], ": 3 points without a GPS fix"));
+	ct_flight_release(&f);
+	free(b.data);
+}
+
 #define SAMPLE "../shared/samples/px4/sample_log_small.ulg"
 
 /* Reference values from pyulog, in ../shared/samples/README.md; the same
@@ -243,6 +424,9 @@ main(void)
 		cmocka_unit_test(test_fixture),
 		cmocka_unit_test(test_io_error),
 		cmocka_unit_test(test_boot_time_and_appended),
+		cmocka_unit_test(test_nested_explosion),
+		cmocka_unit_test(test_nested_too_deep_and_cycle),
+		cmocka_unit_test(test_nofix_counted),
 		cmocka_unit_test(test_fixture_truncated),
 		cmocka_unit_test(test_fixture_bitflips),
 		cmocka_unit_test(test_sample),

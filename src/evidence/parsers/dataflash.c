@@ -217,6 +217,18 @@ define_fmt(struct df *d, uint64_t off, const unsigned char *pl)
 		return 0;
 	}
 	nf.known = 1;
+	if (d->fmts[type].known) {
+		/* The columns of GPS, MSG, PARM and VER were found in the first
+		 * layout: a second one for the same type would be read with
+		 * them.  The same layout again is harmless, another is refused. */
+		const struct dfmt *old = &d->fmts[type];
+		if (old->len != nf.len || strcmp(old->name, nf.name) ||
+		    strcmp(old->format, nf.format) || strcmp(old->cols, nf.cols))
+			ct_flight_warn(d->f, off, "format for type %u redefined (%s, %u bytes; "
+				       "was %s, %u bytes): the first definition kept", type,
+				       nf.name, nf.len, old->name, old->len);
+		return 0;
+	}
 	d->fmts[type] = nf;
 	if (!strcmp(nf.name, "GPS")) {
 		struct gpscols *g = &d->gps;
@@ -258,10 +270,14 @@ gps_msg(struct df *d, uint64_t off, const unsigned char *pl)
 	double v;
 	int inst = 0;
 
-	if (!col_num(&g->status, pl, &iv, &v) || iv < 2)	/* 2: 2D fix, 3: 3D, more: better */
-		return 0;
 	if (col_num(&g->inst, pl, &iv, &v))
-		inst = (int)iv;
+		inst = iv >= 0 && iv < CT_RANKED_RANKS ? (int)iv : CT_RANKED_RANKS - 1;
+	if (!col_num(&g->status, pl, &iv, &v))
+		return 0;
+	if (iv < 2) {	/* 0: no GPS, 1: no fix, 2: 2D fix, 3: 3D, more: better */
+		ct_ranked_nofix(&d->cand, off, inst);
+		return 0;
+	}
 	memset(&pt, 0, sizeof(pt));
 	if (!col_num(&g->lat, pl, &iv, &pt.lat) || !col_num(&g->lng, pl, &iv, &pt.lon))
 		return 0;
@@ -283,6 +299,7 @@ gps_msg(struct df *d, uint64_t off, const unsigned char *pl)
 		pt.basis = CT_TIME_BOOT;
 	}
 	pt.offset = off;
+	pt.reclen = d->fmts[d->gps.type].len;
 	return ct_ranked_add(&d->cand, &pt, inst);
 }
 

@@ -32,6 +32,7 @@
 
 struct srt_block {
 	uint64_t off;		/* byte offset of the block in the file */
+	size_t len;		/* its length in the file */
 	char *s;		/* NUL-terminated copy, tags blanked */
 	size_t n;
 };
@@ -109,9 +110,12 @@ tuple(const char *s, const char *name, double v[3], char *unit)
 
 	*unit = '\0';
 	while ((p = strstr(p, name)) != NULL) {
+		const char *start = p;
+
 		q = p + nl;
 		p = q;
-		if (p - nl > s && isalpha((unsigned char)p[-nl - 1]))
+		/* a whole word: not the end of another one */
+		if (start > s && isalpha((unsigned char)start[-1]))
 			continue;
 		while (*q == ' ')
 			q++;
@@ -243,7 +247,7 @@ find_cue(const char *s, int64_t *t_us)
 /* What a block says; returns 1 if it had a position. */
 static int
 parse_block(struct ct_flight *f, const struct srt_block *b, struct ct_point *pt,
-	    struct ct_point *home, int *has_home)
+	    struct ct_point *home, int *has_home, int *nofix)
 {
 	const char *s = b->s;
 	double v[3], lat = NAN, lon = NAN, alt;
@@ -251,7 +255,9 @@ parse_block(struct ct_flight *f, const struct srt_block *b, struct ct_point *pt,
 	int n, have = 0;
 
 	memset(pt, 0, sizeof(*pt));
+	*nofix = 0;
 	pt->offset = b->off;
+	pt->reclen = (uint32_t)b->len;
 	if (find_date(s, &pt->t_us))
 		pt->basis = CT_TIME_LOCAL;
 	else if (find_cue(s, &pt->t_us))
@@ -266,6 +272,9 @@ parse_block(struct ct_flight *f, const struct srt_block *b, struct ct_point *pt,
 			pt->alt_ref = CT_ALT_UNKNOWN;
 		} else {
 			lon = v[0], lat = v[1];
+			/* the third number is the satellite count: 0 is no fix */
+			if (n == 3 && v[2] == 0)
+				*nofix = 1;
 		}
 		have = 1;
 	}
@@ -365,9 +374,8 @@ ct_djisrt_parse(const struct ct_input *in, struct ct_flight *f)
 	struct srt_block b = { 0 };
 	struct ct_point pt, home;
 	unsigned char *data = NULL;
-	size_t len, got, i, start, end, nblocks = 0, nopos = 0, dropped = 0, warned = 0;
-	uint64_t drop_off = 0;
-	int has_home = 0, ret = 0;
+	size_t len, got, i, start, end, nblocks = 0, nopos = 0, warned = 0;
+	int has_home = 0, nofix, ret = 0;
 
 	if (in->size == 0) {
 		ct_flight_warn(f, 0, "empty file");
@@ -431,6 +439,7 @@ ct_djisrt_parse(const struct ct_input *in, struct ct_flight *f)
 		}
 		/* Copy, blanking control characters and <tags>. */
 		b.off = start;
+		b.len = end - start;
 		b.n = 0;
 		for (i = start; i < end && b.n < MAX_BLOCK; i++) {
 			unsigned char c = data[i];
@@ -450,13 +459,11 @@ ct_djisrt_parse(const struct ct_input *in, struct ct_flight *f)
 		i = end;
 		nblocks++;
 
-		if (parse_block(f, &b, &pt, &home, &has_home)) {
-			size_t before = f->npts;
-
-			if ((ret = ct_flight_point(f, &pt)) < 0)
+		if (parse_block(f, &b, &pt, &home, &has_home, &nofix)) {
+			if (nofix)
+				ct_flight_nofix(f, start);
+			else if ((ret = ct_flight_point(f, &pt)) < 0)
 				goto out;
-			if (f->npts == before && dropped++ == 0)
-				drop_off = start;
 		} else {
 			nopos++;
 			if (warned++ < MAX_BLOCK_WARN)
@@ -469,9 +476,6 @@ ct_djisrt_parse(const struct ct_input *in, struct ct_flight *f)
 	if (nopos > 0 && warned > MAX_BLOCK_WARN)
 		ct_flight_warn(f, 0, "%zu of %zu subtitle blocks had no position", nopos,
 			       nblocks);
-	if (dropped)
-		ct_flight_warn(f, drop_off, "%zu positions out of range or 0,0 (no fix) "
-			       "dropped, the first here", dropped);
 	if (has_home) {
 		f->home = home;
 		f->has_home = 1;

@@ -295,13 +295,11 @@ ct_djitxt_probe(const char *path, const unsigned char *head, size_t headlen)
 /* Handle one OSD record's plain data. */
 static int
 osd_point(struct ct_flight *f, const unsigned char *p, size_t n, uint64_t off,
-	  int64_t start_ms, int *have_ft, uint32_t *ft0, uint32_t *ftlast,
-	  uint32_t *ftwrap, size_t *dropped)
+	  size_t reclen, int64_t start_ms, int *have_ft, uint32_t *ft0, uint32_t *ftlast,
+	  uint32_t *ftwrap)
 {
 	struct ct_point pt;
 	uint32_t ft;
-	size_t before = f->npts;
-	int ret;
 
 	if (n < OSD_MIN_LEN) {
 		ct_flight_warn(f, off, "OSD record too short (%zu bytes)", n);
@@ -313,6 +311,7 @@ osd_point(struct ct_flight *f, const unsigned char *p, size_t n, uint64_t off,
 	pt.alt_m = (int16_t)ct_le16(p + 16) / 10.0;
 	pt.alt_ref = CT_ALT_TAKEOFF;
 	pt.offset = off;
+	pt.reclen = (uint32_t)reclen;
 	/*
 	 * Time: the details' start time (UTC) plus the OSD flight-time
 	 * counter (tenths of a second, u16, unwrapped) relative to its first
@@ -336,11 +335,7 @@ osd_point(struct ct_flight *f, const unsigned char *p, size_t n, uint64_t off,
 			pt.t_us = ((int64_t)ft + *ftwrap) * 100000;
 		}
 	}
-	if ((ret = ct_flight_point(f, &pt)) < 0)
-		return ret;
-	if (f->npts == before)
-		(*dropped)++;
-	return 0;
+	return ct_flight_point(f, &pt);
 }
 
 int
@@ -350,7 +345,7 @@ ct_djitxt_parse(const struct ct_input *in, struct ct_flight *f)
 	unsigned char *buf = NULL;
 	uint64_t doff, info_off, rec_off, rec_end, p, aux_end;
 	unsigned version;
-	size_t got, n, len, dropped = 0, nosd = 0;
+	size_t got, n, len;
 	int64_t start_ms = 0;
 	uint32_t ft0 = 0, ftlast = 0, ftwrap = 0;
 	int have_ft = 0, have_details = 0, ret;
@@ -493,7 +488,6 @@ ct_djitxt_parse(const struct ct_input *in, struct ct_flight *f)
 			const unsigned char *data = buf + p + 2;
 			size_t dlen = len;
 
-			nosd++;
 			if (version >= 7) {
 				if (len < 1) {
 					dlen = 0;
@@ -503,8 +497,8 @@ ct_djitxt_parse(const struct ct_input *in, struct ct_flight *f)
 					dlen = len - 1;
 				}
 			}
-			if ((ret = osd_point(f, data, dlen, off, start_ms, &have_ft, &ft0,
-					     &ftlast, &ftwrap, &dropped)) < 0)
+			if ((ret = osd_point(f, data, dlen, off, 2 + len + 1, start_ms, &have_ft,
+					     &ft0, &ftlast, &ftwrap)) < 0)
 				goto out;
 		}
 		p += 2 + len + 1;
@@ -512,9 +506,6 @@ ct_djitxt_parse(const struct ct_input *in, struct ct_flight *f)
 	}
 	if (n < rec_end - rec_off)
 		ct_flight_warn(f, rec_off + n, "short read in the records");
-	if (dropped)
-		ct_flight_warn(f, rec_off, "%zu of %zu OSD records without a valid position "
-			       "were dropped", dropped, nosd);
 	ret = (f->npts > 0 || have_details) ? 0 : 1;
 out:
 	free(buf);

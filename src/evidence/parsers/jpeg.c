@@ -2,10 +2,13 @@
  * jpeg.c — photos from the aircraft camera (DJI_0001.JPG, DJI_0001.DNG):
  * one track point per photo and the camera's identity.
  *
- *   EXIF (libexif): GPSLatitude/Ref, GPSLongitude/Ref, GPSAltitude/Ref (MSL,
- *     below sea level when the ref is 1), GPSDateStamp + GPSTimeStamp (UTC,
+ *   EXIF (libexif): GPSLatitude/Ref, GPSLongitude/Ref (no position when
+ *     GPSStatus says the measurement is void), GPSAltitude/Ref (MSL, below
+ *     sea level when the ref is 1), GPSDateStamp + GPSTimeStamp (UTC,
  *     preferred) or DateTimeOriginal + SubSecTimeOriginal (the camera's wall
- *     clock: basis local), Make + Model, BodySerialNumber, Software.
+ *     clock), converted to UTC with OffsetTimeOriginal (or OffsetTime, see
+ *     exif_time) and local only when nothing names its zone, Make + Model,
+ *     BodySerialNumber, Software.
  *   XMP (expat, with namespace processing): the drone-dji: properties of
  *     DJI, matched by the namespace URI and not by the prefix, written either
  *     as attributes of rdf:Description or as child elements.
@@ -52,12 +55,16 @@ struct photo {
 	/* EXIF */
 	int has_exif;
 	uint64_t exif_off;
+	size_t exif_len;
 	int has_pos, has_alt, has_utc, has_local;
+	int gps_void;		/* GPSStatus 'V': measurement void, no fix */
 	double lat, lon, alt;
-	int64_t utc_us, local_us;
+	int64_t utc_us, local_us, zoned_us;	/* zoned: local converted with its offset */
+	int has_zoned;
 	char make[VAL_LEN], model[VAL_LEN], serial[VAL_LEN], software[VAL_LEN];
 	/* XMP drone-dji: */
 	uint64_t xmp_off;
+	size_t xmp_len;
 	int has_xlat, has_xlon;
 	double xlat, xlon;
 	char abs_alt[NUM_LEN], rel_alt[NUM_LEN], flight_yaw[NUM_LEN],
@@ -279,6 +286,9 @@ exif_gps(struct ct_flight *f, struct photo *ph, ExifData *ed)
 	double v[3];
 	int64_t days;
 
+	if (ascii(entry(ed, EXIF_IFD_GPS, EXIF_TAG_GPS_STATUS), buf, sizeof(buf)) &&
+	    buf[0] == 'V')
+		ph->gps_void = 1;
 	if (gps_coord(f, ph, ed, EXIF_TAG_GPS_LATITUDE, EXIF_TAG_GPS_LATITUDE_REF, 'S', 'N',
 		      90, &ph->lat) &&
 	    gps_coord(f, ph, ed, EXIF_TAG_GPS_LONGITUDE, EXIF_TAG_GPS_LONGITUDE_REF, 'W', 'E',
@@ -309,25 +319,67 @@ exif_gps(struct ct_flight *f, struct photo *ph, ExifData *ed)
 	}
 }
 
-static void
-exif_time(struct photo *ph, ExifData *ed)
+/* "YYYY:MM:DD HH:MM:SS" as seconds since 1970 of that wall clock; 0 if
+ * it is not one. */
+static int
+exif_datetime(const char *buf, int64_t *secs)
 {
-	char buf[32], sub[16];
-	int64_t days, us = 0, scale = 100000;
+	int64_t days;
 	int h, mi, s;
-	size_t i;
 
-	if (!ascii(entry(ed, EXIF_IFD_EXIF, EXIF_TAG_DATE_TIME_ORIGINAL), buf, sizeof(buf)) ||
-	    strlen(buf) < 19 || !exif_date(buf, &days) || (buf[10] != ' ' && buf[10] != 'T') ||
+	if (strlen(buf) < 19 || !exif_date(buf, &days) || (buf[10] != ' ' && buf[10] != 'T') ||
 	    (h = ndigits(buf + 11, 2)) < 0 || h > 23 || buf[13] != ':' ||
 	    (mi = ndigits(buf + 14, 2)) < 0 || mi > 59 || buf[16] != ':' ||
 	    (s = ndigits(buf + 17, 2)) < 0 || s > 60)
+		return 0;
+	*secs = days * 86400 + h * 3600 + mi * 60 + s;
+	return 1;
+}
+
+/* An EXIF 2.31 offset "+HH:MM" / "-HH:MM" as seconds east of UTC; 0 if
+ * absent or not one (blank, as the standard allows for unknown). */
+static int
+exif_offset(ExifData *ed, ExifIfd ifd, ExifTag tag, int *secs)
+{
+	char buf[16];
+	int h, m;
+
+	if (!ascii(entry(ed, ifd, tag), buf, sizeof(buf)) || strlen(buf) != 6 ||
+	    (buf[0] != '+' && buf[0] != '-') || (h = ndigits(buf + 1, 2)) < 0 || h > 14 ||
+	    buf[3] != ':' || (m = ndigits(buf + 4, 2)) < 0 || m > 59)
+		return 0;
+	*secs = (buf[0] == '-' ? -1 : 1) * (h * 3600 + m * 60);
+	return 1;
+}
+
+/*
+ * DateTimeOriginal (+ SubSecTimeOriginal) is the camera's wall clock.  Its
+ * zone is OffsetTimeOriginal; failing that OffsetTime, which belongs to
+ * DateTime, when DateTime is the same clock reading.  With a zone the time
+ * is converted to UTC; without one it stays local.
+ */
+static void
+exif_time(struct photo *ph, ExifData *ed)
+{
+	char buf[32], dt[32], sub[16];
+	int64_t secs, us = 0, scale = 100000;
+	size_t i;
+	int off;
+
+	if (!ascii(entry(ed, EXIF_IFD_EXIF, EXIF_TAG_DATE_TIME_ORIGINAL), buf, sizeof(buf)) ||
+	    !exif_datetime(buf, &secs))
 		return;
 	if (ascii(entry(ed, EXIF_IFD_EXIF, EXIF_TAG_SUB_SEC_TIME_ORIGINAL), sub, sizeof(sub)))
 		for (i = 0; sub[i] >= '0' && sub[i] <= '9' && scale > 0; i++, scale /= 10)
 			us += (sub[i] - '0') * scale;
-	ph->local_us = (days * 86400 + h * 3600 + mi * 60 + s) * 1000000LL + us;
+	ph->local_us = secs * 1000000LL + us;
 	ph->has_local = 1;
+	if (exif_offset(ed, EXIF_IFD_EXIF, EXIF_TAG_OFFSET_TIME_ORIGINAL, &off) ||
+	    (ascii(entry(ed, EXIF_IFD_0, EXIF_TAG_DATE_TIME), dt, sizeof(dt)) &&
+	     !strcmp(dt, buf) && exif_offset(ed, EXIF_IFD_EXIF, EXIF_TAG_OFFSET_TIME, &off))) {
+		ph->zoned_us = ph->local_us - (int64_t)off * 1000000;
+		ph->has_zoned = 1;
+	}
 }
 
 /* Load EXIF from data (starting with "Exif\0\0") and take what we need. */
@@ -359,6 +411,7 @@ exif_read(struct ct_flight *f, struct photo *ph, const unsigned char *data, size
 
 	ph->has_exif = 1;
 	ph->exif_off = off;
+	ph->exif_len = len;
 	ascii(entry(ed, EXIF_IFD_0, EXIF_TAG_MAKE), ph->make, sizeof(ph->make));
 	ascii(entry(ed, EXIF_IFD_0, EXIF_TAG_MODEL), ph->model, sizeof(ph->model));
 	ascii(entry(ed, EXIF_IFD_0, EXIF_TAG_SOFTWARE), ph->software, sizeof(ph->software));
@@ -519,8 +572,10 @@ xmp_read(struct ct_flight *f, struct photo *ph, const unsigned char *data, size_
 	XML_SetCharacterDataHandler(x.p, xmp_text);
 	XML_SetStartDoctypeDeclHandler(x.p, xmp_doctype);
 	XML_SetParamEntityParsing(x.p, XML_PARAM_ENTITY_PARSING_NEVER);
-	if (ph->xmp_off == 0)
+	if (ph->xmp_off == 0) {
 		ph->xmp_off = off;
+		ph->xmp_len = len;
+	}
 	if (XML_Parse(x.p, (const char *)data, (int)len, 1) != XML_STATUS_OK) {
 		enum XML_Error err = XML_GetErrorCode(x.p);
 
@@ -766,6 +821,7 @@ ct_jpeg_parse(const struct ct_input *in, struct ct_flight *f)
 		pt.lat = ph->lat;
 		pt.lon = ph->lon;
 		pt.offset = ph->exif_off;
+		pt.reclen = (uint32_t)ph->exif_len;
 		if (ph->has_xlat && ph->has_xlon &&
 		    (fabs(ph->xlat - ph->lat) > 1e-5 || fabs(ph->xlon - ph->lon) > 1e-5))
 			ct_flight_warn(f, ph->xmp_off, "XMP position %.7f,%.7f differs from "
@@ -775,6 +831,7 @@ ct_jpeg_parse(const struct ct_input *in, struct ct_flight *f)
 		pt.lat = ph->xlat;
 		pt.lon = ph->xlon;
 		pt.offset = ph->xmp_off;
+		pt.reclen = (uint32_t)ph->xmp_len;
 	}
 	if (ph->has_alt) {
 		pt.alt_m = ph->alt;
@@ -790,17 +847,18 @@ ct_jpeg_parse(const struct ct_input *in, struct ct_flight *f)
 	if (ph->has_utc) {
 		pt.t_us = ph->utc_us;
 		pt.basis = CT_TIME_UTC;
+	} else if (ph->has_zoned) {
+		pt.t_us = ph->zoned_us;
+		pt.basis = CT_TIME_UTC;
 	} else if (ph->has_local) {
 		pt.t_us = ph->local_us;
 		pt.basis = CT_TIME_LOCAL;
 	}
-	if (ph->has_pos || (ph->has_xlat && ph->has_xlon)) {
-		size_t before = f->npts;
-
+	if (ph->has_pos && ph->gps_void) {
+		ct_flight_nofix(f, pt.offset);
+	} else if (ph->has_pos || (ph->has_xlat && ph->has_xlon)) {
 		if ((ret = ct_flight_point(f, &pt)) < 0)
 			goto out;
-		if (f->npts == before)
-			ct_flight_warn(f, pt.offset, "position 0,0 (no fix) dropped");
 	} else {
 		ct_flight_warn(f, ph->has_exif ? ph->exif_off : 0, "photo without a GPS "
 			       "position");

@@ -29,6 +29,7 @@
 #define MAX_FORMATS	8192
 #define MAX_SUBS	256
 #define MAX_NEST	8
+#define FMT_SLOTS	(2 * MAX_FORMATS)
 
 static const unsigned char ulog_magic[7] = { 'U', 'L', 'o', 'g', 0x01, 0x12, 0x35 };
 static const unsigned char sync_magic[8] = { 0x2f, 0x73, 0x13, 0x20, 0x25, 0x0c, 0xbb, 0x12 };
@@ -98,10 +99,21 @@ prim_num(enum prim t, const unsigned char *p, double *d, int64_t *i)
 
 /* ---- formats ---- */
 
+/*
+ * A format as defined, and what resolve_fmt makes of it once: its size
+ * and how deep its nested types go.  Each format is resolved once (a
+ * cycle or a nesting deeper than MAX_NEST makes its size unknown), so the
+ * work is linear in the formats' text however the types nest.
+ */
 struct fmt {
 	char *name;	/* NUL-terminated topic name */
 	char *fields;	/* NUL-terminated "type name;type name;…" */
+	size_t size;	/* bytes; 0 when it cannot be known */
+	int height;	/* levels of nested types below it */
+	int state;	/* FMT_NEW, FMT_RESOLVING, FMT_DONE */
 };
+
+enum { FMT_NEW, FMT_RESOLVING, FMT_DONE };
 
 /* One parsed field of a format. */
 struct field {
@@ -155,22 +167,30 @@ next_field(const char **s, struct field *fl)
 	return 1;
 }
 
+struct loc {
+	size_t off;
+	enum prim t;
+	int ok;
+};
+
+/* Where the fields of a GPS topic are (found once per topic). */
+struct gps_locs {
+	int resolved;		/* 0 not yet, 1 ok, -1 unusable */
+	struct loc ts, utc, lat, lon, alt, latd, lond, altm, fix;
+};
+
 struct ulog {
 	const struct ct_input *in;
 	struct ct_flight *f;
 	struct ct_window rd;
 	struct fmt *fmts;
 	size_t nfmts, fmtcap;
+	int32_t *fmt_index;	/* FMT_SLOTS: index into fmts by name, -1 empty */
+	struct gps_locs topics[2];	/* 0 vehicle_gps_position, 1 sensor_gps */
 	struct sub {
 		uint16_t msg_id;
 		int rank;		/* lower is better */
 		int topic;		/* 0 vehicle_gps_position, 1 sensor_gps */
-		int resolved;		/* 0 not yet, 1 ok, -1 unusable */
-		struct loc {
-			size_t off;
-			enum prim t;
-			int ok;
-		} ts, utc, lat, lon, alt, latd, lond, altm, fix;
 	} subs[MAX_SUBS];
 	size_t nsubs;
 	struct ct_ranked cand;	/* GPS points, ranked by their topic */
@@ -180,44 +200,91 @@ struct ulog {
 	char ver_sw[64], ver_rel[32];
 };
 
-static const struct fmt *
-fmt_find(const struct ulog *u, const char *name, size_t n)
+static uint32_t
+fmt_hash(const char *name, size_t n)
 {
+	uint32_t h = 2166136261u;
 	size_t i;
 
-	for (i = 0; i < u->nfmts; i++)
-		if (strlen(u->fmts[i].name) == n && !memcmp(u->fmts[i].name, name, n))
-			return &u->fmts[i];
-	return NULL;
+	for (i = 0; i < n; i++)
+		h = (h ^ (unsigned char)name[i]) * 16777619u;
+	return h;
 }
 
-/* Size of a topic in bytes, or 0 when it cannot be known. */
+/* The slot of name in the index: its format's, or the empty one where it
+ * would go. */
 static size_t
-fmt_size(const struct ulog *u, const struct fmt *fm, int depth)
+fmt_slot(const struct ulog *u, const char *name, size_t n)
+{
+	size_t i = fmt_hash(name, n) % FMT_SLOTS;
+	int32_t k;
+
+	while ((k = u->fmt_index[i]) >= 0) {
+		if (strlen(u->fmts[k].name) == n && !memcmp(u->fmts[k].name, name, n))
+			break;
+		i = (i + 1) % FMT_SLOTS;
+	}
+	return i;
+}
+
+static struct fmt *
+fmt_find(const struct ulog *u, const char *name, size_t n)
+{
+	int32_t k;
+
+	if (u->fmt_index == NULL)
+		return NULL;
+	k = u->fmt_index[fmt_slot(u, name, n)];
+	return k >= 0 ? &u->fmts[k] : NULL;
+}
+
+/*
+ * Size and nesting height of fm, once.  The recursion goes at most as deep
+ * as there are formats (each is on the stack once: one met again is a
+ * cycle, and unknown).
+ */
+static void
+resolve_fmt(struct ulog *u, struct fmt *fm)
 {
 	const char *s = fm->fields;
 	struct field fl;
 	size_t total = 0, es;
-	int rc;
+	int rc = 0, height = 0, ok = 1;
 
-	if (depth > MAX_NEST)
-		return 0;
-	while ((rc = next_field(&s, &fl)) == 1) {
+	if (fm->state != FMT_NEW)
+		return;
+	fm->state = FMT_RESOLVING;
+	while (ok && (rc = next_field(&s, &fl)) == 1) {
 		if (prim_lookup(fl.type, fl.typelen, &es) == P_NONE) {
-			const struct fmt *sub = fmt_find(u, fl.type, fl.typelen);
-			if (sub == NULL || (es = fmt_size(u, sub, depth + 1)) == 0)
-				return 0;
+			struct fmt *sub = fmt_find(u, fl.type, fl.typelen);
+			if (sub == NULL) {
+				ok = 0;
+				break;
+			}
+			resolve_fmt(u, sub);
+			if (sub->state != FMT_DONE || sub->size == 0) {
+				ok = 0;	/* a cycle, or unknown */
+				break;
+			}
+			es = sub->size;
+			if (sub->height + 1 > height)
+				height = sub->height + 1;
 		}
 		if (es * fl.count > 65535 || total + es * fl.count > 65535)
-			return 0;
-		total += es * fl.count;
+			ok = 0;
+		else
+			total += es * fl.count;
 	}
-	return rc < 0 ? 0 : total;
+	if (rc < 0 || height > MAX_NEST)
+		ok = 0;
+	fm->size = ok ? total : 0;
+	fm->height = height;
+	fm->state = FMT_DONE;
 }
 
 /* Where the top-level scalar field name is in topic fm. */
 static void
-fmt_locate(const struct ulog *u, const struct fmt *fm, const char *name, struct loc *l)
+fmt_locate(struct ulog *u, const struct fmt *fm, const char *name, struct loc *l)
 {
 	const char *s = fm->fields;
 	struct field fl;
@@ -228,8 +295,11 @@ fmt_locate(const struct ulog *u, const struct fmt *fm, const char *name, struct 
 	while (next_field(&s, &fl) == 1) {
 		t = prim_lookup(fl.type, fl.typelen, &es);
 		if (t == P_NONE) {
-			const struct fmt *sub = fmt_find(u, fl.type, fl.typelen);
-			if (sub == NULL || (es = fmt_size(u, sub, 1)) == 0)
+			struct fmt *sub = fmt_find(u, fl.type, fl.typelen);
+			if (sub == NULL)
+				return;
+			resolve_fmt(u, sub);
+			if ((es = sub->size) == 0)
 				return;
 		}
 		if (t != P_NONE && fl.count == 1 && fl.namelen == strlen(name) &&
@@ -250,7 +320,7 @@ add_format(struct ulog *u, uint64_t off, const unsigned char *b, size_t n)
 {
 	const unsigned char *colon = memchr(b, ':', n);
 	struct fmt fm;
-	size_t nl;
+	size_t nl, slot;
 
 	if (colon == NULL || colon == b) {
 		ct_flight_warn(u->f, off, "format without a name, ignored");
@@ -261,7 +331,13 @@ add_format(struct ulog *u, uint64_t off, const unsigned char *b, size_t n)
 		ct_flight_warn(u->f, off, "format with a NUL byte, ignored");
 		return 0;
 	}
-	if (fmt_find(u, (const char *)b, nl) != NULL) {
+	if (u->fmt_index == NULL) {
+		if ((u->fmt_index = malloc(FMT_SLOTS * sizeof(*u->fmt_index))) == NULL)
+			return -ENOMEM;
+		memset(u->fmt_index, 0xff, FMT_SLOTS * sizeof(*u->fmt_index));
+	}
+	slot = fmt_slot(u, (const char *)b, nl);
+	if (u->fmt_index[slot] >= 0) {
 		ct_flight_warn(u->f, off, "format '%.*s' defined twice, first kept",
 			       (int)(nl > 64 ? 64 : nl), (const char *)b);
 		return 0;
@@ -278,6 +354,7 @@ add_format(struct ulog *u, uint64_t off, const unsigned char *b, size_t n)
 		u->fmts = nf;
 		u->fmtcap = cap;
 	}
+	memset(&fm, 0, sizeof(fm));
 	fm.name = strndup((const char *)b, nl);
 	fm.fields = strndup((const char *)colon + 1, n - nl - 1);
 	if (fm.name == NULL || fm.fields == NULL) {
@@ -285,6 +362,7 @@ add_format(struct ulog *u, uint64_t off, const unsigned char *b, size_t n)
 		free(fm.fields);
 		return -ENOMEM;
 	}
+	u->fmt_index[slot] = (int32_t)u->nfmts;
 	u->fmts[u->nfmts++] = fm;
 	return 0;
 }
@@ -334,31 +412,38 @@ add_sub(struct ulog *u, uint64_t off, const unsigned char *b, size_t n)
 	u->nsubs++;
 }
 
-static void
-resolve_sub(struct ulog *u, struct sub *s, uint64_t off)
+/* The fields of a GPS topic, found once per topic. */
+static const struct gps_locs *
+topic_locs(struct ulog *u, int topic, uint64_t off)
 {
-	const char *topic = s->topic ? "sensor_gps" : "vehicle_gps_position";
-	const struct fmt *fm = fmt_find(u, topic, strlen(topic));
+	static const char *const names[] = { "vehicle_gps_position", "sensor_gps" };
+	struct gps_locs *g = &u->topics[topic];
+	const struct fmt *fm;
 
-	s->resolved = -1;
+	if (g->resolved != 0)
+		return g;
+	g->resolved = -1;
+	fm = fmt_find(u, names[topic], strlen(names[topic]));
 	if (fm == NULL) {
-		ct_flight_warn(u->f, off, "no format for subscribed topic '%s'", topic);
-		return;
+		ct_flight_warn(u->f, off, "no format for subscribed topic '%s'", names[topic]);
+		return g;
 	}
-	fmt_locate(u, fm, "timestamp", &s->ts);
-	fmt_locate(u, fm, "time_utc_usec", &s->utc);
-	fmt_locate(u, fm, "lat", &s->lat);
-	fmt_locate(u, fm, "lon", &s->lon);
-	fmt_locate(u, fm, "alt", &s->alt);
-	fmt_locate(u, fm, "latitude_deg", &s->latd);
-	fmt_locate(u, fm, "longitude_deg", &s->lond);
-	fmt_locate(u, fm, "altitude_msl_m", &s->altm);
-	fmt_locate(u, fm, "fix_type", &s->fix);
-	if (!s->fix.ok || !((s->lat.ok && s->lon.ok) || (s->latd.ok && s->lond.ok))) {
-		ct_flight_warn(u->f, off, "topic '%s' has no fix_type/lat/lon fields", topic);
-		return;
+	fmt_locate(u, fm, "timestamp", &g->ts);
+	fmt_locate(u, fm, "time_utc_usec", &g->utc);
+	fmt_locate(u, fm, "lat", &g->lat);
+	fmt_locate(u, fm, "lon", &g->lon);
+	fmt_locate(u, fm, "alt", &g->alt);
+	fmt_locate(u, fm, "latitude_deg", &g->latd);
+	fmt_locate(u, fm, "longitude_deg", &g->lond);
+	fmt_locate(u, fm, "altitude_msl_m", &g->altm);
+	fmt_locate(u, fm, "fix_type", &g->fix);
+	if (!g->fix.ok || !((g->lat.ok && g->lon.ok) || (g->latd.ok && g->lond.ok))) {
+		ct_flight_warn(u->f, off, "topic '%s' has no fix_type/lat/lon fields",
+			       names[topic]);
+		return g;
 	}
-	s->resolved = 1;
+	g->resolved = 1;
+	return g;
 }
 
 /* Field l of a data payload d (n bytes): 1 with *v set, 0 when absent. */
@@ -385,6 +470,7 @@ static int
 data_msg(struct ulog *u, uint64_t off, const unsigned char *b, size_t n)
 {
 	struct ct_point pt;
+	const struct gps_locs *g;
 	struct sub *s = NULL;
 	const unsigned char *d;
 	double v, lat, lon;
@@ -400,44 +486,46 @@ data_msg(struct ulog *u, uint64_t off, const unsigned char *b, size_t n)
 		}
 	if (s == NULL)
 		return 0;
-	if (s->resolved == 0)
-		resolve_sub(u, s, off);
-	if (s->resolved != 1)
+	g = topic_locs(u, s->topic, off);
+	if (g->resolved != 1)
 		return 0;
 	d = b + 2;
 	n -= 2;
-	if (!get_field(&s->fix, d, n, &v, &fix))
+	if (!get_field(&g->fix, d, n, &v, &fix))
 		return 0;
-	if (fix < 2)
+	if (fix < 2) {
+		ct_ranked_nofix(&u->cand, off, s->rank);
 		return 0;
+	}
 	memset(&pt, 0, sizeof(pt));
-	if (get_field(&s->lat, d, n, &v, &iv) && s->lat.t != P_F32 && s->lat.t != P_F64) {
+	if (get_field(&g->lat, d, n, &v, &iv) && g->lat.t != P_F32 && g->lat.t != P_F64) {
 		lat = (double)iv * 1e-7;
-		if (!get_field(&s->lon, d, n, &v, &iv))
+		if (!get_field(&g->lon, d, n, &v, &iv))
 			return 0;
 		lon = (double)iv * 1e-7;
-	} else if (get_field(&s->latd, d, n, &lat, &iv) && get_field(&s->lond, d, n, &lon, &iv)) {
+	} else if (get_field(&g->latd, d, n, &lat, &iv) && get_field(&g->lond, d, n, &lon, &iv)) {
 		;
 	} else {
 		return 0;
 	}
 	pt.lat = lat;
 	pt.lon = lon;
-	if (get_field(&s->alt, d, n, &v, &iv) && s->alt.t != P_F32 && s->alt.t != P_F64) {
+	if (get_field(&g->alt, d, n, &v, &iv) && g->alt.t != P_F32 && g->alt.t != P_F64) {
 		pt.alt_m = (double)iv / 1000.0;
 		pt.alt_ref = CT_ALT_MSL;
-	} else if (get_field(&s->altm, d, n, &v, &iv)) {
+	} else if (get_field(&g->altm, d, n, &v, &iv)) {
 		pt.alt_m = v;
 		pt.alt_ref = CT_ALT_MSL;
 	}
-	if (get_field(&s->utc, d, n, &v, &iv) && iv > 0) {
+	if (get_field(&g->utc, d, n, &v, &iv) && iv > 0) {
 		pt.t_us = iv;
 		pt.basis = CT_TIME_UTC;
-	} else if (get_field(&s->ts, d, n, &v, &iv)) {
+	} else if (get_field(&g->ts, d, n, &v, &iv)) {
 		pt.t_us = iv;
 		pt.basis = CT_TIME_BOOT;
 	}
 	pt.offset = off;
+	pt.reclen = (uint32_t)(n + 2 + 3);
 	return ct_ranked_add(&u->cand, &pt, s->rank);
 }
 
@@ -765,6 +853,7 @@ out:
 			free(u->fmts[i].fields);
 		}
 		free(u->fmts);
+		free(u->fmt_index);
 		ct_ranked_release(&u->cand);
 		free(u->params);
 		free(u->rd.buf);
