@@ -15,12 +15,25 @@
  *            and bytes that are not UTF-8 become U+FFFD.
  *   JSON     json-c escapes; bytes that are not UTF-8 become U+FFFD.
  *
- * Altitudes go into coordinates only when they mean one thing for the
- * whole track: GeoJSON has [lon, lat, alt] when every point has an
- * altitude of the same reference (the "alt_ref" property names it); KML
- * uses absolute (MSL) or relativeToGround (take-off) altitudes and clamps
- * to the ground otherwise.  A track whose points disagree on the time
- * basis or altitude reference says "mixed".
+ * Heights go only where a format defines their reference:
+ *
+ *   GeoJSON  a third coordinate is a height above the WGS 84 ellipsoid
+ *            (RFC 7946): only when every point has one; other heights are
+ *            properties named for what they are (height_above_msl_m,
+ *            height_above_takeoff_m, height_reference_unknown_m, ...): for
+ *            a LineString an array aligned with the coordinates, null where
+ *            a point has none of that reference.
+ *   GPX      <ele> is a height above sea level: MSL heights only; others in
+ *            <extensions> under those names (namespace GPX_EXT_NS).
+ *   KML      altitudeMode absolute is above sea level: used when every
+ *            point has an MSL height.  Otherwise the track is clamped to
+ *            the ground (the ground under a drone is not its take-off
+ *            point, so never relativeToGround) and the heights are
+ *            ExtendedData under those names, one value per point in
+ *            coordinate order, "-" for none.
+ *
+ * A track whose points disagree on the time basis or altitude reference
+ * says "mixed".
  *
  * Everything is one pass over the points (plus one to summarise them):
  * the GeoJSON coordinates are written by a json-c custom serializer
@@ -38,12 +51,27 @@
 
 #include "cardtrail/flight.h"
 #include "cardtrail/tracks.h"
+#include "cardtrail/util.h"
 
 #define TIME_BUF 48
 
 /* Earliest and latest UTC times an xsd:dateTime (GPX <time>) can hold. */
 #define XSD_MIN_US (-62135596800LL * 1000000)	/* 0001-01-01T00:00:00Z */
 #define XSD_MAX_US (253402300799LL * 1000000)	/* 9999-12-31T23:59:59Z */
+
+/* The namespace of cardtrail's GPX extension elements. */
+#define GPX_EXT_NS "urn:cardtrail:gpx:1"
+
+/* What a height is called outside the coordinates. */
+static const struct {
+	enum ct_alt_ref ref;
+	const char *name;
+} height_names[] = {
+	{ CT_ALT_MSL, "height_above_msl_m" },
+	{ CT_ALT_ELLIPSOID, "height_above_ellipsoid_m" },
+	{ CT_ALT_TAKEOFF, "height_above_takeoff_m" },
+	{ CT_ALT_UNKNOWN, "height_reference_unknown_m" },
+};
 
 static const char *const identity_keys[] = {
 	"aircraft_serial", "camera_serial", "rc_serial", "battery_serial", "model",
@@ -105,6 +133,18 @@ static int
 has_home(const struct ct_flight *f)
 {
 	return f->has_home && valid_pos(&f->home);
+}
+
+/* Has any point a height of reference ref? */
+static int
+any_height(const struct ct_flight *f, enum ct_alt_ref ref)
+{
+	size_t i;
+
+	for (i = 0; i < f->npts; i++)
+		if (has_alt(&f->pts[i]) && f->pts[i].alt_ref == ref)
+			return 1;
+	return 0;
 }
 
 static void
@@ -414,6 +454,83 @@ fail:
 	return -1;
 }
 
+/* One height per point of reference ref (null for the others), straight
+ * into json-c's output buffer. */
+struct heights_ctx {
+	const struct ct_flight *f;
+	enum ct_alt_ref ref;
+	int err;
+};
+
+static int
+heights_serialize(struct json_object *jso, struct printbuf *pb, int level, int flags)
+{
+	struct heights_ctx *c = json_object_get_userdata(jso);
+	char buf[64];
+	size_t i;
+	int n;
+
+	if (printbuf_memappend(pb, "[", 1) < 0)
+		goto fail;
+	for (i = 0; i < c->f->npts; i++) {
+		const struct ct_point *p = &c->f->pts[i];
+
+		if (has_alt(p) && p->alt_ref == c->ref)
+			n = snprintf(buf, sizeof(buf), "%s%.3f", i ? "," : "", p->alt_m);
+		else
+			n = snprintf(buf, sizeof(buf), "%snull", i ? "," : "");
+		if (n < 0 || (size_t)n >= sizeof(buf) || printbuf_memappend(pb, buf, n) < 0)
+			goto fail;
+	}
+	if (printbuf_memappend(pb, "]", 1) < 0)
+		goto fail;
+	return 0;
+fail:
+	c->err = 1;
+	return -1;
+}
+
+/*
+ * The heights that are not in the coordinates, as properties named for
+ * their reference: for one point a number, for several an array aligned
+ * with the coordinates (ctx: one per entry of height_names).
+ */
+static void
+height_props(struct json_object *props, const struct ct_flight *f, int dim3,
+	     struct heights_ctx *ctx, int *err)
+{
+	struct json_object *a;
+	size_t i;
+
+	for (i = 0; i < CT_ARRAY_SIZE(height_names); i++) {
+		enum ct_alt_ref ref = height_names[i].ref;
+
+		if ((dim3 && ref == CT_ALT_ELLIPSOID) || !any_height(f, ref))
+			continue;
+		if (f->npts == 1) {
+			jadd(props, height_names[i].name, jnum(f->pts[0].alt_m, 3, err), err);
+			continue;
+		}
+		ctx[i] = (struct heights_ctx){ f, ref, 0 };
+		if ((a = jarr(err)) != NULL)
+			json_object_set_serializer(a, heights_serialize, &ctx[i], NULL);
+		jadd(props, height_names[i].name, a, err);
+	}
+}
+
+/* The home point's height, when it is not its third coordinate. */
+static void
+home_height_prop(struct json_object *props, const struct ct_point *h, int *err)
+{
+	size_t i;
+
+	if (!has_alt(h) || h->alt_ref == CT_ALT_ELLIPSOID)
+		return;
+	for (i = 0; i < CT_ARRAY_SIZE(height_names); i++)
+		if (height_names[i].ref == h->alt_ref)
+			jadd(props, height_names[i].name, jnum(h->alt_m, 3, err), err);
+}
+
 static struct json_object *
 position(const struct ct_point *p, int dim3, int *err)
 {
@@ -458,15 +575,18 @@ ct_track_geojson(const struct ct_flight *f, const char *source, char **out, size
 {
 	struct json_object *root, *features, *feat, *props, *geom = NULL, *coords;
 	struct coords_ctx ctx = { f, 0, 0 };
+	struct heights_ctx hctx[CT_ARRAY_SIZE(height_names)];
 	struct summary s;
 	const char *txt;
-	size_t tlen;
+	size_t tlen, i;
 	int err = 0, rc = -ENOMEM;
 
 	*out = NULL;
 	*len = 0;
+	memset(hctx, 0, sizeof(hctx));
 	summarise(f, &s);
-	ctx.dim3 = s.all_alt;
+	/* RFC 7946: a third coordinate is a height above the ellipsoid */
+	ctx.dim3 = s.all_alt && s.alt_ref == CT_ALT_ELLIPSOID;
 
 	root = jobj(&err);
 	jadd(root, "type", jstr("FeatureCollection", &err), &err);
@@ -477,7 +597,7 @@ ct_track_geojson(const struct ct_flight *f, const char *source, char **out, size
 	jpush(features, feat, &err);
 	jadd(feat, "type", jstr("Feature", &err), &err);
 	if (f->npts == 1) {
-		geom = geometry("Point", position(&f->pts[0], s.all_alt, &err), &err);
+		geom = geometry("Point", position(&f->pts[0], ctx.dim3, &err), &err);
 	} else if (f->npts > 1) {
 		if ((coords = jarr(&err)) != NULL)
 			json_object_set_serializer(coords, coords_serialize, &ctx, NULL);
@@ -494,9 +614,10 @@ ct_track_geojson(const struct ct_flight *f, const char *source, char **out, size
 	     &err);
 	jadd(props, "time_basis", name_or_null(summary_basis(&s), &err), &err);
 	jadd(props, "alt_ref", name_or_null(summary_alt_ref(&s), &err), &err);
+	height_props(props, f, ctx.dim3, hctx, &err);
 
 	if (has_home(f)) {
-		int h3 = has_alt(&f->home);
+		int h3 = has_alt(&f->home) && f->home.alt_ref == CT_ALT_ELLIPSOID;
 
 		feat = jobj(&err);
 		jpush(features, feat, &err);
@@ -507,14 +628,18 @@ ct_track_geojson(const struct ct_flight *f, const char *source, char **out, size
 		jadd(feat, "properties", props, &err);
 		jadd(props, "name", jstr("home", &err), &err);
 		jadd(props, "source", jstr(source, &err), &err);
-		jadd(props, "alt_ref", h3 ? jstr(ct_alt_ref_name(f->home.alt_ref), &err) : NULL,
-		     &err);
+		jadd(props, "alt_ref", has_alt(&f->home) ?
+		     jstr(ct_alt_ref_name(f->home.alt_ref), &err) : NULL, &err);
+		home_height_prop(props, &f->home, &err);
 	}
 	if (err)
 		goto out;
 
 	txt = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN |
 						JSON_C_TO_STRING_NOSLASHESCAPE, &tlen);
+	for (i = 0; i < CT_ARRAY_SIZE(height_names); i++)
+		if (hctx[i].err)
+			ctx.err = 1;
 	if (txt == NULL || ctx.err)
 		goto out;
 	if ((*out = malloc(tlen + 2)) == NULL)
@@ -578,17 +703,13 @@ xml_put(FILE *fp, const char *s)
 
 static const char XML_DECL[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
-/* altitudeMode for a reference, and whether coordinates carry altitudes. */
+/* altitudeMode for a reference, and whether coordinates carry altitudes:
+ * only MSL heights are KML's "absolute"; anything else is clamped. */
 static const char *
 kml_alt_mode(int ref, int *with_alt)
 {
-	*with_alt = 1;
-	if (ref == CT_ALT_MSL)
-		return "absolute";
-	if (ref == CT_ALT_TAKEOFF)
-		return "relativeToGround";
-	*with_alt = 0;
-	return "clampToGround";
+	*with_alt = ref == CT_ALT_MSL;
+	return *with_alt ? "absolute" : "clampToGround";
 }
 
 static void
@@ -598,6 +719,40 @@ kml_coord(FILE *fp, const struct ct_point *p, int with_alt)
 		fprintf(fp, "%.7f,%.7f,%.3f", p->lon, p->lat, p->alt_m);
 	else
 		fprintf(fp, "%.7f,%.7f", p->lon, p->lat);
+}
+
+/* The heights of pts[0..n) that are not in the coordinates, as
+ * ExtendedData: one Data per reference, a value per point, "-" for none. */
+static void
+kml_heights(FILE *fp, const struct ct_point *pts, size_t n, int with_alt)
+{
+	size_t i, k, any;
+
+	if (with_alt)
+		return;
+	for (any = 0, i = 0; i < n; i++)
+		any |= has_alt(&pts[i]);
+	if (!any)
+		return;
+	fputs("<ExtendedData>\n", fp);
+	for (k = 0; k < CT_ARRAY_SIZE(height_names); k++) {
+		for (i = 0; i < n; i++)
+			if (has_alt(&pts[i]) && pts[i].alt_ref == height_names[k].ref)
+				break;
+		if (i == n)
+			continue;
+		fprintf(fp, "<Data name=\"%s\"><value>", height_names[k].name);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				fputc(' ', fp);
+			if (has_alt(&pts[i]) && pts[i].alt_ref == height_names[k].ref)
+				fprintf(fp, "%.3f", pts[i].alt_m);
+			else
+				fputc('-', fp);
+		}
+		fputs("</value></Data>\n", fp);
+	}
+	fputs("</ExtendedData>\n", fp);
 }
 
 int
@@ -637,6 +792,7 @@ ct_track_kml(const struct ct_flight *f, const char *source, char **out, size_t *
 		fprintf(fp, "; altitude reference: %s", summary_alt_ref(&s));
 	fputs("</description>\n", fp);
 	mode = kml_alt_mode(s.all_alt ? s.alt_ref : CT_ALT_NONE, &with_alt);
+	kml_heights(fp, f->pts, f->npts, with_alt);
 	if (f->npts == 1) {
 		fprintf(fp, "<Point>\n<altitudeMode>%s</altitudeMode>\n<coordinates>", mode);
 		kml_coord(fp, &f->pts[0], with_alt);
@@ -654,13 +810,28 @@ ct_track_kml(const struct ct_flight *f, const char *source, char **out, size_t *
 	if (has_home(f)) {
 		mode = kml_alt_mode(has_alt(&f->home) ? (int)f->home.alt_ref : CT_ALT_NONE,
 				    &with_alt);
-		fputs("<Placemark>\n<name>home</name>\n<Point>\n", fp);
-		fprintf(fp, "<altitudeMode>%s</altitudeMode>\n<coordinates>", mode);
+		fputs("<Placemark>\n<name>home</name>\n", fp);
+		kml_heights(fp, &f->home, 1, with_alt);
+		fprintf(fp, "<Point>\n<altitudeMode>%s</altitudeMode>\n<coordinates>", mode);
 		kml_coord(fp, &f->home, with_alt);
 		fputs("</coordinates>\n</Point>\n</Placemark>\n", fp);
 	}
 	fputs("</Document>\n</kml>\n", fp);
 	return ms_close(fp, &buf, &sz, out, len);
+}
+
+/* A height that is not GPX's <ele> (above sea level), as an extension. */
+static void
+gpx_height_ext(FILE *fp, const struct ct_point *p)
+{
+	size_t k;
+
+	if (!has_alt(p) || p->alt_ref == CT_ALT_MSL)
+		return;
+	for (k = 0; k < CT_ARRAY_SIZE(height_names); k++)
+		if (height_names[k].ref == p->alt_ref)
+			fprintf(fp, "<extensions><ct:%s>%.3f</ct:%s></extensions>",
+				height_names[k].name, p->alt_m, height_names[k].name);
 }
 
 int
@@ -678,16 +849,19 @@ ct_track_gpx(const struct ct_flight *f, const char *source, char **out, size_t *
 		return -errno;
 	fputs(XML_DECL, fp);
 	fputs("<gpx version=\"1.1\" creator=\"cardtrail\" "
-	      "xmlns=\"http://www.topografix.com/GPX/1/1\">\n", fp);
+	      "xmlns=\"http://www.topografix.com/GPX/1/1\" xmlns:ct=\"" GPX_EXT_NS "\">\n", fp);
 	/* The schema wants waypoints before tracks. */
 	if (has_home(f)) {
+		int msl = has_alt(&f->home) && f->home.alt_ref == CT_ALT_MSL;
+
 		fprintf(fp, "<wpt lat=\"%.7f\" lon=\"%.7f\">", f->home.lat, f->home.lon);
-		if (has_alt(&f->home))
+		if (msl)
 			fprintf(fp, "<ele>%.3f</ele>", f->home.alt_m);
 		fputs("<name>home</name>", fp);
 		if (has_alt(&f->home))
 			fprintf(fp, "<desc>altitude reference: %s</desc>",
 				ct_alt_ref_name(f->home.alt_ref));
+		gpx_height_ext(fp, &f->home);
 		fputs("</wpt>\n", fp);
 	}
 	fputs("<trk>\n<name>", fp);
@@ -705,7 +879,7 @@ ct_track_gpx(const struct ct_flight *f, const char *source, char **out, size_t *
 		const struct ct_point *p = &f->pts[i];
 
 		fprintf(fp, "<trkpt lat=\"%.7f\" lon=\"%.7f\">", p->lat, p->lon);
-		if (has_alt(p))
+		if (has_alt(p) && p->alt_ref == CT_ALT_MSL)
 			fprintf(fp, "<ele>%.3f</ele>", p->alt_m);
 		if (p->basis != CT_TIME_NONE)
 			ct_point_time_str(p, tbuf, sizeof(tbuf));
@@ -725,6 +899,7 @@ ct_track_gpx(const struct ct_flight *f, const char *source, char **out, size_t *
 		default:
 			break;
 		}
+		gpx_height_ext(fp, p);
 		fputs("</trkpt>\n", fp);
 	}
 	fputs("</trkseg>\n</trk>\n</gpx>\n", fp);

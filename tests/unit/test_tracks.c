@@ -25,12 +25,12 @@
 /* Five points: UTC+MSL, UTC+MSL, local+take-off (negative lon and alt),
  * boot+take-off, no time and no altitude. */
 static const struct ct_point PTS[] = {
-	{ T0, CT_TIME_UTC, 47.3977419, 8.5455938, 488.123, CT_ALT_MSL, 16 },
-	{ T0 + 1000000, CT_TIME_UTC, 47.39775, 8.5456, 489.5, CT_ALT_MSL, 80 },
+	{ T0, CT_TIME_UTC, 47.3977419, 8.5455938, 488.123, CT_ALT_MSL, 16, 0 },
+	{ T0 + 1000000, CT_TIME_UTC, 47.39775, 8.5456, 489.5, CT_ALT_MSL, 80, 0 },
 	{ T0 + 7200000000LL - 600345, CT_TIME_LOCAL, 47.39776, -8.5456, -12.25,
-	  CT_ALT_TAKEOFF, 144 },
-	{ 12345678, CT_TIME_BOOT, 47.3978, 8.5457, 30.5, CT_ALT_TAKEOFF, 208 },
-	{ 0, CT_TIME_NONE, 47.3979, 8.5458, 0, CT_ALT_NONE, 272 },
+	  CT_ALT_TAKEOFF, 144, 0 },
+	{ 12345678, CT_TIME_BOOT, 47.3978, 8.5457, 30.5, CT_ALT_TAKEOFF, 208, 0 },
+	{ 0, CT_TIME_NONE, 47.3979, 8.5458, 0, CT_ALT_NONE, 272, 0 },
 };
 
 static void
@@ -44,7 +44,7 @@ build(struct ct_flight *f, const struct ct_point *pts, size_t n, int home)
 	assert_int_equal(f->npts, n);
 	if (home) {
 		f->home = (struct ct_point){ 0, CT_TIME_NONE, 47.3970001, 8.5450002, 480.5,
-					    CT_ALT_MSL, 0 };
+					    CT_ALT_MSL, 0, 0 };
 		f->has_home = 1;
 	}
 }
@@ -60,7 +60,7 @@ build_uniform(struct ct_flight *f, enum ct_alt_ref ref, size_t n)
 	for (i = 0; i < n; i++) {
 		p = (struct ct_point){ T0 + (int64_t)i * 100000, CT_TIME_UTC,
 				       47.0 + (double)i * 1e-6, 8.0 + (double)i * 1e-6,
-				       100.0 + (double)i * 0.001, ref, i * 64 };
+				       100.0 + (double)i * 0.001, ref, i * 64, 0 };
 		assert_int_equal(ct_flight_point(f, &p), 0);
 	}
 }
@@ -334,6 +334,12 @@ jpath(struct json_object *o, const char *k)
 	return v;
 }
 
+static int
+jhas(struct json_object *o, const char *k)
+{
+	return json_object_object_get_ex(o, k, NULL);
+}
+
 static struct json_object *
 parse_geojson(const struct ct_flight *f, const char *source)
 {
@@ -393,26 +399,52 @@ test_geojson_mixed(void **state)
 	assert_null(jpath(pr, "last_time"));	/* the last point has no time */
 	assert_string_equal(json_object_get_string(jpath(pr, "time_basis")), "mixed");
 	assert_string_equal(json_object_get_string(jpath(pr, "alt_ref")), "mixed");
+	/* Heights that are not above the ellipsoid: properties named for
+	 * their reference, aligned with the coordinates. */
+	assert_string_equal(json_object_to_json_string_ext(jpath(pr, "height_above_msl_m"),
+							   JSON_C_TO_STRING_PLAIN),
+			    "[488.123,489.500,null,null,null]");
+	assert_string_equal(json_object_to_json_string_ext(jpath(pr, "height_above_takeoff_m"),
+							   JSON_C_TO_STRING_PLAIN),
+			    "[null,null,-12.250,30.500,null]");
+	assert_false(jhas(pr, "height_reference_unknown_m"));
+	assert_false(jhas(pr, "height_above_ellipsoid_m"));
 
 	home = json_object_array_get_idx(feats, 1);
 	g = jpath(home, "geometry");
 	assert_string_equal(json_object_get_string(jpath(g, "type")), "Point");
-	assert_position(jpath(g, "coordinates"), 8.5450002, 47.3970001, 3);
+	/* an MSL home is no third coordinate (RFC 7946: the ellipsoid) */
+	assert_position(jpath(g, "coordinates"), 8.5450002, 47.3970001, 2);
+	assert_true(fabs(json_object_get_double(jpath(jpath(home, "properties"),
+						      "height_above_msl_m")) - 480.5) < 1e-9);
 	assert_string_equal(json_object_get_string(jpath(jpath(home, "properties"), "name")),
 			    "home");
 	json_object_put(root);
 	ct_flight_release(&f);
 }
 
+/*
+ * RFC 7946: a third coordinate is a height above the WGS 84 ellipsoid.
+ * Ellipsoid heights are coordinates; MSL, take-off and unknown heights
+ * are not, they are properties named for what they are.
+ */
 static void
 test_geojson_3d(void **state)
 {
+	static const struct {
+		enum ct_alt_ref ref;
+		const char *prop;
+	} cases[] = {
+		{ CT_ALT_MSL, "height_above_msl_m" },
+		{ CT_ALT_TAKEOFF, "height_above_takeoff_m" },
+		{ CT_ALT_UNKNOWN, "height_reference_unknown_m" },
+	};
 	struct json_object *root, *feats, *g, *c, *pr, *pos;
 	struct ct_flight f;
 	char *out;
-	size_t len;
+	size_t len, i;
 
-	build_uniform(&f, CT_ALT_MSL, 3);
+	build_uniform(&f, CT_ALT_ELLIPSOID, 3);
 	root = parse_geojson(&f, "x");
 	feats = jpath(root, "features");
 	assert_int_equal(json_object_array_length(feats), 1);	/* no home */
@@ -425,7 +457,8 @@ test_geojson_3d(void **state)
 		    1e-9);
 	pr = jpath(json_object_array_get_idx(feats, 0), "properties");
 	assert_string_equal(json_object_get_string(jpath(pr, "time_basis")), "utc");
-	assert_string_equal(json_object_get_string(jpath(pr, "alt_ref")), "msl");
+	assert_string_equal(json_object_get_string(jpath(pr, "alt_ref")), "ellipsoid");
+	assert_false(jhas(pr, "height_above_ellipsoid_m"));
 	assert_string_equal(json_object_get_string(jpath(pr, "last_time")),
 			    "2021-04-21T10:30:58.800345Z");
 	json_object_put(root);
@@ -437,6 +470,21 @@ test_geojson_3d(void **state)
 				    "[8.0000020,47.0000020,100.002]]"));
 	free(out);
 	ct_flight_release(&f);
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		build_uniform(&f, cases[i].ref, 3);
+		assert_int_equal(ct_track_geojson(&f, "x", &out, &len), 0);
+		assert_non_null(strstr(out, "\"coordinates\":[[8.0000000,47.0000000],"
+					    "[8.0000010,47.0000010],[8.0000020,47.0000020]]"));
+		root = parse_geojson(&f, "x");
+		pr = jpath(json_object_array_get_idx(jpath(root, "features"), 0), "properties");
+		assert_string_equal(json_object_to_json_string_ext(jpath(pr, cases[i].prop),
+								   JSON_C_TO_STRING_PLAIN),
+				    "[100.000,100.001,100.002]");
+		json_object_put(root);
+		free(out);
+		ct_flight_release(&f);
+	}
 }
 
 static void
@@ -451,8 +499,10 @@ test_geojson_small(void **state)
 	tr = json_object_array_get_idx(jpath(root, "features"), 0);
 	g = jpath(tr, "geometry");
 	assert_string_equal(json_object_get_string(jpath(g, "type")), "Point");
-	assert_position(jpath(g, "coordinates"), 8.5457, 47.3978, 3);
+	assert_position(jpath(g, "coordinates"), 8.5457, 47.3978, 2);
 	pr = jpath(tr, "properties");
+	assert_true(fabs(json_object_get_double(jpath(pr, "height_above_takeoff_m")) - 30.5) <
+		    1e-9);
 	assert_string_equal(json_object_get_string(jpath(pr, "first_time")), "+12.345678s");
 	assert_string_equal(json_object_get_string(jpath(pr, "time_basis")), "boot");
 	assert_string_equal(json_object_get_string(jpath(pr, "alt_ref")), "takeoff");
@@ -504,6 +554,16 @@ test_kml(void **state)
 	assert_string_equal(xget(&d, "kml/Document/Placemark/LineString/coordinates", 0),
 			    "8.5455938,47.3977419 8.5456000,47.3977500 -8.5456000,47.3977600 "
 			    "8.5457000,47.3978000 8.5458000,47.3979000");
+	/* the heights as ExtendedData, one value per point */
+	assert_string_equal(xget(&d, "kml/Document/Placemark/ExtendedData/Data@name", 0),
+			    "height_above_msl_m");
+	assert_string_equal(xget(&d, "kml/Document/Placemark/ExtendedData/Data/value", 0),
+			    "488.123 489.500 - - -");
+	assert_string_equal(xget(&d, "kml/Document/Placemark/ExtendedData/Data@name", 1),
+			    "height_above_takeoff_m");
+	assert_string_equal(xget(&d, "kml/Document/Placemark/ExtendedData/Data/value", 1),
+			    "- - -12.250 30.500 -");
+	assert_int_equal(xcount(&d, "kml/Document/Placemark/ExtendedData/Data"), 2);
 	assert_string_equal(xget(&d, "kml/Document/Placemark/Point/altitudeMode", 0), "absolute");
 	assert_string_equal(xget(&d, "kml/Document/Placemark/Point/coordinates", 0),
 			    "8.5450002,47.3970001,480.500");
@@ -512,19 +572,27 @@ test_kml(void **state)
 	ct_flight_release(&f);
 }
 
+/*
+ * absolute is above sea level: MSL heights only.  A take-off height is not
+ * relativeToGround (the ground under a drone is not its take-off point):
+ * clamped, the height as ExtendedData; so are ellipsoid and unknown ones.
+ */
 static void
 test_kml_modes(void **state)
 {
 	static const struct {
 		enum ct_alt_ref ref;
-		const char *mode, *coords;
+		const char *mode, *coords, *data;
 	} cases[] = {
 		{ CT_ALT_MSL, "absolute",
-		  "8.0000000,47.0000000,100.000 8.0000010,47.0000010,100.001" },
-		{ CT_ALT_TAKEOFF, "relativeToGround",
-		  "8.0000000,47.0000000,100.000 8.0000010,47.0000010,100.001" },
-		{ CT_ALT_ELLIPSOID, "clampToGround", "8.0000000,47.0000000 8.0000010,47.0000010" },
-		{ CT_ALT_NONE, "clampToGround", "8.0000000,47.0000000 8.0000010,47.0000010" },
+		  "8.0000000,47.0000000,100.000 8.0000010,47.0000010,100.001", NULL },
+		{ CT_ALT_TAKEOFF, "clampToGround", "8.0000000,47.0000000 8.0000010,47.0000010",
+		  "height_above_takeoff_m" },
+		{ CT_ALT_ELLIPSOID, "clampToGround", "8.0000000,47.0000000 8.0000010,47.0000010",
+		  "height_above_ellipsoid_m" },
+		{ CT_ALT_UNKNOWN, "clampToGround", "8.0000000,47.0000000 8.0000010,47.0000010",
+		  "height_reference_unknown_m" },
+		{ CT_ALT_NONE, "clampToGround", "8.0000000,47.0000000 8.0000010,47.0000010", NULL },
 	};
 	struct ct_flight f;
 	struct xdoc d;
@@ -540,6 +608,15 @@ test_kml_modes(void **state)
 		assert_string_equal(xget(&d, "kml/Document/Placemark/LineString/coordinates", 0),
 				    cases[i].coords);
 		assert_int_equal(xcount(&d, "kml/Document/Placemark"), 1);
+		assert_int_equal(count_str(out, "relativeToGround"), 0);
+		if (cases[i].data) {
+			assert_string_equal(xget(&d, "kml/Document/Placemark/ExtendedData/Data@name",
+						 0), cases[i].data);
+			assert_string_equal(xget(&d, "kml/Document/Placemark/ExtendedData/Data/value",
+						 0), "100.000 100.001");
+		} else {
+			assert_int_equal(xcount(&d, "kml/Document/Placemark/ExtendedData"), 0);
+		}
 		xfree(&d);
 		free(out);
 		ct_flight_release(&f);
@@ -590,10 +667,18 @@ test_gpx(void **state)
 	assert_non_null(strstr(xget(&d, TRKPT "/desc", 0), "not UTC"));
 	assert_non_null(strstr(xget(&d, TRKPT "/desc", 1), "+12.345678s"));
 	assert_non_null(strstr(xget(&d, TRKPT "/desc", 1), "not UTC"));
-	/* <ele> on the four points with an altitude. */
-	assert_int_equal(xcount(&d, TRKPT "/ele"), 4);
+	/* <ele> (above sea level) on the two MSL points only; the take-off
+	 * heights are extensions named for what they are. */
+	assert_string_equal(xget(&d, "gpx@xmlns:ct", 0), "urn:cardtrail:gpx:1");
+	assert_int_equal(xcount(&d, TRKPT "/ele"), 2);
 	assert_string_equal(xget(&d, TRKPT "/ele", 0), "488.123");
-	assert_string_equal(xget(&d, TRKPT "/ele", 2), "-12.250");
+	assert_string_equal(xget(&d, TRKPT "/ele", 1), "489.500");
+	assert_int_equal(xcount(&d, TRKPT "/extensions/ct:height_above_takeoff_m"), 2);
+	assert_string_equal(xget(&d, TRKPT "/extensions/ct:height_above_takeoff_m", 0), "-12.250");
+	assert_string_equal(xget(&d, TRKPT "/extensions/ct:height_above_takeoff_m", 1), "30.500");
+	assert_non_null(strstr(out, "<desc>time since boot +12.345678s (not UTC)</desc>"
+				    "<extensions><ct:height_above_takeoff_m>30.500"
+				    "</ct:height_above_takeoff_m></extensions></trkpt>"));
 	/* The time basis of each point, in document order. */
 	assert_non_null(strstr(out, "<trkpt lat=\"47.3977419\" lon=\"8.5455938\"><ele>488.123"
 				    "</ele><time>2021-04-21T10:30:58.600345Z</time></trkpt>"));
@@ -748,8 +833,10 @@ test_huge(void **state)
 	free(out);
 
 	assert_int_equal(ct_track_geojson(&f, "big", &out, &len), 0);
-	assert_int_equal(count_str(out, "["), n + 2);	/* features, coordinates, points */
-	assert_non_null(strstr(out, "[8.9999990,47.9999990,1099.999]]"));
+	/* features, coordinates, points, the MSL heights */
+	assert_int_equal(count_str(out, "["), n + 3);
+	assert_non_null(strstr(out, "[8.9999990,47.9999990]]"));
+	assert_non_null(strstr(out, ",1099.999]"));
 	free(out);
 
 	assert_int_equal(ct_track_kml(&f, "big", &out, &len), 0);
