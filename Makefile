@@ -2,6 +2,8 @@
 #
 #   make            build ./cardtrail
 #   make check      build with ASan+UBSan into build/check and run every test
+#                   (the fuzz targets too, about 10 s each, and their regressions)
+#   make fuzz       run every fuzz target FUZZ_TIME seconds (default 60)
 #   make demo       image the bundled card image into a fresh case folder
 #   make bench      side-by-side timing against the peer tools (not a test)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -41,7 +43,7 @@ TOOL_SRC  := $(sort $(wildcard tests/tools/*.c))
 TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 MANPAGES  := $(sort $(wildcard man/*.[1-8]))
 
-.PHONY: all check unit-bin demo bench install uninstall clean lint-man
+.PHONY: all check unit-bin fuzz-bin fuzz demo bench install uninstall clean lint-man
 
 all: cardtrail
 
@@ -82,8 +84,40 @@ $(BUILD)/tools/%: tests/tools/%.c
 
 unit-bin: $(BUILD)/cardtrail $(UNIT_BIN) $(TOOL_BIN)
 
+# ---- fuzzing: clang's libFuzzer over the library code built with clang
+# (the regular build stays gcc); targets in tests/fuzz/, see its README ----
+FUZZ_CC      ?= clang
+FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_CFLAGS  := -std=c11 -Isrc -Isrc/evidence/parsers -D_GNU_SOURCE -DCT_VERSION='"$(VERSION)"' \
+	$(WARN) -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined -Iinclude $(PKG_CFLAGS) -MMD -MP
+FUZZ_LIB_SRC := src/evidence/flight.c src/evidence/tracks.c $(sort $(wildcard src/evidence/parsers/*.c))
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+FUZZ_PARSERS := ulog dataflash dji-srt dji-txt dji-dat jpeg
+FUZZ_BIN     := $(FUZZ_PARSERS:%=$(FUZZ_DIR)/fuzz-parser-%)
+FUZZ_TIME    ?= 60
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_DIR)/obj/fuzz_parser-%.o: tests/fuzz/fuzz_parser.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DCT_FUZZ_PARSER='"$*"' -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz-parser-%: $(FUZZ_DIR)/obj/fuzz_parser-%.o $(FUZZ_LIB_OBJ)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+.PRECIOUS: $(FUZZ_DIR)/obj/%.o
+
+fuzz-bin: $(FUZZ_BIN)
+
+fuzz:
+	$(MAKE) --no-print-directory BUILD=build/fuzz fuzz-bin
+	@tests/fuzz/run.sh build/fuzz/fuzz $(FUZZ_TIME)
+
 check:
-	$(MAKE) --no-print-directory BUILD=build/check SAN=1 OPT=-O1 unit-bin
+	$(MAKE) --no-print-directory BUILD=build/check SAN=1 OPT=-O1 unit-bin fuzz-bin
 	@tests/run.sh build/check
 
 demo: cardtrail
