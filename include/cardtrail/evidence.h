@@ -31,6 +31,13 @@ struct ct_extract_stats {
 	uint64_t parsed, flights, points;
 	uint64_t bytes_bundled;
 	uint64_t unalloc_bytes;		/* scanned by the carver */
+	uint64_t volumes;		/* filesystems found */
+	/* files holding bytes the card could not give (unreadable sectors
+	 * of the acquisition), and how many such bytes */
+	uint64_t unreadable_files, unreadable_bytes;
+	uint64_t zero_filled;		/* bytes zero-filled past what the card maps */
+	uint64_t partial;		/* files bundled shorter than their entry says */
+	uint64_t not_bundled;		/* files listed but not bundled (budget) */
 	double carve_seconds;
 	double seconds;
 };
@@ -38,12 +45,19 @@ struct ct_extract_stats {
 struct ct_extract_result {
 	char bundle[4096];		/* path of the evidence bundle */
 	struct json_object *flights;	/* flights.json (owned) */
-	struct json_object *manifest;	/* MANIFEST.json (owned) */
 	struct json_object *image_check;	/* the re-hash report, or NULL */
 	struct ct_extract_stats st;
 	char image_sha256[65];		/* of the image read, from its record */
 	int image_mismatch;		/* the image does not match its record */
 	int forced;			/* extracted anyway (--force) */
+	/*
+	 * The bundle is written but does not hold all the card holds: the
+	 * image has unreadable sectors (bad_ranges of its record), or the walk
+	 * of a filesystem stopped early (a crash, a limit, the item cap).
+	 * The command exits 4; MANIFEST.json says what is missing.
+	 */
+	int incomplete;
+	uint64_t bad_ranges;		/* unreadable ranges in the acquisition record */
 	char error[1024];
 };
 

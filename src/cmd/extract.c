@@ -40,6 +40,14 @@ summary(const struct ct_extract_result *r)
 		       r->st.carve_seconds, r->st.carve_seconds > 0 ?
 		       (double)r->st.unalloc_bytes / r->st.carve_seconds / 1e6 : 0.0);
 	}
+	if (r->st.unreadable_files > 0 || r->bad_ranges > 0)
+		printf("unreadable %llu files hold %llu bytes the card could not give (zeros, "
+		       "listed in MANIFEST.json)\n", (unsigned long long)r->st.unreadable_files,
+		       (unsigned long long)r->st.unreadable_bytes);
+	if (r->st.zero_filled > 0 || r->st.partial > 0)
+		printf("short      %llu bytes zero-filled where an entry claims more than the card "
+		       "holds; %llu files bundled short\n", (unsigned long long)r->st.zero_filled,
+		       (unsigned long long)r->st.partial);
 	printf("flights    %llu source files with a track, %llu points\n",
 	       (unsigned long long)r->st.flights, (unsigned long long)r->st.points);
 	for (i = 0; fl && i < json_object_array_length(fl); i++) {
@@ -75,6 +83,10 @@ summary(const struct ct_extract_result *r)
 	if (r->forced)
 		printf("WARNING    extracted from an image that does NOT match its acquisition record "
 		       "(--force)\n");
+	if (r->incomplete)
+		printf("WARNING    incomplete: %s (see the warnings in MANIFEST.json)\n",
+		       r->bad_ranges ? "the image has unreadable sectors" :
+		       "a filesystem could not be walked to its end");
 }
 
 int
@@ -151,7 +163,8 @@ cmd_extract(int argc, char **argv)
 		ct_key_free(key);
 		return status;
 	}
-	status = CT_EXIT_OK;
+	/* done, but not all of the card is in the bundle */
+	status = r.incomplete ? CT_EXIT_BADSECT : CT_EXIT_OK;
 	if (o.casedir) {
 		crec = ct_extract_custody_record(&o, &r, err, sizeof(err));
 		if (crec == NULL || ct_custody_append(o.casedir, crec, &ao, &seq, err, sizeof(err)) < 0) {
@@ -165,7 +178,7 @@ cmd_extract(int argc, char **argv)
 		ct_print_json(r.flights);
 	else {
 		summary(&r);
-		if (o.casedir && status == CT_EXIT_OK)
+		if (o.casedir && status != CT_EXIT_FAIL)
 			printf("custody    record %llu in %s/%s\n", (unsigned long long)seq, o.casedir,
 			       CT_CUSTODY_LOG);
 	}

@@ -1,10 +1,17 @@
 /*
- * extract.c — `cardtrail extract`: The Sleuth Kit walks the card image,
- * the parser table reads the flight data, libarchive writes the bundle.
+ * extract.c — `cardtrail extract`: The Sleuth Kit lists the card (walk.c),
+ * the files are read from the image by the byte ranges it found, the
+ * parser table reads the flight data, libarchive writes the bundle.
+ *
+ * Steps (ct_extract_run): check the image against its acquisition record
+ * (and take its unreadable ranges), open the image, walk it, carve the
+ * space no file holds, then bundle every file: its bytes, what could not
+ * be read, its tracks, its manifest entry.
  *
  * Times: FAT stores local wall-clock time without a zone.  The process
  * runs with TZ=UTC (set by the command) so libtsk hands the stored values
  * through unchanged; the manifest prints them without a "Z" and says so.
+ * exFAT times with a valid UTC offset are converted to UTC (walk.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +26,6 @@
 #include <unistd.h>
 
 #include <archive.h>
-#include <archive_entry.h>
 #include <gcrypt.h>
 #include <json-c/json.h>
 #include <tsk/libtsk.h>
@@ -31,58 +37,16 @@
 #include "cardtrail/image.h"
 #include "cardtrail/tracks.h"
 #include "cardtrail/util.h"
+#include "extract_int.h"
+#include "walk.h"
 
-#define CHUNK (1u << 20)
 #define HEAD 4096
-#define MAX_FS 16
-#define MAX_CARVE (64ull << 20)
 #define MAX_PATH_BYTES 900
-#define MAX_CARVED 100000	/* carved candidates: more is a hostile card */
+#define MAX_UNREADABLE_LISTED 100	/* ranges listed per file in the manifest */
 
-enum fstate { ST_ALLOC, ST_DELETED, ST_CARVED };
 static const char *const state_names[] = { "allocated", "deleted", "carved" };
 
-struct item {
-	enum fstate state;
-	int orphan;
-	int fsi;			/* filesystem index (not for carved) */
-	TSK_INUM_T inum;
-	char *path;			/* as on the card (for carved: NULL) */
-	size_t name_off;		/* where its own name starts in path */
-	uint64_t size;
-	uint64_t image_off;		/* first byte in the image, or 0 unknown */
-	int64_t mtime, atime, crtime;	/* as stored; 0 unknown */
-	int overwritten;		/* deleted: some of its clusters are in use again */
-	const char *ext;		/* carved: extension */
-	int carve_truncated;		/* carved: stopped at the end of a free run */
-};
-
-struct ex {
-	const struct ct_extract_opts *o;
-	struct ct_extract_result *res;
-	TSK_IMG_INFO *img;
-	TSK_VS_INFO *vs;
-	TSK_FS_INFO *fs[MAX_FS];
-	size_t nfs;
-	struct item *items;
-	size_t nitems, cap;
-	struct archive *ar;
-	int ar_fd;
-	struct json_object *names;	/* bundle paths used (a set) */
-	struct json_object *sums;	/* [[path, sha256]] for SHA256SUMS */
-	unsigned char *buf;
-	const char *cur_walk_err;
-	int fsi;			/* walk callback: current filesystem */
-	unsigned ntracks;
-	uint64_t *starts;		/* sorted image_off of the walked files */
-	size_t nstarts;
-	struct json_object *warnings;	/* top-level warnings of the manifest */
-};
-
-static int
-exerr(struct ex *x, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static int
+int
 exerr(struct ex *x, int err, const char *fmt, ...)
 {
 	va_list ap;
@@ -95,163 +59,21 @@ exerr(struct ex *x, int err, const char *fmt, ...)
 	return err;
 }
 
-/* ---- names ---- */
-
-static size_t
-utf8_len(const unsigned char *s)
-{
-	size_t n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if ((s[0] & 0xe0) == 0xc0 && s[0] >= 0xc2)
-		n = 2;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3;
-	else if ((s[0] & 0xf8) == 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
+/* A warning about the extraction as a whole (MANIFEST's "warnings"). */
 void
-ct_safe_component(const char *in, char *out, size_t outlen)
+ex_warn(struct ex *x, const char *fmt, ...)
 {
-	const unsigned char *s = (const unsigned char *)in;
-	size_t o = 0, src = 0;
+	char buf[700];
+	va_list ap;
 
-	if (outlen == 0)
-		return;
-	if (!strcmp(in, ".") || !strcmp(in, "..") || *in == '\0') {
-		snprintf(out, outlen, "_%s", in);
-		return;
-	}
-	while (s[src] && src < 128 && o + 4 < outlen) {
-		size_t n = utf8_len(s + src);
-		if (n == 0 || s[src] == '%') {
-			/* bytes that are not UTF-8, and '%' itself (so that the
-			 * escape cannot collide with a name) */
-			o += (size_t)snprintf(out + o, outlen - o, "%%%02X", s[src]);
-			src++;
-		} else if (n == 1 && (s[src] < 0x20 || s[src] == 0x7f || s[src] == '/' ||
-				      s[src] == '\\')) {
-			out[o++] = '_';
-			src++;
-		} else {
-			if (o + n >= outlen)
-				break;
-			memcpy(out + o, s + src, n);
-			o += n;
-			src += n;
-		}
-	}
-	out[o] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	json_object_array_add(x->warnings, json_object_new_string(buf));
 }
 
-/* A card path as valid UTF-8 for JSON: invalid bytes and control
- * characters as %XX, '%' as %25.  New string. */
-static char *
-display_path(const char *in)
-{
-	const unsigned char *s = (const unsigned char *)in;
-	size_t i = 0, o = 0, cap = strlen(in) * 3 + 1;
-	char *out = malloc(cap);
-
-	if (out == NULL)
-		return NULL;
-	while (s[i]) {
-		size_t n = utf8_len(s + i);
-		if (n == 0 || s[i] == '%' || (n == 1 && (s[i] < 0x20 || s[i] == 0x7f))) {
-			o += (size_t)snprintf(out + o, cap - o, "%%%02X", s[i]);
-			i++;
-		} else {
-			memcpy(out + o, s + i, n);
-			o += n;
-			i += n;
-		}
-	}
-	out[o] = '\0';
-	return out;
-}
-
-/* The longest prefix of s (our own valid UTF-8 with %XX escapes) of at
- * most max bytes that ends neither inside a multi-byte character nor
- * inside an escape. */
-static size_t
-safe_cut(const char *s, size_t max)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, cut = 0;
-
-	while (u[i]) {
-		size_t n = u[i] == '%' && u[i + 1] && u[i + 2] ? 3 : utf8_len(u + i);
-		if (n == 0)
-			n = 1;
-		if (i + n > max)
-			break;
-		i += n;
-		cut = i;
-	}
-	return cut;
-}
-
-/* A unique bundle path under prefix for a card path (components made safe). */
-static int
-bundle_name(struct ex *x, const char *prefix, const char *cardpath, size_t name_off, char *out,
-	    size_t outlen)
-{
-	char comp[3 * 128 + 1], base[MAX_PATH_BYTES + 3 * 128 + 64];
-	const char *p = cardpath, *name = cardpath + name_off;
-	size_t o;
-	int k;
-
-	if (outlen < 32)
-		return -ENAMETOOLONG;
-
-	o = (size_t)snprintf(base, sizeof(base), "%s", prefix);
-	while (p < name) {
-		size_t l = strcspn(p, "/");
-		char part[256];
-
-		if (p + l > name)
-			l = (size_t)(name - p);
-		if (l == 0) {
-			p++;
-			continue;
-		}
-		snprintf(part, sizeof(part), "%.*s", (int)(l < 255 ? l : 255), p);
-		ct_safe_component(part, comp, sizeof(comp));
-		if (o + strlen(comp) + 2 > MAX_PATH_BYTES - 130)
-			break;	/* overlong: keep the leading folders and the name */
-		o += (size_t)snprintf(base + o, sizeof(base) - o, "/%s", comp);
-		p += l;
-	}
-	/* the file's own name: one component, whatever '/' it holds */
-	ct_safe_component(name, comp, sizeof(comp));
-	o += (size_t)snprintf(base + o, sizeof(base) - o, "/%s", comp);
-	/* leave room for "~N": cut at a character or %XX boundary */
-	if (strlen(base) > outlen - 16)
-		base[safe_cut(base, outlen - 16)] = '\0';
-	for (k = 1; k < 100000; k++) {
-		if ((k == 1 ? ct_snprintf(out, outlen, "%s", base) :
-		     ct_snprintf(out, outlen, "%s~%d", base, k)) < 0)
-			return -ENAMETOOLONG;
-		if (!json_object_object_get_ex(x->names, out, NULL)) {
-			json_object_object_add(x->names, out, NULL);
-			return 0;
-		}
-	}
-	return -EEXIST;
-}
-
-/* ---- the walk ---- */
-
-static int
-add_item(struct ex *x, const struct item *it)
+int
+ex_add_item(struct ex *x, const struct item *it)
 {
 	if (x->nitems == x->cap) {
 		size_t cap = x->cap ? x->cap * 2 : 256;
@@ -265,539 +87,470 @@ add_item(struct ex *x, const struct item *it)
 	return 0;
 }
 
-static TSK_WALK_RET_ENUM
-walk_cb(TSK_FS_FILE *f, const char *path, void *ptr)
+/* ---- the image ---- */
+
+/* Open the card image (its segments, in order) for reading: the one place
+ * that knows its format.  Card images are raw (dd-style, split or not) or
+ * E01 (libewf finds the other segments of a bare .E01); libtsk's format
+ * probing is not used (its probes through libvmdk leak). */
+static TSK_IMG_INFO *
+image_open(int nseg, char *const *segs, int ewf)
 {
-	struct ex *x = ptr;
+	return tsk_img_open_utf8(nseg, (const char *const *)segs,
+				 ewf ? TSK_IMG_TYPE_EWF_EWF : TSK_IMG_TYPE_RAW, 0);
+}
+
+static int
+cmp_span(const void *a, const void *b)
+{
+	const struct span *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+/* The acquisition's unreadable ranges (bad_ranges), sorted. */
+static int
+load_bad_ranges(struct ex *x, struct json_object *acq)
+{
+	struct json_object *b = ct_json_get(acq, "bad_ranges");
+	size_t n = b ? json_object_array_length(b) : 0, i;
+
+	if (n == 0)
+		return 0;
+	if ((x->bad = calloc(n, sizeof(*x->bad))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct json_object *r = json_object_array_get_idx(b, i);
+		int64_t off = json_object_get_int64(ct_json_get(r, "offset"));
+		int64_t len = json_object_get_int64(ct_json_get(r, "length"));
+		if (off < 0 || len <= 0)
+			continue;
+		x->bad[x->nbad++] = (struct span){ (uint64_t)off, (uint64_t)len };
+	}
+	qsort(x->bad, x->nbad, sizeof(*x->bad), cmp_span);
+	x->res->bad_ranges = x->nbad;
+	return 0;
+}
+
+/* ---- the walk's records ---- */
+
+static int
+on_volume(void *ctx, const struct ct_wvolume *v)
+{
+	struct ex *x = ctx;
+
+	if (x->nvols >= CT_WALK_MAX_VOLUMES || v->index != x->nvols)
+		return -EPROTO;
+	x->vols[x->nvols++] = *v;
+	x->res->st.volumes = x->nvols;
+	return 0;
+}
+
+static int
+on_item(void *ctx, const struct ct_witem *w)
+{
+	struct ex *x = ctx;
 	struct item it;
-	char full[4096];
+	uint32_t i;
 
-	if (f->name == NULL || f->meta == NULL || f->meta->type != TSK_FS_META_TYPE_REG)
-		return TSK_WALK_CONT;
-	if (!strcmp(f->name->name, ".") || !strcmp(f->name->name, ".."))
-		return TSK_WALK_CONT;
-	/* libtsk shows a FAT volume label as an empty file (also where a
-	 * directory loop leads back to the root), and exFAT's allocation
-	 * bitmap and upcase table as files: filesystem metadata, not data */
-	if (f->meta->size == 0 && strstr(f->name->name, "(Volume Label Entry)"))
-		return TSK_WALK_CONT;
-	if (*path == '\0' && (!strcmp(f->name->name, "$ALLOC_BITMAP") ||
-			       !strcmp(f->name->name, "$UPCASE_TABLE")))
-		return TSK_WALK_CONT;
+	if (w->vol >= x->nvols)
+		return -EPROTO;
+	if (x->nruns + w->nruns > x->runcap) {
+		size_t cap = x->runcap ? x->runcap : 256;
+		struct ct_run *r;
+		while (cap < x->nruns + w->nruns)
+			cap *= 2;
+		if ((r = realloc(x->runs, cap * sizeof(*r))) == NULL)
+			return -ENOMEM;
+		x->runs = r;
+		x->runcap = cap;
+	}
 	memset(&it, 0, sizeof(it));
-	it.fsi = x->fsi;
-	it.inum = f->meta->addr;
-	it.state = (f->name->flags & TSK_FS_NAME_FLAG_UNALLOC) ||
-		   (f->meta->flags & TSK_FS_META_FLAG_UNALLOC) ? ST_DELETED : ST_ALLOC;
-	it.orphan = strncmp(path, "$OrphanFiles", 12) == 0;
-	if (it.orphan)
-		it.state = ST_DELETED;
-	it.size = f->meta->size > 0 ? (uint64_t)f->meta->size : 0;
-	it.mtime = f->meta->mtime;
-	it.atime = f->meta->atime;
-	it.crtime = f->meta->crtime;
-	snprintf(full, sizeof(full), "%s%s", path, f->name->name);
-	it.name_off = strlen(path) < strlen(full) ? strlen(path) : strlen(full);
-	it.path = strdup(full);
-	if (it.path == NULL || add_item(x, &it) < 0) {
+	it.state = w->deleted ? ST_DELETED : ST_ALLOC;
+	it.orphan = w->orphan;
+	it.overwritten = w->overwritten;
+	it.wflags = w->flags;
+	it.vol = w->vol;
+	it.inum = w->inum;
+	it.size = w->size;
+	it.mtime = w->mtime;
+	it.atime = w->atime;
+	it.crtime = w->crtime;
+	it.name_off = w->name_off;
+	it.run0 = x->nruns;
+	it.nruns = w->nruns;
+	for (i = 0; i < w->nruns; i++) {
+		x->runs[x->nruns++] = w->runs[i];
+		if (it.image_off == 0 && w->runs[i].img_off != CT_RUN_ZERO)
+			it.image_off = w->runs[i].img_off;
+	}
+	if ((it.path = strdup(w->path)) == NULL)
+		return -ENOMEM;
+	if (ex_add_item(x, &it) < 0) {
 		free(it.path);
-		return TSK_WALK_ERROR;
+		return -ENOMEM;
 	}
-	return TSK_WALK_CONT;
-}
-
-struct blocks_ctx {
-	uint64_t first;
-	int have_first;
-	int overwritten;
-};
-
-static TSK_WALK_RET_ENUM
-blocks_cb(TSK_FS_FILE *f, TSK_OFF_T off, TSK_DADDR_T addr, char *buf, size_t size,
-	  TSK_FS_BLOCK_FLAG_ENUM flags, void *ptr)
-{
-	struct blocks_ctx *b = ptr;
-
-	(void)f;
-	(void)off;
-	(void)buf;
-	(void)size;
-	if (flags & TSK_FS_BLOCK_FLAG_SPARSE)
-		return TSK_WALK_CONT;
-	if (!b->have_first) {
-		b->first = addr;
-		b->have_first = 1;
-	}
-	if (flags & TSK_FS_BLOCK_FLAG_ALLOC)
-		b->overwritten = 1;
-	return TSK_WALK_CONT;
-}
-
-/* Where a file's data starts in the image, and for a deleted one whether
- * any of its clusters belong to another file now. */
-static void
-locate(struct ex *x, struct item *it)
-{
-	TSK_FS_INFO *fs = x->fs[it->fsi];
-	TSK_FS_FILE *f = tsk_fs_file_open_meta(fs, NULL, it->inum);
-	struct blocks_ctx b = { 0 };
-
-	if (f == NULL)
-		return;
-	if (tsk_fs_file_walk(f, TSK_FS_FILE_WALK_FLAG_AONLY, blocks_cb, &b) == 0 || b.have_first) {
-		if (b.have_first)
-			it->image_off = (uint64_t)fs->offset + b.first * fs->block_size;
-		if (it->state == ST_DELETED)
-			it->overwritten = b.overwritten;
-	}
-	tsk_error_reset();
-	tsk_fs_file_close(f);
+	return 0;
 }
 
 static int
-open_filesystems(struct ex *x)
+on_alias(void *ctx, uint32_t vol, const char *path, const char *also_at)
 {
-	TSK_FS_INFO *fs;
+	struct ex *x = ctx;
+	struct alias *a;
 
-	x->vs = tsk_vs_open(x->img, 0, TSK_VS_TYPE_DETECT);
-	if (x->vs) {
-		TSK_PNUM_T i;
-		for (i = 0; i < x->vs->part_count && x->nfs < MAX_FS; i++) {
-			const TSK_VS_PART_INFO *p = tsk_vs_part_get(x->vs, i);
-			if (p == NULL || !(p->flags & TSK_VS_PART_FLAG_ALLOC))
-				continue;
-			fs = tsk_fs_open_vol(p, TSK_FS_TYPE_FAT_DETECT);
-			if (fs)
-				x->fs[x->nfs++] = fs;
-			tsk_error_reset();
-		}
+	if (x->naliases == x->aliascap) {
+		size_t cap = x->aliascap ? x->aliascap * 2 : 16;
+		if ((a = realloc(x->aliases, cap * sizeof(*a))) == NULL)
+			return -ENOMEM;
+		x->aliases = a;
+		x->aliascap = cap;
 	}
-	tsk_error_reset();
-	if (x->nfs == 0) {
-		/* a superfloppy: the filesystem starts at 0 */
-		fs = tsk_fs_open_img(x->img, 0, TSK_FS_TYPE_FAT_DETECT);
-		if (fs)
-			x->fs[x->nfs++] = fs;
-		tsk_error_reset();
+	a = &x->aliases[x->naliases];
+	a->vol = vol;
+	a->path = strdup(path);
+	a->also_at = strdup(also_at);
+	if (a->path == NULL || a->also_at == NULL) {
+		free(a->path);
+		free(a->also_at);
+		return -ENOMEM;
 	}
-	return x->nfs ? 0 : -ENOENT;
+	x->naliases++;
+	return 0;
 }
 
-/* ---- reading ---- */
+static int
+on_unalloc(void *ctx, uint32_t vol, uint64_t off, uint64_t len)
+{
+	struct ex *x = ctx;
+	struct span *s;
 
-struct file_input {
+	(void)vol;
+	if (x->nunalloc == x->unalloccap) {
+		size_t cap = x->unalloccap ? x->unalloccap * 2 : 256;
+		if ((s = realloc(x->unalloc, cap * sizeof(*s))) == NULL)
+			return -ENOMEM;
+		x->unalloc = s;
+		x->unalloccap = cap;
+	}
+	x->unalloc[x->nunalloc++] = (struct span){ off, len };
+	return 0;
+}
+
+static int
+on_warn(void *ctx, uint32_t vol, const char *text)
+{
+	struct ex *x = ctx;
+
+	if (vol < x->nvols)
+		ex_warn(x, "volume %u: %s", vol + 1, text);
+	else
+		ex_warn(x, "%s", text);
+	return 0;
+}
+
+static int
+on_done(void *ctx, uint32_t vol, int ok)
+{
+	struct ex *x = ctx;
+
+	(void)vol;
+	if (!ok)
+		x->res->incomplete = 1;
+	return 0;
+}
+
+static int
+walk_card(struct ex *x, const char *image_name)
+{
+	const struct ct_walk_sink sink = {
+		on_volume, on_item, on_alias, on_unalloc, on_warn, on_done, x,
+	};
+	int ret = ct_walk_image(x->img, -1, &sink);
+
+	if (ret == 1)
+		return exerr(x, -EINVAL, "no FAT or exFAT filesystem found in '%s'", image_name);
+	if (ret < 0)
+		return exerr(x, ret, "the walk of '%s' failed: %s", image_name, strerror(-ret));
+	return 0;
+}
+
+/* ---- a file's content ---- */
+
+/* What a member holds: the file's bytes by its ranges, zeros where the
+ * card has none. */
+struct content {
 	struct ex *x;
-	TSK_FS_FILE *f;
-	int carved;		/* read img_off.. of the image, not f */
-	uint64_t img_off;	/* carved: start in the image */
-	uint64_t size;
+	const struct item *it;
+	const struct ct_run *runs;
+	size_t nruns;
+	struct ct_run carved;	/* a carved candidate's one range */
+	uint64_t mapped;	/* bytes the ranges cover */
+	uint64_t size;		/* bytes the member holds */
+	/* file ranges with no data from the card (sorted, merged), and among
+	 * them those the acquisition could not read */
+	struct ct_hole *holes;
+	size_t nholes, holecap;
+	struct json_object *unreadable;	/* [{file_offset, length, image_offset}] */
+	uint64_t unreadable_bytes, zero_filled, sparse;
+	int partial;		/* cut to the readable length */
+	int not_bundled;	/* over the zero-fill budget with nothing readable */
 };
 
 static int
-file_read(void *ctx, void *buf, size_t len, uint64_t off, size_t *got)
+content_read(void *ctx, void *buf, size_t len, uint64_t off, size_t *got)
 {
-	struct file_input *fi = ctx;
-	ssize_t n;
+	struct content *c = ctx;
+	unsigned char *b = buf;
+	uint64_t at = 0;
+	size_t i, done = 0;
 
 	*got = 0;
-	if (off >= fi->size)
+	if (off >= c->size)
 		return 0;
-	if (len > fi->size - off)
-		len = (size_t)(fi->size - off);
-	if (fi->f)
-		n = tsk_fs_file_read(fi->f, (TSK_OFF_T)off, buf, len, TSK_FS_FILE_READ_FLAG_NONE);
-	else if (!fi->carved)
-		return -EIO;	/* a file libtsk cannot open: nothing to read */
-	else
-		n = tsk_img_read(fi->x->img, (TSK_OFF_T)(fi->img_off + off), buf, len);
-	if (n < 0) {
-		tsk_error_reset();
-		return -EIO;
+	if (len > c->size - off)
+		len = (size_t)(c->size - off);
+	for (i = 0; i < c->nruns && done < len; i++) {
+		const struct ct_run *r = &c->runs[i];
+		uint64_t pos = off + done;
+		size_t n;
+
+		if (pos >= at + r->len) {
+			at += r->len;
+			continue;
+		}
+		n = (size_t)(at + r->len - pos < len - done ? at + r->len - pos : len - done);
+		if (r->img_off == CT_RUN_ZERO) {
+			memset(b + done, 0, n);
+		} else {
+			ssize_t k = tsk_img_read(c->x->img, (TSK_OFF_T)(r->img_off + (pos - at)),
+						 (char *)b + done, n);
+			if (k < 0) {
+				tsk_error_reset();
+				return -EIO;
+			}
+			if ((size_t)k < n)
+				memset(b + done + k, 0, n - (size_t)k);
+		}
+		done += n;
+		at += r->len;
 	}
-	*got = (size_t)n;
+	/* past what the ranges cover: zero-filled */
+	memset(b + done, 0, len - done);
+	*got = len;
 	return 0;
 }
 
-/* ---- the bundle ---- */
-
 static int
-bundle_open(struct ex *x, const char *dir, const char *name)
+add_hole(struct content *c, uint64_t off, uint64_t len)
 {
-	char path[PATH_MAX];
+	struct ct_hole *h;
+
+	if (len == 0)
+		return 0;
+	if (c->nholes && c->holes[c->nholes - 1].off + c->holes[c->nholes - 1].len >= off) {
+		h = &c->holes[c->nholes - 1];
+		if (off + len > h->off + h->len)
+			h->len = off + len - h->off;
+		return 0;
+	}
+	if (c->nholes == c->holecap) {
+		size_t cap = c->holecap ? c->holecap * 2 : 8;
+		if ((h = realloc(c->holes, cap * sizeof(*h))) == NULL)
+			return -ENOMEM;
+		c->holes = h;
+		c->holecap = cap;
+	}
+	c->holes[c->nholes++] = (struct ct_hole){ off, len };
+	return 0;
+}
+
+/* The acquisition's unreadable ranges that fall into run r (at file
+ * offset at): holes, and listed. */
+static int
+map_unreadable(struct content *c, const struct ct_run *r, uint64_t at)
+{
+	const struct ex *x = c->x;
+	size_t lo = 0, hi = x->nbad;
 	int ret;
 
-	int k;
-
-	/* E1.evidence.tar, then E1.evidence-2.tar, …: nothing is overwritten */
-	for (k = 1, x->ar_fd = -1; k < 1000 && x->ar_fd < 0; k++) {
-		if ((ret = (k == 1 ? ct_snprintf(path, sizeof(path), "%s/%s.tar", dir, name) :
-			    ct_snprintf(path, sizeof(path), "%s/%s-%d.tar", dir, name, k))) < 0)
-			return exerr(x, ret, "bundle path too long");
-		x->ar_fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-		if (x->ar_fd < 0 && errno != EEXIST)
-			return exerr(x, -errno, "cannot create '%s': %s", path, strerror(errno));
+	/* the first bad range that ends after the run starts */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (x->bad[mid].off + x->bad[mid].len <= r->img_off)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	if (x->ar_fd < 0)
-		return exerr(x, -EEXIST, "too many bundles named %s in '%s'", name, dir);
-	snprintf(x->res->bundle, sizeof(x->res->bundle), "%s", path);
-	x->ar = archive_write_new();
-	if (x->ar == NULL || archive_write_set_format_pax(x->ar) != ARCHIVE_OK ||
-	    archive_write_open_fd(x->ar, x->ar_fd) != ARCHIVE_OK)
-		return exerr(x, -EIO, "cannot start the bundle: %s",
-			     x->ar ? archive_error_string(x->ar) : "out of memory");
+	for (; lo < x->nbad && x->bad[lo].off < r->img_off + r->len; lo++) {
+		uint64_t s = x->bad[lo].off > r->img_off ? x->bad[lo].off : r->img_off;
+		uint64_t e = x->bad[lo].off + x->bad[lo].len;
+		uint64_t fo;
+
+		if (e > r->img_off + r->len)
+			e = r->img_off + r->len;
+		fo = at + (s - r->img_off);
+		if (fo >= c->size)
+			break;
+		if (fo + (e - s) > c->size)
+			e = s + (c->size - fo);
+		c->unreadable_bytes += e - s;
+		if ((ret = add_hole(c, fo, e - s)) < 0)
+			return ret;
+		if (json_object_array_length(c->unreadable) < MAX_UNREADABLE_LISTED) {
+			struct json_object *u = json_object_new_object();
+			json_object_object_add(u, "file_offset", json_object_new_int64((int64_t)fo));
+			json_object_object_add(u, "length", json_object_new_int64((int64_t)(e - s)));
+			json_object_object_add(u, "image_offset", json_object_new_int64((int64_t)s));
+			json_object_array_add(c->unreadable, u);
+		}
+	}
 	return 0;
 }
 
+/*
+ * Decide what the member holds and where it has no data from the card:
+ * sparse runs, the acquisition's unreadable sectors, and what lies past
+ * the ranges.  An entry whose extent runs past the volume or the image is
+ * bundled with the bytes there are (partial); a shorter chain is
+ * zero-filled up to the size the entry claims, as long as the budget of
+ * zero-fill (the size of the volumes) lasts, and cut after that.
+ */
 static int
-entry_begin(struct ex *x, const char *name, uint64_t size, int64_t mtime)
+content_plan(struct content *c)
 {
-	struct archive_entry *e = archive_entry_new();
-	int r;
+	struct ex *x = c->x;
+	const struct item *it = c->it;
+	uint64_t at = 0, missing;
+	size_t i;
+	int ret;
 
-	if (e == NULL)
+	if (it->state == ST_CARVED) {
+		c->carved = (struct ct_run){ it->image_off, it->size };
+		c->runs = &c->carved;
+		c->nruns = 1;
+	} else {
+		c->runs = x->runs + it->run0;
+		c->nruns = it->nruns;
+	}
+	for (i = 0; i < c->nruns; i++)
+		c->mapped += c->runs[i].len;
+	if (c->mapped > it->size)
+		c->mapped = it->size;
+	c->size = it->size;
+	missing = c->size - c->mapped;
+	if (missing && (it->wflags & (CT_WF_PAST_VOLUME | CT_WF_PAST_IMAGE))) {
+		c->size = c->mapped;
+		c->partial = 1;
+	} else if (missing > x->zero_budget) {
+		c->size = c->mapped;
+		c->partial = 1;
+		c->not_bundled = c->mapped == 0;
+	} else if (missing) {
+		x->zero_budget -= missing;
+		c->zero_filled = missing;
+	}
+	if ((c->unreadable = json_object_new_array()) == NULL)
 		return -ENOMEM;
-	/* our names are valid UTF-8 (ct_safe_component); the command runs
-	 * with a UTF-8 LC_CTYPE so that libarchive's pax writer takes them
-	 * as they are (with only a UTF-8 name set, libarchive 3.6 crashes in
-	 * the C locale) */
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_size(e, (la_int64_t)size);
-	archive_entry_set_filetype(e, AE_IFREG);
-	archive_entry_set_perm(e, 0444);
-	archive_entry_set_mtime(e, mtime > 0 ? mtime : 0, 0);
-	r = archive_write_header(x->ar, e);
-	archive_entry_free(e);
-	if (r != ARCHIVE_OK)
-		return exerr(x, -EIO, "cannot write '%s' into the bundle: %s", name,
-			     archive_error_string(x->ar));
-	return 0;
-}
+	for (i = 0; i < c->nruns && at < c->size; i++) {
+		const struct ct_run *r = &c->runs[i];
+		uint64_t len = r->len < c->size - at ? r->len : c->size - at;
 
-static int
-entry_data(struct ex *x, const void *p, size_t len)
-{
-	if (len && archive_write_data(x->ar, p, len) != (la_ssize_t)len)
-		return exerr(x, -EIO, "cannot write into the bundle: %s", archive_error_string(x->ar));
-	x->res->st.bytes_bundled += len;
+		if (r->img_off == CT_RUN_ZERO) {
+			c->sparse += len;
+			ret = add_hole(c, at, len);
+		} else {
+			ret = map_unreadable(c, r, at);
+		}
+		if (ret < 0)
+			return ret;
+		at += r->len;
+	}
+	if (c->mapped < c->size)
+		return add_hole(c, c->mapped, c->size - c->mapped);
 	return 0;
 }
 
 static void
-add_sum(struct ex *x, const char *name, const char *hex)
+content_release(struct content *c)
 {
-	struct json_object *pair = json_object_new_array();
-
-	json_object_array_add(pair, json_object_new_string(name));
-	json_object_array_add(pair, json_object_new_string(hex));
-	json_object_array_add(x->sums, pair);
+	free(c->holes);
+	json_object_put(c->unreadable);
 }
 
-/* A whole in-memory member (manifest, tracks). */
-static int
-add_blob(struct ex *x, const char *name, const char *data, size_t len)
-{
-	unsigned char d[32];
-	char hex[65];
-	int ret;
-
-	if ((ret = entry_begin(x, name, len, time(NULL))) < 0 || (ret = entry_data(x, data, len)) < 0)
-		return ret;
-	gcry_md_hash_buffer(GCRY_MD_SHA256, d, data, len);
-	ct_hex(d, 32, hex);
-	add_sum(x, name, hex);
-	return 0;
-}
-
-/* Stream a file (or a carved range) into the bundle, hashing it. */
+/* Stream a member into the bundle, hashing it. */
 static int
 add_stream(struct ex *x, const char *name, const struct ct_input *in, int64_t mtime,
-	   char hex[65], uint64_t *missing)
+	   char hex[65])
 {
 	gcry_md_hd_t h;
 	uint64_t off = 0;
 	int ret;
 
-	*missing = 0;
-	if ((ret = entry_begin(x, name, in->size, mtime)) < 0)
+	if ((ret = bundle_entry_begin(x, name, in->size, mtime)) < 0)
 		return ret;
 	if (gcry_md_open(&h, GCRY_MD_SHA256, 0))
 		return -ENOMEM;
 	while (off < in->size) {
 		size_t want = (size_t)(in->size - off < CHUNK ? in->size - off : CHUNK), got = 0;
-		if (in->read(in->ctx, x->buf, want, off, &got) < 0 || got < want) {
-			/* unreadable (a deleted file's clusters, a damaged
-			 * image): the header promised the size, fill it */
+		if (in->read(in->ctx, x->buf, want, off, &got) < 0 || got < want)
+			/* the image itself ended or failed: the header promised
+			 * the size (the read already said where) */
 			memset(x->buf + got, 0, want - got);
-			*missing += want - got;
-		}
 		gcry_md_write(h, x->buf, want);
-		if ((ret = entry_data(x, x->buf, want)) < 0)
+		if ((ret = bundle_entry_data(x, x->buf, want)) < 0)
 			break;
 		off += want;
 	}
 	if (ret == 0) {
 		ct_hex(gcry_md_read(h, GCRY_MD_SHA256), 32, hex);
-		add_sum(x, name, hex);
+		bundle_add_sum(x, name, hex);
 	}
 	gcry_md_close(h);
 	return ret;
 }
 
-/* ---- carving ---- */
-
-struct run {
-	uint64_t start, len;	/* image bytes */
-};
-
-struct runs {
-	struct run *r;
-	size_t n, cap;
-	TSK_FS_INFO *fs;
-	int err;
-};
-
-static TSK_WALK_RET_ENUM
-unalloc_cb(const TSK_FS_BLOCK *b, void *ptr)
-{
-	struct runs *rs = ptr;
-	uint64_t off = (uint64_t)rs->fs->offset + b->addr * rs->fs->block_size;
-
-	if (rs->n && rs->r[rs->n - 1].start + rs->r[rs->n - 1].len == off) {
-		rs->r[rs->n - 1].len += rs->fs->block_size;
-		return TSK_WALK_CONT;
-	}
-	if (rs->n == rs->cap) {
-		size_t cap = rs->cap ? rs->cap * 2 : 256;
-		struct run *n = realloc(rs->r, cap * sizeof(*n));
-		if (n == NULL) {
-			rs->err = -ENOMEM;
-			return TSK_WALK_ERROR;
-		}
-		rs->r = n;
-		rs->cap = cap;
-	}
-	rs->r[rs->n++] = (struct run){ off, rs->fs->block_size };
-	return TSK_WALK_CONT;
-}
-
-static const struct {
-	const char *ext;
-	const unsigned char *magic;
-	size_t len;
-	size_t at;	/* where the magic sits after the start */
-} sigs[] = {
-	{ "ulg", (const unsigned char *)"ULog\x01\x12\x35", 7, 0 },
-	{ "bin", (const unsigned char *)"\xa3\x95\x80\x80\x59" "FMT", 8, 0 },
-	{ "jpg", (const unsigned char *)"\xff\xd8\xff\xe1", 4, 0 },
-	{ "jpg", (const unsigned char *)"\xff\xd8\xff\xe0", 4, 0 },
-	{ "srt", (const unsigned char *)"1\r\n00:00:", 9, 0 },
-	{ "srt", (const unsigned char *)"1\n00:00:", 8, 0 },
-	{ "DAT", (const unsigned char *)"LOGH", 4, 0 },
-	{ "DAT", (const unsigned char *)"BUILD", 5, 16 },
-	{ "DAT", (const unsigned char *)"DJI_LOG_V3", 10, 242 },
-};
-
-static int
-sig_at(const unsigned char *p, size_t avail)
-{
-	size_t i;
-
-	for (i = 0; i < CT_ARRAY_SIZE(sigs); i++)
-		if (avail >= sigs[i].at + sigs[i].len &&
-		    !memcmp(p + sigs[i].at, sigs[i].magic, sigs[i].len))
-			return (int)i;
-	return -1;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* The start offsets of the walked (not carved) files, sorted: built once
- * before carving. */
-static int
-build_starts(struct ex *x)
-{
-	size_t i;
-
-	x->starts = malloc((x->nitems ? x->nitems : 1) * sizeof(*x->starts));
-	if (x->starts == NULL)
-		return -ENOMEM;
-	x->nstarts = 0;
-	for (i = 0; i < x->nitems; i++)
-		if (x->items[i].state != ST_CARVED)
-			x->starts[x->nstarts++] = x->items[i].image_off;
-	qsort(x->starts, x->nstarts, sizeof(*x->starts), cmp_u64);
-	return 0;
-}
-
-/* Is there already a file (a deleted one) starting at this image offset? */
-static int
-known_start(struct ex *x, uint64_t off)
-{
-	return bsearch(&off, x->starts, x->nstarts, sizeof(*x->starts), cmp_u64) != NULL;
-}
-
-/* Add a carved candidate unless a walked file starts there; 1 when the
- * cap is reached (carving stops). */
-static int
-add_carved(struct ex *x, const struct item *it, size_t *cand_n)
-{
-	int ret;
-
-	if (known_start(x, it->image_off))
-		return 0;
-	if (*cand_n >= MAX_CARVED) {
-		char msg[200];
-		snprintf(msg, sizeof(msg), "carving stopped after %u candidates: the free space "
-			 "holds more signatures than a card plausibly does (hostile or corrupt "
-			 "image?); the rest of the free space was not carved", (unsigned)MAX_CARVED);
-		json_object_array_add(x->warnings, json_object_new_string(msg));
-		return 1;
-	}
-	if ((ret = add_item(x, it)) < 0)
-		return ret;
-	(*cand_n)++;
-	return 0;
-}
-
-/*
- * Scan free space at every sector boundary for the signatures; a candidate
- * runs to the next signature or the end of its free run (JPEG: to its EOI;
- * SRT: to the first NUL), at most MAX_CARVE bytes.
- */
-static int
-carve(struct ex *x)
-{
-	struct runs rs;
-	size_t fi, ri, cand_n = 0;
-	double t0 = ct_now();
-	int ret = 0;
-
-	memset(&rs, 0, sizeof(rs));
-	if ((ret = build_starts(x)) < 0)
-		return ret;
-	for (fi = 0; fi < x->nfs; fi++) {
-		TSK_FS_INFO *fs = x->fs[fi];
-		size_t sec = fs->block_size;
-
-		memset(&rs, 0, sizeof(rs));
-		rs.fs = fs;
-		if (tsk_fs_block_walk(fs, fs->first_block, fs->last_block,
-				      TSK_FS_BLOCK_WALK_FLAG_UNALLOC | TSK_FS_BLOCK_WALK_FLAG_AONLY,
-				      unalloc_cb, &rs) != 0 && rs.err) {
-			free(rs.r);
-			return rs.err;
-		}
-		tsk_error_reset();
-		for (ri = 0; ri < rs.n; ri++) {
-			struct run *r = &rs.r[ri];
-			uint64_t pos = 0, open_at = UINT64_MAX;
-			int open_sig = -1;
-
-			x->res->st.unalloc_bytes += r->len;
-			while (pos < r->len) {
-				size_t want = (size_t)(r->len - pos < CHUNK ? r->len - pos : CHUNK), k;
-				ssize_t n = tsk_img_read(x->img, (TSK_OFF_T)(r->start + pos),
-							 (char *)x->buf, want);
-				if (n <= 0) {
-					tsk_error_reset();
-					break;
-				}
-				for (k = 0; k + 8 <= (size_t)n; k += sec) {
-					int s = sig_at(x->buf + k, (size_t)n - k);
-					uint64_t at = r->start + pos + k;
-					if (s < 0)
-						continue;
-					if (open_sig >= 0) {
-						struct item it = { .state = ST_CARVED, .image_off = open_at,
-								   .size = at - open_at,
-								   .ext = sigs[open_sig].ext };
-						if ((ret = add_carved(x, &it, &cand_n)) != 0)
-							goto out;
-					}
-					open_sig = s;
-					open_at = at;
-				}
-				pos += (uint64_t)n;
-			}
-			if (open_sig >= 0) {
-				struct item it = { .state = ST_CARVED, .image_off = open_at,
-						   .size = r->start + r->len - open_at,
-						   .ext = sigs[open_sig].ext, .carve_truncated = 1 };
-				if ((ret = add_carved(x, &it, &cand_n)) != 0)
-					goto out;
-			}
-		}
-		free(rs.r);
-		rs.r = NULL;
-	}
-out:
-	free(rs.r);
-	x->res->st.carve_seconds = ct_now() - t0;
-	return ret < 0 ? ret : 0;
-}
-
-/*
- * Trim a carved candidate to its natural end where the format has one:
- * text at its first NUL; a JPEG at its LAST end-of-image marker before the
- * next candidate (an embedded thumbnail ends with one too).
- */
-static void
-trim_carved(struct ex *x, struct item *it)
-{
-	uint64_t pos = 0, limit = it->size < MAX_CARVE ? it->size : MAX_CARVE, last_eoi = 0;
-	int jpeg = !strcmp(it->ext, "jpg"), text = !strcmp(it->ext, "srt");
-	unsigned char prev = 0;
-
-	if (it->size > MAX_CARVE)
-		it->carve_truncated = 1;
-	it->size = limit;
-	if (!jpeg && !text)
-		return;
-	while (pos < limit) {
-		size_t want = (size_t)(limit - pos < CHUNK ? limit - pos : CHUNK), k;
-		ssize_t n = tsk_img_read(x->img, (TSK_OFF_T)(it->image_off + pos), (char *)x->buf, want);
-		if (n <= 0) {
-			tsk_error_reset();
-			break;
-		}
-		for (k = 0; k < (size_t)n; k++) {
-			if (text && x->buf[k] == 0) {
-				it->size = pos + k;
-				it->carve_truncated = 0;
-				return;
-			}
-			if (jpeg && prev == 0xff && x->buf[k] == 0xd9)
-				last_eoi = pos + k + 1;
-			prev = x->buf[k];
-		}
-		pos += (uint64_t)n;
-	}
-	if (jpeg && last_eoi) {
-		it->size = last_eoi;
-		it->carve_truncated = 0;
-	}
-}
-
 /* ---- per file ---- */
 
-static void
-fat_time(int64_t t, char *buf, size_t len)
+/* A time as stored, with its basis: {time, time_basis[, utc_offset]}. */
+static struct json_object *
+time_json(const struct ct_wtime *t)
 {
+	struct json_object *o;
+	char buf[48], off[16];
 	struct tm tm;
-	time_t tt = (time_t)t;
+	time_t tt = (time_t)t->sec;
 
-	if (t <= 0) {
-		snprintf(buf, len, "%s", "");
-		return;
+	if (t->kind == CT_WT_NONE || gmtime_r(&tt, &tm) == NULL)
+		return NULL;
+	o = json_object_new_object();
+	switch (t->kind) {
+	case CT_WT_LOCAL_DATE:
+		strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
+		break;
+	case CT_WT_UTC:
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+		if (t->nsec)
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%02u",
+				 t->nsec / 10000000u);
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "Z");
+		break;
+	default:
+		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+		if (t->nsec)
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%02u",
+				 t->nsec / 10000000u);
 	}
-	gmtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
+	json_object_object_add(o, "time", json_object_new_string(buf));
+	json_object_object_add(o, "time_basis", json_object_new_string(
+				       t->kind == CT_WT_UTC ? "utc" : "local"));
+	if (t->kind == CT_WT_UTC) {
+		int m = t->offset_min < 0 ? -t->offset_min : t->offset_min;
+		snprintf(off, sizeof(off), "%c%02d:%02d", t->offset_min < 0 ? '-' : '+', m / 60,
+			 m % 60);
+		json_object_object_add(o, "utc_offset", json_object_new_string(off));
+	}
+	return o;
 }
 
 /* tracks/NNNN_<file name>: numbered (paths that differ only in where
@@ -843,88 +596,125 @@ add_tracks(struct ex *x, const struct ct_flight *f, const char *bundle_path)
 
 		snprintf(name, sizeof(name), "tracks/%s.%s", base, writers[i].ext);
 		if ((ret = writers[i].fn(f, bundle_path, &text, &len)) == 0)
-			ret = add_blob(x, name, text, len);
+			ret = bundle_add_blob(x, name, text, len);
 		free(text);
 	}
 	return ret;
 }
 
+/* The bundle path of a walked or carved file: p1/files/… when the card
+ * has several volumes. */
 static int
-process(struct ex *x, struct item *it, struct json_object *manifest, struct json_object *flights)
+member_name(struct ex *x, struct item *it, char *name, size_t len)
 {
 	static const char *const prefixes[] = { "files", "deleted", "carved" };
-	struct file_input fi = { .x = x };
-	struct ct_input in;
-	struct ct_flight fl;
-	const struct ct_parser *p = NULL;
-	struct json_object *m, *w;
-	char name[MAX_PATH_BYTES + 64], hex[65], tb[32];
-	unsigned char head[HEAD];
-	size_t headlen = 0;
-	uint64_t missing = 0, end;
-	int ret, score = 0, parsed = 0;
-	size_t k;
+	char prefix[32], cname[64];
 
-	ct_flight_init(&fl, NULL);
 	if (it->state == ST_CARVED) {
-		char cname[64];
-		trim_carved(x, it);
 		snprintf(cname, sizeof(cname), "%" PRIu64 ".%s", it->image_off, it->ext);
-		if ((ret = bundle_name(x, "carved", cname, 0, name, sizeof(name))) < 0)
-			return ret;
-		fi.carved = 1;
-		fi.img_off = it->image_off;
+		return bundle_name(x, "carved", cname, 0, name, len);
+	}
+	if (x->nvols > 1) {
+		const struct ct_wvolume *v = &x->vols[it->vol];
+		if (v->part > 0)
+			snprintf(prefix, sizeof(prefix), "p%d/%s", v->part, prefixes[it->state]);
+		else
+			snprintf(prefix, sizeof(prefix), "v%u/%s", v->index + 1, prefixes[it->state]);
 	} else {
-		fi.f = tsk_fs_file_open_meta(x->fs[it->fsi], NULL, it->inum);
-		if (fi.f == NULL) {
-			tsk_error_reset();
-			ct_flight_warn(&fl, 0, "The Sleuth Kit cannot open this entry");
-		}
-		if ((ret = bundle_name(x, prefixes[it->state], it->path, it->name_off, name,
-				       sizeof(name))) < 0)
-			goto out;
+		snprintf(prefix, sizeof(prefix), "%s", prefixes[it->state]);
 	}
-	fi.size = it->size;
-	in.path = it->path;
-	in.size = it->size;
-	in.read = file_read;
-	in.ctx = &fi;
-	/* bid and parse */
-	if (in.read(in.ctx, head, sizeof(head), 0, &headlen) < 0)
-		headlen = 0;
-	p = ct_parser_choose(it->state == ST_CARVED ? NULL : it->path, head, headlen, &score);
-	/* a format that vouches for its own end (DJI DAT: its last record whose
-	 * CRC holds) trims a carved candidate to it */
-	if (p && it->state == ST_CARVED && p->carve_end && p->carve_end(&in, &end) == 0 &&
-	    end < it->size) {
-		it->size = fi.size = in.size = end;
-		it->carve_truncated = 0;
-		ct_flight_warn(&fl, end, "carved to the end of its last record whose checksum "
-			       "holds; a later fragment of the file, if any, is not included");
+	return bundle_name(x, prefix, it->path, it->name_off, name, len);
+}
+
+static struct json_object *
+volume_json(const struct ct_wvolume *v)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "index", json_object_new_int((int)v->index + 1));
+	json_object_object_add(o, "partition", v->part > 0 ? json_object_new_int(v->part) : NULL);
+	json_object_object_add(o, "partition_table", v->vstype[0] ?
+			       json_object_new_string(v->vstype) : NULL);
+	json_object_object_add(o, "offset", json_object_new_int64((int64_t)v->offset));
+	json_object_object_add(o, "fs_type", json_object_new_string(v->fstype));
+	return o;
+}
+
+/* What the manifest says about a file's content, and its warnings. */
+static const char *
+content_label(const struct item *it, const struct content *c, char *buf, size_t len)
+{
+	if (c->not_bundled) {
+		snprintf(buf, len, "not bundled: its clusters are not on the card and the "
+			 "zero-fill budget is spent");
+		return buf;
 	}
-	if (p && (fi.f || it->state == ST_CARVED)) {
-		fl.format = p->name;
-		ret = p->parse(&in, &fl);
-		if (ret < 0)
-			ct_flight_warn(&fl, 0, "%s parser: %s", p->name, strerror(-ret));
-		/* 1 is "nothing of use decoded": a DAT identified but not
-		 * decoded, a photo without a position still tell who made them */
-		parsed = ret == 0 || (ret == 1 && fl.nfacts > 0);
-		ret = 0;
+	if (c->partial) {
+		snprintf(buf, len, "partial: %" PRIu64 " of %" PRIu64 " bytes readable, %s", c->size,
+			 it->size, it->wflags & (CT_WF_PAST_VOLUME | CT_WF_PAST_IMAGE) ?
+			 "the entry runs past the end of the volume" :
+			 "the rest is not on the card (zero-fill budget spent)");
+		return buf;
 	}
+	if (c->zero_filled || c->unreadable_bytes || c->sparse) {
+		snprintf(buf, len, "incomplete: %" PRIu64 " bytes are zeros (%" PRIu64 " unreadable "
+			 "on the card, %" PRIu64 " not on the card)", c->unreadable_bytes +
+			 c->zero_filled + c->sparse, c->unreadable_bytes, c->zero_filled + c->sparse);
+		return buf;
+	}
+	if (it->state == ST_DELETED)
+		return it->overwritten ? "incomplete: clusters reused" :
+		       "plausibly complete: its clusters are still free";
+	return NULL;
+}
+
+static void
+content_warnings(struct ex *x, const struct item *it, const struct content *c,
+		 struct ct_flight *fl)
+{
+	size_t i, shown = 0;
+
 	if (it->state == ST_DELETED && it->overwritten)
-		ct_flight_warn(&fl, 0, "some of this deleted file's clusters belong to another file "
+		ct_flight_warn(fl, 0, "some of this deleted file's clusters belong to another file "
 			       "now: its content is not complete");
 	if (it->carve_truncated)
-		ct_flight_warn(&fl, 0, "carved up to the end of a free run (%" PRIu64 " bytes): the "
+		ct_flight_warn(fl, 0, "carved up to the end of a free run (%" PRIu64 " bytes): the "
 			       "file may be fragmented or truncated", it->size);
-	if ((ret = add_stream(x, name, &in, it->mtime, hex, &missing)) < 0)
-		goto out;
-	if (missing)
-		ct_flight_warn(&fl, 0, "%" PRIu64 " bytes could not be read and are zero-filled in "
-			       "the bundle", missing);
+	for (i = 0; i < json_object_array_length(c->unreadable) && shown < 10; i++, shown++) {
+		struct json_object *u = json_object_array_get_idx(c->unreadable, i);
+		int64_t fo = json_object_get_int64(ct_json_get(u, "file_offset"));
+		int64_t n = json_object_get_int64(ct_json_get(u, "length"));
+		int64_t io = json_object_get_int64(ct_json_get(u, "image_offset"));
+		ct_flight_warn(fl, (uint64_t)fo, "bytes %" PRId64 "-%" PRId64 " are zeros: the card "
+			       "could not be read there (image bytes %" PRId64 "-%" PRId64 ")", fo,
+			       fo + n - 1, io, io + n - 1);
+	}
+	if (c->unreadable_bytes && shown < json_object_array_length(c->unreadable))
+		ct_flight_warn(fl, 0, "more unreadable ranges: see \"unreadable\"");
+	if (c->zero_filled)
+		ct_flight_warn(fl, c->mapped, "bytes %" PRIu64 "-%" PRIu64 " are zeros: the entry "
+			       "says %" PRIu64 " bytes, its clusters on the card hold %" PRIu64,
+			       c->mapped, it->size - 1, it->size, c->mapped);
+	if (c->partial)
+		ct_flight_warn(fl, c->size, "bundled %" PRIu64 " of the %" PRIu64 " bytes the entry "
+			       "says: %s", c->size, it->size, it->wflags &
+			       (CT_WF_PAST_VOLUME | CT_WF_PAST_IMAGE) ? "its extent runs past the end "
+			       "of the volume or the image" : "the zero-fill budget (the size of "
+			       "the volumes) is spent: a hostile or corrupt filesystem?");
+	(void)x;
+}
 
-	m = json_object_new_object();
+/* The manifest entry of a file, spooled. */
+static int
+manifest_entry(struct ex *x, const struct item *it, const struct content *c, const char *name,
+	       const char *hex, const struct ct_parser *p, int parsed, const struct ct_flight *fl)
+{
+	struct json_object *m = json_object_new_object(), *w;
+	const char *text;
+	char label[300], *ind;
+	size_t k, o, n;
+	int ret;
+
 	if (it->path) {
 		char *dp = display_path(it->path);
 		json_object_object_add(m, "path", dp ? json_object_new_string(dp) : NULL);
@@ -934,46 +724,153 @@ process(struct ex *x, struct item *it, struct json_object *manifest, struct json
 	} else {
 		json_object_object_add(m, "path", NULL);
 	}
-	json_object_object_add(m, "bundle_path", json_object_new_string(name));
-	json_object_object_add(m, "size", json_object_new_int64((int64_t)it->size));
-	json_object_object_add(m, "sha256", json_object_new_string(hex));
+	json_object_object_add(m, "bundle_path", c->not_bundled ? NULL : json_object_new_string(name));
+	json_object_object_add(m, "size", json_object_new_int64((int64_t)c->size));
+	if (c->size != it->size)
+		json_object_object_add(m, "claimed_size", json_object_new_int64((int64_t)it->size));
+	json_object_object_add(m, "sha256", c->not_bundled ? NULL : json_object_new_string(hex));
 	json_object_object_add(m, "state", json_object_new_string(state_names[it->state]));
 	if (it->orphan)
 		json_object_object_add(m, "orphan", json_object_new_boolean(1));
+	if (it->state != ST_CARVED)
+		json_object_object_add(m, "volume", volume_json(&x->vols[it->vol]));
 	json_object_object_add(m, "source_offset", it->image_off ?
 			       json_object_new_int64((int64_t)it->image_off) : NULL);
 	if (it->state != ST_CARVED) {
 		struct json_object *t = json_object_new_object();
-		fat_time(it->mtime, tb, sizeof(tb));
-		json_object_object_add(t, "modified", tb[0] ? json_object_new_string(tb) : NULL);
-		fat_time(it->atime, tb, sizeof(tb));
-		json_object_object_add(t, "accessed", tb[0] ? json_object_new_string(tb) : NULL);
-		fat_time(it->crtime, tb, sizeof(tb));
-		json_object_object_add(t, "created", tb[0] ? json_object_new_string(tb) : NULL);
-		json_object_object_add(t, "zone", json_object_new_string(
-					       "none: FAT and exFAT times as stored (local wall clock)"));
+		json_object_object_add(t, "modified", time_json(&it->mtime));
+		json_object_object_add(t, "accessed", time_json(&it->atime));
+		json_object_object_add(t, "created", time_json(&it->crtime));
 		json_object_object_add(m, "times", t);
 	}
-	if (it->state != ST_CARVED && fi.f == NULL)
-		json_object_object_add(m, "content", json_object_new_string(
-					       "not readable: zero-filled in the bundle"));
-	else if (it->state == ST_DELETED)
-		json_object_object_add(m, "content", json_object_new_string(
-					       it->overwritten ? "incomplete: clusters reused" :
-					       "plausibly complete: its clusters are still free"));
+	text = content_label(it, c, label, sizeof(label));
+	if (text)
+		json_object_object_add(m, "content", json_object_new_string(text));
+	if (json_object_array_length(c->unreadable) > 0) {
+		json_object_object_add(m, "unreadable", json_object_get(c->unreadable));
+		json_object_object_add(m, "unreadable_bytes",
+				       json_object_new_int64((int64_t)c->unreadable_bytes));
+	}
+	if (c->zero_filled)
+		json_object_object_add(m, "zero_filled", json_object_new_int64((int64_t)c->zero_filled));
 	json_object_object_add(m, "parser", parsed ? json_object_new_string(p->name) : NULL);
-	json_object_object_add(m, "points", json_object_new_int64((int64_t)fl.npts));
+	json_object_object_add(m, "points", json_object_new_int64((int64_t)fl->npts));
 	w = json_object_new_array();
-	for (k = 0; k < fl.nwarnings; k++)
-		json_object_array_add(w, json_object_new_string(fl.warnings[k]));
+	for (k = 0; k < fl->nwarnings; k++)
+		json_object_array_add(w, json_object_new_string(fl->warnings[k]));
 	json_object_object_add(m, "warnings", w);
-	json_object_array_add(manifest, m);
 
+	/* indented as an element of "files" */
+	text = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PRETTY |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	for (n = 0, k = 0; text[k]; k++)
+		n += text[k] == '\n';
+	if ((ind = malloc(strlen(text) + 4 * (n + 1) + 1)) == NULL) {
+		json_object_put(m);
+		return -ENOMEM;
+	}
+	for (o = 0, k = 0, ind[o] = '\0'; ; k++) {
+		if (k == 0 || text[k - 1] == '\n') {
+			memcpy(ind + o, "    ", 4);
+			o += 4;
+		}
+		if (text[k] == '\0')
+			break;
+		ind[o++] = text[k];
+	}
+	ind[o] = '\0';
+	ret = spool_add(x, &x->files, ",\n", ind);
+	free(ind);
+	json_object_put(m);
+	return ret;
+}
+
+static void
+count_item(struct ex *x, const struct item *it, const struct content *c)
+{
+	struct ct_extract_stats *st = &x->res->st;
+
+	st->files++;
+	if (it->state == ST_ALLOC)
+		st->allocated++;
+	else if (it->state == ST_DELETED)
+		st->deleted++;
+	else
+		st->carved++;
+	if (it->orphan)
+		st->orphan++;
+	if (c->unreadable_bytes) {
+		st->unreadable_files++;
+		st->unreadable_bytes += c->unreadable_bytes;
+	}
+	st->zero_filled += c->zero_filled;
+	if (c->partial)
+		st->partial++;
+	if (c->not_bundled)
+		st->not_bundled++;
+}
+
+static int
+process(struct ex *x, struct item *it)
+{
+	struct content c;
+	struct ct_input in;
+	struct ct_flight fl;
+	const struct ct_parser *p = NULL;
+	char name[MAX_PATH_BYTES + 64], hex[65] = "";
+	unsigned char head[HEAD];
+	size_t headlen = 0;
+	uint64_t end;
+	int ret, score = 0, parsed = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.x = x;
+	c.it = it;
+	ct_flight_init(&fl, NULL);
+	if (it->state == ST_CARVED)
+		trim_carved(x, it);
+	if ((ret = member_name(x, it, name, sizeof(name))) < 0 || (ret = content_plan(&c)) < 0)
+		goto out;
+	in.path = it->path;
+	in.size = c.size;
+	in.read = content_read;
+	in.ctx = &c;
+	fl.holes = c.holes;
+	fl.nholes = c.nholes;
+	/* bid and parse */
+	if (in.read(in.ctx, head, sizeof(head), 0, &headlen) < 0)
+		headlen = 0;
+	p = ct_parser_choose(it->state == ST_CARVED ? NULL : it->path, head, headlen, &score);
+	/* a format that vouches for its own end (DJI DAT: its last record whose
+	 * CRC holds) trims a carved candidate to it */
+	if (p && it->state == ST_CARVED && p->carve_end && p->carve_end(&in, &end) == 0 &&
+	    end < c.size) {
+		it->size = c.size = in.size = end;
+		it->carve_truncated = 0;
+		ct_flight_warn(&fl, end, "carved to the end of its last record whose checksum "
+			       "holds; a later fragment of the file, if any, is not included");
+	}
+	if (p && !c.not_bundled) {
+		fl.format = p->name;
+		ret = ct_parse(p, &in, &fl);
+		if (ret < 0)
+			ct_flight_warn(&fl, 0, "%s parser: %s", p->name, strerror(-ret));
+		/* 1 is "nothing of use decoded": a DAT identified but not
+		 * decoded, a photo without a position still tell who made them */
+		parsed = ret == 0 || (ret == 1 && fl.nfacts > 0);
+	}
+	content_warnings(x, it, &c, &fl);
+	if (!c.not_bundled && (ret = add_stream(x, name, &in, it->mtime.sec, hex)) < 0)
+		goto out;
+	count_item(x, it, &c);
+	if ((ret = manifest_entry(x, it, &c, name, hex, p, parsed, &fl)) < 0)
+		goto out;
 	if (parsed) {
 		x->res->st.parsed++;
 		if (fl.npts > 0 || fl.nfacts > 0) {
 			fl.format = p->name;
-			json_object_array_add(flights, ct_flight_json(&fl, name, state_names[it->state]));
+			json_object_array_add(x->flights, ct_flight_json(&fl, name,
+									 state_names[it->state]));
 			if (fl.npts > 0) {
 				x->res->st.flights++;
 				x->res->st.points += fl.npts;
@@ -983,8 +880,92 @@ process(struct ex *x, struct item *it, struct json_object *manifest, struct json
 	}
 out:
 	ct_flight_release(&fl);
-	if (fi.f)
-		tsk_fs_file_close(fi.f);
+	content_release(&c);
+	return ret;
+}
+
+/* ---- the manifest ---- */
+
+/* "{…, "files": [" and "], …}" around the spooled entries. */
+static int
+write_manifest(struct ex *x, const char *image_path)
+{
+	struct json_object *h = json_object_new_object(), *img = json_object_new_object();
+	struct json_object *t = json_object_new_object(), *vols = json_object_new_array();
+	struct json_object *dirs = json_object_new_array();
+	const struct ct_extract_opts *o = x->o;
+	struct ct_extract_result *res = x->res;
+	char *head = NULL, *tail = NULL;
+	const char *s;
+	size_t i, n;
+	int ret = -ENOMEM;
+
+	json_object_object_add(img, "evidence", o->evidence ? json_object_new_string(o->evidence) : NULL);
+	json_object_object_add(img, "path", json_object_new_string(image_path));
+	json_object_object_add(img, "sha256", res->image_sha256[0] ?
+			       json_object_new_string(res->image_sha256) : NULL);
+	if (res->image_mismatch)
+		json_object_object_add(img, "read_sha256", json_object_new_string(
+			ct_json_str(ct_json_get(res->image_check, "hashes"), "sha256", "not computed")));
+	json_object_object_add(img, "verified_against_record", json_object_new_boolean(
+				       o->casedir && !res->image_mismatch));
+	json_object_object_add(img, "forced", json_object_new_boolean(res->forced));
+	json_object_object_add(img, "size", json_object_new_int64((int64_t)x->img_size));
+	json_object_object_add(img, "unreadable_ranges", json_object_new_int64((int64_t)x->nbad));
+	json_object_object_add(h, "image", img);
+	json_object_object_add(h, "tool", ct_tool_json());
+	for (i = 0; i < x->nvols; i++) {
+		struct json_object *v = volume_json(&x->vols[i]);
+		json_object_object_add(v, "size", json_object_new_int64((int64_t)x->vols[i].size));
+		json_object_object_add(v, "in_image", json_object_new_int64((int64_t)x->vols[i].in_image));
+		json_object_array_add(vols, v);
+	}
+	json_object_object_add(h, "volumes", vols);
+	json_object_object_add(h, "complete", json_object_new_boolean(!res->incomplete));
+
+	for (i = 0; i < x->naliases; i++) {
+		struct json_object *d = NULL, *a;
+		size_t k;
+		/* one entry per folder, its other paths together */
+		for (k = 0; k < json_object_array_length(dirs); k++) {
+			struct json_object *e = json_object_array_get_idx(dirs, k);
+			if (json_object_get_int(ct_json_get(ct_json_get(e, "volume"), "index")) ==
+			    (int)x->aliases[i].vol + 1 &&
+			    !strcmp(ct_json_str(e, "path", ""), x->aliases[i].path))
+				d = e;
+		}
+		if (d == NULL) {
+			char *dp = display_path(x->aliases[i].path);
+			d = json_object_new_object();
+			json_object_object_add(d, "path", json_object_new_string(dp ? dp : "?"));
+			json_object_object_add(d, "volume", volume_json(&x->vols[x->aliases[i].vol]));
+			json_object_object_add(d, "also_at", json_object_new_array());
+			json_object_array_add(dirs, d);
+			free(dp);
+		}
+		a = ct_json_get(d, "also_at");
+		{
+			char *dp = display_path(x->aliases[i].also_at);
+			json_object_array_add(a, json_object_new_string(dp ? dp : "?"));
+			free(dp);
+		}
+	}
+	json_object_object_add(t, "directories", dirs);
+	json_object_object_add(t, "warnings", json_object_get(x->warnings));
+
+	s = json_object_to_json_string_ext(h, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	n = strlen(s);
+	if (n < 2 || asprintf(&head, "%.*s,\n  \"files\": [\n", (int)(n - 2), s) < 0)
+		goto out;
+	s = json_object_to_json_string_ext(t, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (strlen(s) < 2 || asprintf(&tail, "%s  ],\n%s\n", x->files.count ? "\n" : "", s + 2) < 0)
+		goto out;
+	ret = bundle_add_spooled(x, "MANIFEST.json", head, &x->files, tail);
+out:
+	free(head);
+	free(tail);
+	json_object_put(h);
+	json_object_put(t);
 	return ret;
 }
 
@@ -996,6 +977,8 @@ check_case_image(struct ex *x, char ***segs, int *nseg, int *ewf)
 	const struct ct_extract_opts *o = x->o;
 	struct json_object *acq = NULL, *rep = NULL;
 	char path[PATH_MAX];
+	const char *format;
+	size_t n;
 	int ret;
 
 	if ((ret = ct_snprintf(path, sizeof(path), "%s/%s.acquisition.json", o->casedir,
@@ -1023,34 +1006,114 @@ check_case_image(struct ex *x, char ***segs, int *nseg, int *ewf)
 		}
 		x->res->forced = 1;
 	}
-	{
-		/* the files as the record names them: raw segments or an E01 set */
-		const char *format;
-		size_t n;
-
-		if ((ret = ct_image_paths(o->casedir, acq, segs, &n, &format)) < 0) {
-			ret = exerr(x, ret, "the acquisition record of %s lists no usable image files",
-				    o->evidence);
-			goto out;
-		}
-		*nseg = (int)n;
-		*ewf = !strcmp(format, "e01");
+	if ((ret = load_bad_ranges(x, acq)) < 0)
+		goto out;
+	/* the files as the record names them: raw segments or an E01 set */
+	if ((ret = ct_image_paths(o->casedir, acq, segs, &n, &format)) < 0) {
+		ret = exerr(x, ret, "the acquisition record of %s lists no usable image files",
+			    o->evidence);
+		goto out;
 	}
+	*nseg = (int)n;
+	*ewf = !strcmp(format, "e01");
 	ret = 0;
 out:
 	json_object_put(acq);
 	return ret;
 }
 
+/* The image's segments (an E01 set?) and the bundle's folder and name. */
+static int
+locate(struct ex *x, char ***segs, int *nseg, int *ewf, const char **dir, char *bname,
+       size_t blen)
+{
+	const struct ct_extract_opts *o = x->o;
+	const char *b;
+	int ret;
+
+	if (o->casedir) {
+		if ((ret = check_case_image(x, segs, nseg, ewf)) < 0)
+			return ret;
+		*dir = o->casedir;
+		snprintf(bname, blen, "%s.evidence", o->evidence);
+		return 0;
+	}
+	b = strrchr(o->image, '/');
+	*segs = calloc(2, sizeof(char *));
+	if (*segs == NULL || ((*segs)[0] = strdup(o->image)) == NULL)
+		return -ENOMEM;
+	*nseg = 1;
+	*ewf = ct_image_is_ewf(o->image) == 1;
+	*dir = o->outdir;
+	snprintf(bname, blen, "%s.evidence", b ? b + 1 : o->image);
+	return 0;
+}
+
+/* Every item into the bundle, then the manifest, flights.json, SHA256SUMS. */
+static int
+write_bundle(struct ex *x, const char *dir, const char *bname, const char *image_path)
+{
+	const char *text;
+	size_t k;
+	int ret;
+
+	if ((ret = ct_mkdir_p(dir)) < 0)
+		return exerr(x, ret, "cannot create '%s': %s", dir, strerror(-ret));
+	if ((ret = bundle_open(x, dir, bname)) < 0 || (ret = spool_open(x, &x->sums)) < 0 ||
+	    (ret = spool_open(x, &x->files)) < 0)
+		return ret;
+	for (k = 0; k < x->nitems; k++)
+		if ((ret = process(x, &x->items[k])) < 0)
+			return ret;
+	if (x->res->st.partial || x->res->st.not_bundled)
+		ex_warn(x, "%" PRIu64 " files are bundled shorter than their entries say and %"
+			PRIu64 " not at all: see their \"content\"", x->res->st.partial -
+			x->res->st.not_bundled, x->res->st.not_bundled);
+	if ((ret = write_manifest(x, image_path)) < 0)
+		return ret;
+	text = json_object_to_json_string_ext(x->flights, JSON_C_TO_STRING_PRETTY |
+					      JSON_C_TO_STRING_NOSLASHESCAPE);
+	if ((ret = bundle_add_blob(x, "flights.json", text, strlen(text))) < 0)
+		return ret;
+	return bundle_finish(x, dir);
+}
+
+static void
+release(struct ex *x, char **segs, int nseg)
+{
+	size_t k;
+	int i;
+
+	bundle_release(x);
+	if (x->img)
+		tsk_img_close(x->img);
+	for (k = 0; k < x->nitems; k++)
+		free(x->items[k].path);
+	free(x->items);
+	free(x->runs);
+	free(x->unalloc);
+	for (k = 0; k < x->naliases; k++) {
+		free(x->aliases[k].path);
+		free(x->aliases[k].also_at);
+	}
+	free(x->aliases);
+	free(x->bad);
+	for (i = 0; segs && i < nseg; i++)
+		free(segs[i]);
+	free(segs);
+	free(x->buf);
+	json_object_put(x->warnings);
+	json_object_put(x->flights);
+	free(x->starts);
+}
+
 int
 ct_extract_run(const struct ct_extract_opts *o, struct ct_extract_result *res)
 {
 	struct ex x;
-	struct json_object *manifest = NULL, *flights = NULL;
 	char **segs = NULL, bname[300];
-	int ewf = 0;
-	const char *dir;
-	int nseg = 0, ret, i;
+	const char *dir = NULL;
+	int nseg = 0, ewf = 0, ret;
 	size_t k;
 	double t0 = ct_now();
 
@@ -1062,181 +1125,44 @@ ct_extract_run(const struct ct_extract_opts *o, struct ct_extract_result *res)
 	if ((ret = ct_gcrypt_init()) < 0)
 		return ret;
 	x.buf = malloc(CHUNK + 16);
-	x.names = json_object_new_object();
-	x.sums = json_object_new_array();
 	x.warnings = json_object_new_array();
-	if (x.buf == NULL) {
+	x.flights = json_object_new_array();
+	if (x.buf == NULL || x.warnings == NULL || x.flights == NULL) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	if (o->casedir) {
-		if ((ret = check_case_image(&x, &segs, &nseg, &ewf)) < 0)
-			goto out;
-		dir = o->casedir;
-		snprintf(bname, sizeof(bname), "%s.evidence", o->evidence);
-	} else {
-		const char *b = strrchr(o->image, '/');
-		segs = calloc(2, sizeof(char *));
-		if (segs == NULL || (segs[0] = strdup(o->image)) == NULL) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		nseg = 1;
-		ewf = ct_image_is_ewf(o->image) == 1;
-		dir = o->outdir;
-		snprintf(bname, sizeof(bname), "%s.evidence", b ? b + 1 : o->image);
-	}
-	/* card images are raw (dd-style, split or not) or E01 (libewf finds
-	 * the other segments of a bare .E01); no other format probing */
-	x.img = tsk_img_open_utf8(nseg, (const char *const *)segs,
-				  ewf ? TSK_IMG_TYPE_EWF_EWF : TSK_IMG_TYPE_RAW, 0);
-	if (x.img == NULL) {
+	if ((ret = locate(&x, &segs, &nseg, &ewf, &dir, bname, sizeof(bname))) < 0)
+		goto out;
+	if ((x.img = image_open(nseg, segs, ewf)) == NULL) {
 		ret = exerr(&x, -EINVAL, "The Sleuth Kit cannot open the image '%s': %s", segs[0],
 			    tsk_error_get() ? tsk_error_get() : "unknown error");
 		tsk_error_reset();
 		goto out;
 	}
-	if (open_filesystems(&x) < 0) {
-		ret = exerr(&x, -EINVAL, "no FAT or exFAT filesystem found in '%s'", segs[0]);
+	x.img_size = (uint64_t)x.img->size;
+	if ((ret = walk_card(&x, segs[0])) < 0)
 		goto out;
+	/* zero-fill never adds more than the volumes hold */
+	for (k = 0; k < x.nvols; k++)
+		x.zero_budget += x.vols[k].size < x.img_size ? x.vols[k].size : x.img_size;
+	if (x.nbad) {
+		res->incomplete = 1;
+		ex_warn(&x, "the image has %zu unreadable ranges (zero-filled by the acquisition): "
+			"files and carved blocks that cover them say which of their bytes are zeros",
+			x.nbad);
 	}
-	for (k = 0; k < x.nfs; k++) {
-		x.fsi = (int)k;
-		if (tsk_fs_dir_walk(x.fs[k], x.fs[k]->root_inum,
-				    TSK_FS_DIR_WALK_FLAG_ALLOC | TSK_FS_DIR_WALK_FLAG_UNALLOC |
-				    TSK_FS_DIR_WALK_FLAG_RECURSE, walk_cb, &x) != 0)
-			tsk_error_reset();	/* a damaged directory: keep what was found */
-	}
-	for (k = 0; k < x.nitems; k++)
-		locate(&x, &x.items[k]);
 	if (!o->no_carve && (ret = carve(&x)) < 0) {
 		exerr(&x, ret, "carving failed: %s", strerror(-ret));
 		goto out;
 	}
-	if ((ret = ct_mkdir_p(dir)) < 0) {
-		exerr(&x, ret, "cannot create '%s': %s", dir, strerror(-ret));
+	if ((ret = write_bundle(&x, dir, bname, segs[0])) < 0)
 		goto out;
-	}
-	if ((ret = bundle_open(&x, dir, bname)) < 0)
-		goto out;
-	manifest = json_object_new_array();
-	flights = json_object_new_array();
-	for (k = 0; k < x.nitems; k++) {
-		struct item *it = &x.items[k];
-		if ((ret = process(&x, it, manifest, flights)) < 0)
-			goto out;
-		res->st.files++;
-		if (it->state == ST_ALLOC)
-			res->st.allocated++;
-		else if (it->state == ST_DELETED)
-			res->st.deleted++;
-		else
-			res->st.carved++;
-		if (it->orphan)
-			res->st.orphan++;
-	}
-	{
-		struct json_object *mf = json_object_new_object(), *img = json_object_new_object();
-		const char *text;
-
-		json_object_object_add(img, "evidence", o->evidence ? json_object_new_string(o->evidence) : NULL);
-		json_object_object_add(img, "path", json_object_new_string(segs[0]));
-		json_object_object_add(img, "sha256", res->image_sha256[0] ?
-				       json_object_new_string(res->image_sha256) : NULL);
-		if (res->image_mismatch)
-			json_object_object_add(img, "read_sha256", json_object_new_string(
-				ct_json_str(ct_json_get(res->image_check, "hashes"), "sha256", "not computed")));
-		json_object_object_add(img, "verified_against_record", json_object_new_boolean(
-					       o->casedir && !res->image_mismatch));
-		json_object_object_add(img, "forced", json_object_new_boolean(res->forced));
-		json_object_object_add(mf, "image", img);
-		json_object_object_add(mf, "tool", ct_tool_json());
-		json_object_object_add(mf, "files", json_object_get(manifest));
-		json_object_object_add(mf, "warnings", json_object_get(x.warnings));
-		text = json_object_to_json_string_ext(mf, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_NOSLASHESCAPE);
-		ret = add_blob(&x, "MANIFEST.json", text, strlen(text));
-		json_object_put(mf);
-		if (ret < 0)
-			goto out;
-		text = json_object_to_json_string_ext(flights, JSON_C_TO_STRING_PRETTY |
-						      JSON_C_TO_STRING_NOSLASHESCAPE);
-		if ((ret = add_blob(&x, "flights.json", text, strlen(text))) < 0)
-			goto out;
-	}
-	{
-		/* last: sha256sum -c works after unpacking */
-		char *text = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&text, &len);
-		if (f == NULL) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		for (k = 0; k < json_object_array_length(x.sums); k++) {
-			struct json_object *pr = json_object_array_get_idx(x.sums, k);
-			fprintf(f, "%s  %s\n", json_object_get_string(json_object_array_get_idx(pr, 1)),
-				json_object_get_string(json_object_array_get_idx(pr, 0)));
-		}
-		fclose(f);
-		if ((ret = entry_begin(&x, "SHA256SUMS", len, time(NULL))) == 0)
-			ret = entry_data(&x, text, len);
-		free(text);
-		if (ret < 0)
-			goto out;
-	}
-	if (archive_write_close(x.ar) != ARCHIVE_OK) {
-		ret = exerr(&x, -EIO, "cannot finish the bundle: %s", archive_error_string(x.ar));
-		goto out;
-	}
-	{
-		/* close in both cases; the first error is the one to report */
-		int e = fsync(x.ar_fd) < 0 ? errno : 0;
-		if (close(x.ar_fd) < 0 && e == 0)
-			e = errno;
-		x.ar_fd = -1;
-		if (e) {
-			ret = exerr(&x, -e, "cannot write '%s': %s", res->bundle, strerror(e));
-			goto out;
-		}
-	}
-	if ((ret = ct_fsync_dir(dir)) < 0)
-		goto out;
-	res->flights = flights;
-	res->manifest = manifest;
-	flights = manifest = NULL;
+	res->flights = x.flights;
+	x.flights = NULL;
 	ret = 0;
 out:
 	res->st.seconds = ct_now() - t0;
-	if (x.ar) {
-		if (x.ar_fd >= 0)
-			archive_write_fail(x.ar);
-		archive_write_free(x.ar);
-	}
-	if (x.ar_fd >= 0) {
-		/* a half-written bundle claims nothing: it keeps its name for
-		 * the examiner to look at, and the custody log never lists it */
-		close(x.ar_fd);
-	}
-	for (k = 0; k < x.nfs; k++)
-		tsk_fs_close(x.fs[k]);
-	if (x.vs)
-		tsk_vs_close(x.vs);
-	if (x.img)
-		tsk_img_close(x.img);
-	for (k = 0; k < x.nitems; k++)
-		free(x.items[k].path);
-	free(x.items);
-	for (i = 0; segs && i < nseg; i++)
-		free(segs[i]);
-	free(segs);
-	free(x.buf);
-	json_object_put(x.names);
-	json_object_put(x.sums);
-	json_object_put(x.warnings);
-	free(x.starts);
-	json_object_put(manifest);
-	json_object_put(flights);
+	release(&x, segs, nseg);
 	return ret;
 }
 
@@ -1246,9 +1172,8 @@ ct_extract_result_release(struct ct_extract_result *res)
 	if (res == NULL)
 		return;
 	json_object_put(res->flights);
-	json_object_put(res->manifest);
 	json_object_put(res->image_check);
-	res->flights = res->manifest = res->image_check = NULL;
+	res->flights = res->image_check = NULL;
 }
 
 struct json_object *
@@ -1296,6 +1221,9 @@ ct_extract_custody_record(const struct ct_extract_opts *o, const struct ct_extra
 	json_object_object_add(result, "flights", json_object_new_int64((int64_t)res->st.flights));
 	json_object_object_add(result, "points", json_object_new_int64((int64_t)res->st.points));
 	json_object_object_add(result, "forced", json_object_new_boolean(res->forced));
+	json_object_object_add(result, "complete", json_object_new_boolean(!res->incomplete));
+	json_object_object_add(result, "unreadable_files",
+			       json_object_new_int64((int64_t)res->st.unreadable_files));
 	json_object_object_add(r, "result", result);
 	return r;
 }

@@ -90,8 +90,24 @@ for v in superfloppy mbr; do
 	check_eq "$v: every card file in files/ with its bytes, state and sha256" "" "$bad"
 	check_eq "$v: files/ holds exactly the card's files" "$(cat "$T/card.ls")" \
 		"$(cd "$U/files" && find . -type f | sed 's|^\./||' | sort)"
-	check_eq "$v: mtime of DJI_0001.JPG as stored" "2024-05-18T09:13:40" \
-		"$(jf "$M" '.files[] | select(.path == "DCIM/100MEDIA/DJI_0001.JPG") | .times.modified')"
+	# FAT keeps local wall-clock times without a zone: as stored, basis
+	# local; the access time is a date, nothing more
+	check_eq "$v: times of DJI_0001.JPG as stored, basis local, access a date" \
+		"2024-05-18T09:13:40|local|2024-05-18|local" \
+		"$(jf "$M" '.files[] | select(.path == "DCIM/100MEDIA/DJI_0001.JPG") | .times |
+			"\(.modified.time)|\(.modified.time_basis)|\(.accessed.time)|\(.accessed.time_basis)"')"
+	check_eq "$v: every time in MANIFEST states its basis" "" \
+		"$(jf "$M" '.files[] | select(.times) | .times[] | select(. != null) |
+			select(.time_basis != "local" and .time_basis != "utc") | .time')"
+	check_eq "$v: no access time with a made-up time of day" 0 \
+		"$(jf "$M" '[.files[] | select(.times.accessed.time // "" | test("T"))] | length')"
+	check_eq "$v: every volume in MANIFEST, one FAT32" \
+		"1|fat32|$base|$([ $v = mbr ] && echo 1 || echo null)" \
+		"$(jf "$M" '"\(.volumes | length)|\(.volumes[0].fs_type)|\(.volumes[0].offset)|\(.volumes[0].partition)"')"
+	check_eq "$v: every walked file names its volume" "" \
+		"$(jf "$M" '.files[] | select(.state != "carved") | select(.volume.fs_type != "fat32") | .path')"
+	[ $v = mbr ] && check_eq "mbr: one partition: bundle paths without a partition prefix" 0 \
+		"$(jf "$M" '[.files[] | select(.bundle_path | test("^p[0-9]"))] | length')"
 	check_eq "$v: source offset of DJI_0001.JPG is where its bytes are" "$(sum "$fx/DJI_0001.JPG")" \
 		"$(dd if="$img" bs=1 skip="$(jf "$M" '.files[] | select(.path == "DCIM/100MEDIA/DJI_0001.JPG") | .source_offset')" \
 			count=1861 status=none | sha256sum | cut -d' ' -f1)"
@@ -188,8 +204,13 @@ for v in superfloppy mbr; do
 		"$(jq -r '.result | "\(.files)|\(.allocated)|\(.deleted)|\(.carved)|\(.flights)|\(.points)|\(.forced)"' <<<"$rec")"
 
 	# the golden summary (bundle path, custody seq and carving speed filtered)
+	# (the MBR card's free space has the 1 MiB before its partition too)
+	check_eq "$v: carving scans the free space and the space outside the partition" \
+		"$([ $v = mbr ] && echo 64.0 || echo 63.0) MiB" \
+		"$(sed -n 's/^carving    \(.*\) of free space.*/\1/p' "$T/ex-$v.out")"
 	sed -e "s|$T/case-$v|CASE|g" -e 's/custody    record [0-9]*/custody    record N/' \
 		-e 's/scanned in .*/scanned in S/' -e "s|carved/$off\.|carved/$sf_off.|" \
+		-e 's/^carving    .* of free space/carving    F of free space/' \
 		"$T/ex-$v.out" >"$T/summary-$v.txt"
 	check_file "$v: summary matches tests/golden/extract-summary.txt" \
 		"$CT_TOP/tests/golden/extract-summary.txt" "$T/summary-$v.txt"

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # cardtrail extract on hostile cards (fixtures/mkflightcard.sh hostile and
-# dirloop, and damaged copies of the flight card): names from the card never
-# escape or collide in the bundle or when it is unpacked, a directory loop
-# ends, truncated and overwritten filesystems never crash it (the test build
-# is sanitized: any report is a failure), and what it writes verifies.
+# dirloop, tests/tools/gen-cardimg, and damaged copies of the flight card):
+# names from the card never escape or collide in the bundle or when it is
+# unpacked, a directory loop ends, truncated and overwritten filesystems
+# never crash it (the test build is sanitized: any report is a failure),
+# entries that claim more than the card holds cost at most the volume's
+# size in zeros, and what it writes verifies.
 . "$CT_TOP"/tests/e2e/lib.sh
 
 PATH=$PATH:/usr/sbin:/sbin
@@ -110,6 +112,14 @@ check_eq "hostile: all 24 damaged copies in BAD/ extracted" 24 \
 	"$(jq '[.files[] | select(.path | startswith("BAD/"))] | length' "$M")"
 check_eq "hostile: truncated ULog parsed with a warning" "ulog|true" \
 	"$(jq -r '.files[] | select(.path == "BAD/cut-gen.ulg") | "\(.parser)|\(.warnings | length > 0)"' "$M")"
+# exFAT names its allocation bitmap and up-case table so; on FAT these are
+# files like any other
+for n in '$UPCASE_TABLE gen-matrice.SRT' '$ALLOC_BITMAP gen-home-gps.SRT'; do
+	set -- $n
+	check_eq "hostile: $1 at the root of a FAT volume is an ordinary file, with its bytes" \
+		"allocated|files/$1|$(sum "$CT_TOP/fixtures/flight/$2")|$(sum "$CT_TOP/fixtures/flight/$2")" \
+		"$(jq -r --arg p "$1" '.files[] | select(.path == $p) | "\(.state)|\(.bundle_path)|\(.sha256)"' "$M")|$(sum "$T/u/files/$1" 2>/dev/null)"
+done
 
 # a non-ASCII name (mtools in a UTF-8 locale writes it as a VFAT long name)
 cp "$T/flightcard-hostile.img" "$T/uni.img"
@@ -133,6 +143,48 @@ check_eq "directory loop: the ordinary files are there" "2" \
 	"$(jq '[.files[] | select(.path == "DCIM/100MEDIA/DJI_0001.JPG" or .path == "DCIM/100MEDIA/DJI_0001.SRT")] | length' "$T/ul/MANIFEST.json")"
 check_eq "directory loop: the looped FAT chain file is read to its size" 2966 \
 	"$(jq '.files[] | select(.path == "LOOPED.SRT") | .size' "$T/ul/MANIFEST.json")"
+
+# ---- entries that claim more than the card holds ----
+GEN=$CT_BUILD/tools/gen-cardimg
+if [ -x "$GEN" ]; then
+	# a deleted file whose first cluster is the last but one of the
+	# volume: partial, with what the volume holds, not zero-filled
+	for t in fat16 exfat; do
+		"$GEN" -t $t --past-end -o "$T/past-$t.img"
+		ct past-$t extract "$T/past-$t.img" "$T/out-past-$t"
+		check_eq "past the end ($t): extract exits 0" 0 "$RC"
+		mkdir -p "$T/up-$t" && tar -x -f "$T/out-past-$t/past-$t.img.evidence.tar" -C "$T/up-$t" 2>/dev/null
+		n=$([ $t = fat16 ] && echo _ASTEND.SRT || echo PASTEND.SRT)
+		cs=$([ $t = fat16 ] && echo 512 || echo 4096)
+		check_eq "past the end ($t): deleted, partial, size the readable length, claimed size kept" \
+			"deleted|$((2 * cs))|$((2 * cs + 65536))|partial: $((2 * cs)) of $((2 * cs + 65536)) bytes readable, the entry runs past the end of the volume" \
+			"$(jq -r --arg p "$n" '.files[] | select(.path == $p) | "\(.state)|\(.size)|\(.claimed_size)|\(.content)"' "$T/up-$t/MANIFEST.json")"
+		check_eq "past the end ($t): the member holds the readable bytes" $((2 * cs)) \
+			"$(stat -c %s "$T/up-$t/deleted/$n" 2>/dev/null)"
+	done
+	# 50 files that each say they are 7 MiB over one cluster, on an
+	# 8 MiB card: zero-fill adds at most the volume's size in all
+	"$GEN" -t fat16 --big-claims 50 -o "$T/big.img"
+	ct big extract --no-carve "$T/big.img" "$T/out-big"
+	check_eq "claims: extract exits 0" 0 "$RC"
+	bsz=$(stat -c %s "$T/out-big/big.img.evidence.tar")
+	if [ "$bsz" -le $((2 * 8 * 1048576 + 2 * 1048576)) ]; then ok "claims: bundle $bsz bytes, at most twice the card"; else
+		not_ok "claims: bundle $bsz bytes, at most twice the card"; fi
+	mkdir -p "$T/ub" && tar -x -f "$T/out-big/big.img.evidence.tar" -C "$T/ub" 2>/dev/null
+	zf=$(jq '[.files[] | .zero_filled // 0] | add' "$T/ub/MANIFEST.json")
+	if [ "$zf" -gt 0 ] && [ "$zf" -le 8388608 ]; then ok "claims: $zf bytes zero-filled, at most the volume's size"; else
+		not_ok "claims: $zf bytes zero-filled, at most the volume's size"; fi
+	check_eq "claims: the first file zero-filled to its claim, with the range in a warning" \
+		"7340032|incomplete: 7339520 bytes are zeros (0 unreadable on the card, 7339520 not on the card)|1" \
+		"$(jq -r '.files[] | select(.path == "BIG/BIG0.SRT") | "\(.size)|\(.content)|\([.warnings[] | select(test("bytes 512-7340031 are zeros"))] | length)"' "$T/ub/MANIFEST.json")"
+	check_eq "claims: once the budget is spent, files are bundled with what the card holds" \
+		"512|7340032" \
+		"$(jq -r '.files[] | select(.path == "BIG/BIG49.SRT") | "\(.size)|\(.claimed_size)"' "$T/ub/MANIFEST.json")"
+	check_eq "claims: a warning for the whole extraction says so" 1 \
+		"$(jq '[.warnings[] | select(test("bundled shorter than their entries say"))] | length' "$T/ub/MANIFEST.json")"
+else
+	skip "entries that claim more than the card holds" "gen-cardimg not built"
+fi
 
 # ---- damaged cards: truncated, FAT and root directory overwritten ----
 img=$T/flightcard-superfloppy.img
