@@ -91,10 +91,14 @@ FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_CFLAGS  := -std=c11 -Isrc -Isrc/evidence/parsers -D_GNU_SOURCE -DCT_VERSION='"$(VERSION)"' \
 	$(WARN) -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
 	-fno-sanitize-recover=undefined -Iinclude $(PKG_CFLAGS) -MMD -MP
-FUZZ_LIB_SRC := src/evidence/flight.c src/evidence/tracks.c $(sort $(wildcard src/evidence/parsers/*.c))
+FUZZ_LIB_SRC := src/evidence/flight.c src/evidence/tracks.c src/evidence/walk.c \
+	$(sort $(wildcard src/evidence/parsers/*.c))
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_PARSERS := ulog dataflash dji-srt dji-txt dji-dat jpeg
-FUZZ_BIN     := $(FUZZ_PARSERS:%=$(FUZZ_DIR)/fuzz-parser-%)
+FUZZ_BIN     := $(FUZZ_PARSERS:%=$(FUZZ_DIR)/fuzz-parser-%) $(FUZZ_DIR)/fuzz-walk
+# seed card images for the walk (tests/tools/gen-cardimg, small)
+# (FAT16 needs 4085 clusters: 2 MiB; FAT32 65525, too large to fuzz)
+FUZZ_SEEDS   := fat12 fat12-dag fat12-past exfat exfat-tz exfat-past fat16
 FUZZ_TIME    ?= 60
 
 $(FUZZ_DIR)/obj/%.o: %.c
@@ -108,7 +112,18 @@ $(FUZZ_DIR)/obj/fuzz_parser-%.o: tests/fuzz/fuzz_parser.c
 $(FUZZ_DIR)/fuzz-parser-%: $(FUZZ_DIR)/obj/fuzz_parser-%.o $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
-.PRECIOUS: $(FUZZ_DIR)/obj/%.o
+$(FUZZ_DIR)/fuzz-walk: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_walk.o $(FUZZ_LIB_OBJ) \
+		$(FUZZ_SEEDS:%=$(FUZZ_DIR)/seeds/walk/%.img)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(LDLIBS)
+
+$(FUZZ_DIR)/seeds/walk/%.img: $(BUILD)/tools/gen-cardimg
+	@mkdir -p $(dir $@)
+	$< $(shell echo $* | sed -e 's/-.*//; s/^/-t /') -o $@ --cluster 1 --files 3 \
+		--size $(if $(findstring fat16,$*),2162688,262144) \
+		$(if $(findstring dag,$*),--dag 6) $(if $(findstring past,$*),--past-end) \
+		$(if $(findstring tz,$*),--tz 120)
+
+.PRECIOUS: $(FUZZ_DIR)/obj/%.o $(FUZZ_DIR)/seeds/walk/%.img
 
 fuzz-bin: $(FUZZ_BIN)
 

@@ -56,7 +56,7 @@ seeds() {
 max_len() {
 	case $1 in
 	parser-*) echo 65536 ;;
-	*) echo 1048576 ;;
+	*) echo 2162688 ;;
 	esac
 }
 
