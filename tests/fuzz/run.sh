@@ -13,7 +13,7 @@
 #      what it finds goes to FUZZDIR/artifacts/NAME/.
 # Prints one line per target: executions, executions per second, the
 # coverage libFuzzer reached (cov: edges, ft: features) and the verdict;
-# with CT_FUZZ_TAP=1 as TAP lines (tests/e2e/t0830-fuzz.sh).  Exits 1 when
+# with CT_FUZZ_TAP=1 as TAP lines (tests/e2e/t0890-fuzz.sh).  Exits 1 when
 # a target crashed, leaked, timed out or failed a regression.
 set -u
 fdir=${1:?usage: tests/fuzz/run.sh FUZZDIR SECONDS [TARGET...]}
