@@ -157,4 +157,6 @@ uninstall:
 clean:
 	rm -rf build cardtrail
 
+# dependency files are made by the compiler, never by a rule
+%.d: ;
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -845,8 +845,17 @@ process(struct ex *x, struct item *it)
 	 * CRC holds) trims a carved candidate to it */
 	if (p && it->state == ST_CARVED && p->carve_end && p->carve_end(&in, &end) == 0 &&
 	    end < c.size) {
-		it->size = c.size = in.size = end;
+		it->size = end;
 		it->carve_truncated = 0;
+		content_release(&c);
+		memset(&c, 0, sizeof(c));
+		c.x = x;
+		c.it = it;
+		if ((ret = content_plan(&c)) < 0)
+			goto out;
+		in.size = c.size;
+		fl.holes = c.holes;
+		fl.nholes = c.nholes;
 		ct_flight_warn(&fl, end, "carved to the end of its last record whose checksum "
 			       "holds; a later fragment of the file, if any, is not included");
 	}
