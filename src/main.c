@@ -111,11 +111,15 @@ const struct ct_command ct_commands[] = {
 "                   (recorded in the bundle and the custody log)\n"
 "  --no-carve       do not carve free space\n"
 "  --json           print flights.json instead of the summary\n"
+"  --walk-timeout S the walk of each filesystem runs in a child process:\n"
+"                   its time budget in seconds (default 600)\n"
+"  --max-files N    the most files the walk lists (default 1000000)\n"
 "  --examiner NAME  who extracts (default $CARDTRAIL_EXAMINER, then login)\n"
 "  --sign-key FILE  sign the custody record (default $CARDTRAIL_SIGN_KEY)\n"
 "\n"
 "Exit status: 0 done, 1 failed, 2 usage, 3 the image does not match its\n"
-"record (nothing extracted).\n" },
+"record (nothing extracted), 4 done but incomplete (the image has\n"
+"unreadable sectors, or a filesystem could not be walked to its end).\n" },
 	{ .name = "report", .fn = cmd_report,
 	  .summary = "write the case report (HTML, PDF) with maps and a timeline",
 	  .usage =

@@ -24,6 +24,14 @@ struct ct_extract_opts {
 	int force;		/* extract even if the image does not match its record */
 	int no_carve;		/* skip carving */
 	size_t bufsize;
+	/* the walk of each volume runs in a child process (isolate.h): its
+	 * wall-clock budget in seconds (0: CT_ISOLATE_SECONDS), and the most
+	 * files the walk reports (0: CT_WALK_MAX_ITEMS) */
+	double walk_timeout;
+	uint64_t max_files;
+	/* walk in this process, without a child (measurements, debugging:
+	 * a crash in The Sleuth Kit then ends the extraction) */
+	int walk_in_process;
 };
 
 struct ct_extract_stats {

@@ -95,6 +95,8 @@ cmd_extract(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "force", no_argument, NULL, 'f' },
 		{ "no-carve", no_argument, NULL, 'C' },
+		{ "walk-timeout", required_argument, NULL, 'W' },
+		{ "max-files", required_argument, NULL, 'M' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "examiner", required_argument, NULL, 'e' },
 		{ "sign-key", required_argument, NULL, 'k' },
@@ -108,7 +110,7 @@ cmd_extract(int argc, char **argv)
 	struct json_object *crec;
 	struct stat st;
 	const char *keyfile = NULL;
-	char err[1024] = "";
+	char err[1024] = "", *end;
 	uint64_t seq = 0;
 	int c, ret, json = 0, status;
 
@@ -117,6 +119,19 @@ cmd_extract(int argc, char **argv)
 		switch (c) {
 		case 'f': o.force = 1; break;
 		case 'C': o.no_carve = 1; break;
+		case 'W':
+			o.walk_timeout = strtod(optarg, &end);
+			if (*optarg == '\0' || *end != '\0' || !(o.walk_timeout > 0 &&
+								o.walk_timeout <= 86400))
+				return ct_usage_error("extract", "--walk-timeout takes seconds, "
+						      "more than 0 and at most 86400");
+			break;
+		case 'M':
+			o.max_files = strtoull(optarg, &end, 10);
+			if (*optarg < '1' || *optarg > '9' || *end != '\0' || o.max_files == 0)
+				return ct_usage_error("extract", "--max-files takes a number of "
+						      "files, at least 1");
+			break;
 		case 'j': json = 1; break;
 		case 'e': ao.examiner = optarg; break;
 		case 'k': keyfile = optarg; break;
@@ -147,6 +162,8 @@ cmd_extract(int argc, char **argv)
 			  (ret = ct_cmd_load_sign_key(keyfile, &key)) != 0))
 		return ret;
 	ao.key = key;
+	o.walk_in_process = getenv("CARDTRAIL_WALK_IN_PROCESS") != NULL &&
+			    !strcmp(getenv("CARDTRAIL_WALK_IN_PROCESS"), "1");
 	/* FAT times carry no zone: let libtsk hand them through as stored */
 	setenv("TZ", "UTC", 1);
 	tzset();

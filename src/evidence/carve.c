@@ -101,13 +101,14 @@ add_span(struct span **v, size_t *n, size_t *cap, uint64_t off, uint64_t len)
 		*v = s;
 		*cap = c;
 	}
-	(*v)[(*n)++] = (struct span){ off, len };
+	(*v)[(*n)++] = (struct span){ off, len, 0 };
 	return 0;
 }
 
 /*
  * What to scan, sorted: the free space the walk listed (cut at the image's
- * end) and the image outside every volume.
+ * end), the image outside every volume, and all of a volume whose walk
+ * did not end normally (its free space is not known).
  */
 static int
 regions(struct ex *x, struct span **out, size_t *nout)
@@ -119,14 +120,17 @@ regions(struct ex *x, struct span **out, size_t *nout)
 
 	for (i = 0; i < x->nunalloc && ret == 0; i++) {
 		struct span s = x->unalloc[i];
-		if (s.off >= x->img_size)
+		if (s.off >= x->img_size || s.vol >= x->nvols || !x->vol_walked[s.vol])
 			continue;
 		if (s.len > x->img_size - s.off)
 			s.len = x->img_size - s.off;
 		ret = add_span(&v, &n, &cap, s.off, s.len);
 	}
+	/* (a volume whose walk failed is left out here: the space it
+	 * covers is scanned as if it were outside every volume) */
 	for (i = 0; i < x->nvols && ret == 0; i++)
-		ret = add_span(&vol, &nv, &vcap, x->vols[i].offset, x->vols[i].in_image);
+		if (x->vol_walked[i])
+			ret = add_span(&vol, &nv, &vcap, x->vols[i].offset, x->vols[i].in_image);
 	if (ret == 0 && nv)
 		qsort(vol, nv, sizeof(*vol), cmp_span);
 	for (i = 0; i < nv && ret == 0; i++) {

@@ -38,6 +38,7 @@
 #include "cardtrail/tracks.h"
 #include "cardtrail/util.h"
 #include "extract_int.h"
+#include "isolate.h"
 #include "walk.h"
 
 #define HEAD 4096
@@ -125,7 +126,7 @@ load_bad_ranges(struct ex *x, struct json_object *acq)
 		int64_t len = json_object_get_int64(ct_json_get(r, "length"));
 		if (off < 0 || len <= 0)
 			continue;
-		x->bad[x->nbad++] = (struct span){ (uint64_t)off, (uint64_t)len };
+		x->bad[x->nbad++] = (struct span){ (uint64_t)off, (uint64_t)len, 0 };
 	}
 	qsort(x->bad, x->nbad, sizeof(*x->bad), cmp_span);
 	x->res->bad_ranges = x->nbad;
@@ -233,7 +234,7 @@ on_unalloc(void *ctx, uint32_t vol, uint64_t off, uint64_t len)
 		x->unalloc = s;
 		x->unalloccap = cap;
 	}
-	x->unalloc[x->nunalloc++] = (struct span){ off, len };
+	x->unalloc[x->nunalloc++] = (struct span){ off, len, vol };
 	return 0;
 }
 
@@ -254,24 +255,42 @@ on_done(void *ctx, uint32_t vol, int ok)
 {
 	struct ex *x = ctx;
 
-	(void)vol;
+	if (vol < x->nvols)
+		x->vol_walked[vol] = ok != 0;
 	if (!ok)
 		x->res->incomplete = 1;
 	return 0;
 }
 
+/*
+ * The walk, volume by volume, each in a child process (isolate.c).  A
+ * volume whose walk did not end normally is incomplete; what it reported
+ * stays, and carve() scans all of it.
+ */
 static int
 walk_card(struct ex *x, const char *image_name)
 {
 	const struct ct_walk_sink sink = {
 		on_volume, on_item, on_alias, on_unalloc, on_warn, on_done, x,
 	};
-	int ret = ct_walk_image(x->img, -1, &sink);
+	const struct ct_isolate_opts io = {
+		.seconds = x->o->walk_timeout > 0 ? x->o->walk_timeout : CT_ISOLATE_SECONDS,
+		.max_bytes = CT_ISOLATE_MAX_BYTES,
+		.max_items = x->o->max_files ? x->o->max_files : CT_WALK_MAX_ITEMS,
+	};
+	size_t k;
+	int ret = x->o->walk_in_process ? ct_walk_image(x->img, -1, io.max_items, &sink) :
+		  ct_walk_isolated(x->img, &io, &sink);
 
 	if (ret == 1)
 		return exerr(x, -EINVAL, "no FAT or exFAT filesystem found in '%s'", image_name);
 	if (ret < 0)
 		return exerr(x, ret, "the walk of '%s' failed: %s", image_name, strerror(-ret));
+	if (ret == 2)
+		x->res->incomplete = 1;	/* nothing known: the image is carved whole */
+	for (k = 0; k < x->nvols; k++)
+		if (!x->vol_walked[k])
+			x->res->incomplete = 1;
 	return 0;
 }
 

@@ -35,9 +35,10 @@ struct item {
 	const char *ext;	/* carved: extension */
 };
 
-/* A byte range of the image. */
+/* A byte range of the image (vol: the volume of free space). */
 struct span {
 	uint64_t off, len;
+	uint32_t vol;
 };
 
 /* A temporary file that grows and is then copied into the bundle. */
@@ -70,6 +71,7 @@ struct ex {
 	/* what the walk found */
 	struct ct_wvolume vols[CT_WALK_MAX_VOLUMES];
 	size_t nvols;
+	uint8_t vol_walked[CT_WALK_MAX_VOLUMES];	/* its walk ended normally */
 	struct item *items;
 	size_t nitems, cap;
 	struct ct_run *runs;

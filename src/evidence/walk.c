@@ -95,6 +95,7 @@ struct walk {
 	size_t nvols;
 	TSK_VS_INFO *vs;
 	size_t items;		/* reported, all volumes */
+	uint64_t max_items;
 	int capped;
 	/* per volume */
 	struct volume *cur;
@@ -611,12 +612,12 @@ report_file(struct walk *w, TSK_FS_FILE *f, const char *dirpath, int orphan)
 	have_e = raw_entry(w->cur, f->meta->addr, e) == 0 && entry_matches(w->cur, f, e);
 	if (is_fs_metadata(w->cur, f, e, have_e))
 		return 0;
-	if (w->items >= CT_WALK_MAX_ITEMS) {
+	if (w->items >= w->max_items) {
 		if (!w->capped) {
 			w->capped = 1;
-			warn(w, w->cur->v.index, "the walk stopped after %d files (cardtrail's cap): "
-			     "the filesystem names more than a card plausibly holds (hostile or "
-			     "corrupt?); the rest was not extracted", CT_WALK_MAX_ITEMS);
+			warn(w, w->cur->v.index, "the walk stopped at the cap of %" PRIu64 " files "
+			     "(--max-files): the filesystem names more than that (a hostile or "
+			     "corrupt one?); the rest was not extracted", w->max_items);
 		}
 		return 1;
 	}
@@ -935,6 +936,13 @@ walk_orphans(struct walk *w)
 	 * files and $OrphanFiles at the end itself) */
 	if (lim && lim < end)
 		end = lim;
+	/* libtsk's orphan search allocates a bitmap of every block the
+	 * volume claims: not for a volume that claims far more than the image */
+	if (w->cur->v.size / 16 > w->cur->v.in_image + (1u << 20)) {
+		warn(w, w->cur->v.index, "no search for orphan files: the volume claims %" PRIu64
+		     " bytes, more than 16 times what the image holds", w->cur->v.size);
+		return 0;
+	}
 	if ((ret = give_named_list(w)) < 0)
 		return ret;
 	if (end > fs->first_inum &&
@@ -1086,7 +1094,7 @@ walk_volume(struct walk *w, struct volume *v)
 }
 
 int
-ct_walk_image(TSK_IMG_INFO *img, int vol, const struct ct_walk_sink *sink)
+ct_walk_image(TSK_IMG_INFO *img, int vol, uint64_t max_items, const struct ct_walk_sink *sink)
 {
 	struct walk *w;
 	size_t i;
@@ -1095,6 +1103,7 @@ ct_walk_image(TSK_IMG_INFO *img, int vol, const struct ct_walk_sink *sink)
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return -ENOMEM;
 	w->img = img;
+	w->max_items = max_items;
 	w->sink = sink;
 	open_volumes(w);
 	if (w->nvols == 0) {

@@ -22,7 +22,7 @@
 #include <tsk/libtsk.h>
 
 #define CT_WALK_MAX_VOLUMES 16
-#define CT_WALK_MAX_ITEMS 1000000	/* files reported, all volumes */
+#define CT_WALK_MAX_ITEMS 1000000	/* files reported, all volumes (default) */
 #define CT_WALK_MAX_DEPTH 256		/* folders below the root */
 #define CT_WALK_MAX_PATH 4096
 
@@ -100,9 +100,11 @@ struct ct_walk_sink {
  * Find the volumes of img (MBR, GPT or none; FAT12/16/32, exFAT) and walk
  * those selected: vol is a volume index, or -1 for all.  The volumes found
  * are reported first (all of them, whatever vol is), then for each walked
- * volume its files, aliases and free space, then done.  Returns 0, 1 when
- * there is no filesystem, or the first error a sink returned.
+ * volume its files, aliases and free space, then done.  At most max_items
+ * files are reported (then a warning, and done with ok 0).  Returns 0, 1
+ * when there is no filesystem, or the first error a sink returned.
  */
-int ct_walk_image(TSK_IMG_INFO *img, int vol, const struct ct_walk_sink *sink);
+int ct_walk_image(TSK_IMG_INFO *img, int vol, uint64_t max_items,
+		  const struct ct_walk_sink *sink);
 
 #endif

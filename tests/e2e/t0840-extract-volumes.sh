@@ -6,6 +6,7 @@
 # outside the partitions (before the first, between, after the last), and
 # exFAT times converted with the UTC offset stored beside them.
 . "$CT_TOP"/tests/e2e/lib.sh
+CT_FULL_STACKS=1
 . "$CT_TOP"/tests/e2e/extract-lib.sh
 
 PATH=$PATH:/usr/sbin:/sbin

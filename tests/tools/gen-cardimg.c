@@ -24,7 +24,9 @@
  *                    next twice, as Dk+1 and Xk+1 (no loop, 2^N paths),
  *                    DN holding DEEP.SRT
  *   --dups N         N empty files all named DUP.SRT, in as many folders
- *                    DUP1, DUP2, … as needed (at most 62500 each)
+ *                    DUP1, DUP2, … as needed (at most 62500 each, or
+ *                    --dups-per-folder N: more than FAT's 65536 entries
+ *                    a folder may hold is hostile too)
  *   --big-claims N   N files in BIG/, each saying it has 7/8 of the image's
  *                    size, each with one cluster (its chain ends there)
  *   --past-end       a deleted file whose first cluster is the volume's
@@ -616,13 +618,13 @@ add_dag(struct folder *root, unsigned n)
 }
 
 static void
-add_dups(struct folder *root, unsigned long n)
+add_dups(struct folder *root, unsigned long n, unsigned long per)
 {
 	char name[16];
 	unsigned d = 0;
 
 	while (n > 0) {
-		unsigned long here = n > 62500 ? 62500 : n, i;
+		unsigned long here = n > per ? per : n, i;
 		struct folder f;
 
 		snprintf(name, sizeof(name), "DUP%u", ++d);
@@ -700,6 +702,7 @@ main(int argc, char **argv)
 		{ "tz", required_argument, NULL, 'z' },
 		{ "dag", required_argument, NULL, 'd' },
 		{ "dups", required_argument, NULL, 'u' },
+		{ "dups-per-folder", required_argument, NULL, 'U' },
 		{ "big-claims", required_argument, NULL, 'B' },
 		{ "past-end", no_argument, NULL, 'p' },
 		{ "zero-name", no_argument, NULL, 'Z' },
@@ -707,7 +710,7 @@ main(int argc, char **argv)
 		{ 0 }
 	};
 	const char *type = NULL, *outp = NULL;
-	unsigned long files = 2, dag = 0, dups = 0, big = 0;
+	unsigned long files = 2, dag = 0, dups = 0, per = 62500, big = 0;
 	int past = 0, zero = 0, sigend = 0, c;
 	struct folder root, dcim, media;
 	char name[40], text[4096];
@@ -730,6 +733,7 @@ main(int argc, char **argv)
 		case 'z': g.tz = atoi(optarg); break;
 		case 'd': dag = strtoul(optarg, NULL, 0); break;
 		case 'u': dups = strtoul(optarg, NULL, 0); break;
+		case 'U': per = strtoul(optarg, NULL, 0); break;
 		case 'B': big = strtoul(optarg, NULL, 0); break;
 		case 'p': past = 1; break;
 		case 'Z': zero = 1; break;
@@ -777,8 +781,8 @@ main(int argc, char **argv)
 	}
 	if (dag)
 		add_dag(&root, (unsigned)dag);
-	if (dups)
-		add_dups(&root, dups);
+	if (dups && per)
+		add_dups(&root, dups, per);
 	if (big)
 		add_big_claims(&root, (unsigned)big);
 	if (past)
