@@ -95,7 +95,8 @@ FUZZ_LIB_SRC := src/evidence/flight.c src/evidence/tracks.c src/evidence/walk.c 
 	$(sort $(wildcard src/evidence/parsers/*.c))
 FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 FUZZ_PARSERS := ulog dataflash dji-srt dji-txt dji-dat jpeg
-FUZZ_BIN     := $(FUZZ_PARSERS:%=$(FUZZ_DIR)/fuzz-parser-%) $(FUZZ_DIR)/fuzz-walk
+FUZZ_BIN     := $(FUZZ_PARSERS:%=$(FUZZ_DIR)/fuzz-parser-%) $(FUZZ_DIR)/fuzz-walk \
+	$(FUZZ_DIR)/fuzz-walk-struct
 # seed card images for the walk (tests/tools/gen-cardimg, small)
 # (FAT16 needs 4085 clusters: 2 MiB; FAT32 65525, too large to fuzz)
 FUZZ_SEEDS   := fat12 fat12-dag fat12-past exfat exfat-tz exfat-past fat16
@@ -113,6 +114,15 @@ $(FUZZ_DIR)/fuzz-parser-%: $(FUZZ_DIR)/obj/fuzz_parser-%.o $(FUZZ_LIB_OBJ)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 
 $(FUZZ_DIR)/fuzz-walk: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_walk.o $(FUZZ_LIB_OBJ) \
+		$(FUZZ_SEEDS:%=$(FUZZ_DIR)/seeds/walk/%.img)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(LDLIBS)
+
+# the same with the structure-aware FAT/exFAT mutator
+$(FUZZ_DIR)/obj/fuzz_walk_struct.o: tests/fuzz/fuzz_walk.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DCT_FUZZ_STRUCT -c -o $@ $<
+
+$(FUZZ_DIR)/fuzz-walk-struct: $(FUZZ_DIR)/obj/fuzz_walk_struct.o $(FUZZ_LIB_OBJ) \
 		$(FUZZ_SEEDS:%=$(FUZZ_DIR)/seeds/walk/%.img)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $(filter %.o,$^) $(LDLIBS)
 
@@ -138,7 +148,7 @@ check:
 demo: cardtrail
 	@fixtures/demo.sh ./cardtrail
 
-bench: cardtrail
+bench: cardtrail $(BUILD)/tools/gen-cardimg
 	@bench/run.sh ./cardtrail
 
 lint-man:

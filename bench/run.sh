@@ -26,7 +26,11 @@
 #           five videos of BENCH_SIZE/10 each, about half the card left free
 #           and full of seeded random bytes; `cardtrail extract` on the bare
 #           image: total time, the carving scan's rate over the free space
-#           (target >= 1 GB/s) and peak RSS (the videos must be streamed)
+#           (target >= 1 GB/s) and peak RSS (the videos must be streamed);
+#           the cost of walking the card in a child process (against
+#           CARDTRAIL_WALK_IN_PROCESS=1, target < 5 %); and an 8 MiB FAT16
+#           card with 250,000 directory entries, all named DUP.SRT
+#           (tests/tools/gen-cardimg, BENCH_GEN): in seconds
 #   report  the extract section's card imaged and extracted into a case:
 #           `cardtrail report CASE` (verify included; target < 2 s) next to
 #           `cardtrail verify CASE` alone, and its peak RSS (<= 64 MiB)
@@ -719,6 +723,7 @@ section_extract() {
 	group_begin "rm -rf $(q "$out") && sync && cat $(q "$img") >/dev/null"
 	group_add xct "$(q "$CT") extract --json $(q "$img") $(q "$out")"
 	group_add xnocarve "$(q "$CT") extract --json --no-carve $(q "$img") $(q "$out")"
+	group_add xinproc "CARDTRAIL_WALK_IN_PROCESS=1 $(q "$CT") extract --json $(q "$img") $(q "$out")"
 	group_run
 	diff=$(awk -v a="${MEDIAN[xct]}" -v b="${MEDIAN[xnocarve]}" 'BEGIN { printf "%.3f", a - b }')
 	rate2=$(awk -v f="$fr" -v d="$diff" 'BEGIN { if (d > 0) printf "%.0f", f / d / 1e6; else print "-" }')
@@ -738,6 +743,8 @@ section_extract() {
 	row "$TFMT" "---" "--------" "-----" "----" "-----" "------"
 	row_time xct "cardtrail extract --json IMAGE OUTDIR" "$SIZE" "1.00" "(reported)"
 	row_time xnocarve "  [extra] same, --no-carve" "$SIZE" "$(ratio "${MEDIAN[xnocarve]}" "${MEDIAN[xct]}")"
+	row_time xinproc "  [extra] same, the walk in-process (CARDTRAIL_WALK_IN_PROCESS=1)" "$SIZE" \
+		"$(ratio "${MEDIAN[xinproc]}" "${MEDIAN[xct]}")"
 	row "MB/s = card image bytes / median time (the bundle is written and fsynced into %s)" "$BENCH_DIR"
 	row ""
 	if [ -n "$carve_mbps" ]; then
@@ -755,7 +762,37 @@ section_extract() {
 	else
 		row "peak RSS of cardtrail extract: skipped, GNU time (/usr/bin/time) is not installed"
 	fi
+	iso=$(awk -v a="${MEDIAN[xct]}" -v b="${MEDIAN[xinproc]}" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')
+	row '%-60s %8s  %s' "cost of the walk in child processes (median vs in-process)" "$iso %" \
+		"< 5 %  $(verdict "$iso" '<=' 5)  (noisy: a difference of two medians)"
 	rm -f "$img"
+	extract_many_entries
+}
+
+# extract of a card whose folders hold 250,000 entries, all named DUP.SRT
+# (62,500 in each of 4 folders of an 8 MiB FAT16 card): naming every
+# duplicate, the walk and the manifest must stay linear.
+extract_many_entries() {
+	local gen=${BENCH_GEN:-$top/build/release/tools/gen-cardimg} img=$W/dups.img out=$W/dout kib=
+	if [ ! -x "$gen" ]; then
+		row "250,000-entry card: skipped, %s is not built (make %s)" "$gen" "${gen#"$top"/}"
+		return
+	fi
+	"$gen" -t fat16 --dups 250000 -o "$img" || die "gen-cardimg failed"
+	group_begin "rm -rf $(q "$out")"
+	group_add xdups "$(q "$CT") extract --json --no-carve $(q "$img") $(q "$out")"
+	group_run
+	if [ -x /usr/bin/time ]; then
+		rm -rf "$out"
+		/usr/bin/time -f %M -o "$W/rss" "$CT" extract --no-carve "$img" "$out" </dev/null >/dev/null ||
+			die "cardtrail extract $img failed"
+		kib=$(tail -n 1 "$W/rss")
+	fi
+	row '%-60s %8s  %s' "extract 8 MiB FAT16, 250,000 entries named DUP.SRT (--no-carve)" \
+		"$(printf '%.2f s' "${MEDIAN[xdups]}")" "<= 10 s  $(verdict "${MEDIAN[xdups]}" '<=' 10)  (median of $BENCH_RUNS)"
+	[ -n "$kib" ] && row '%-60s %8s  %s' "  its peak RSS (GNU time %M)" \
+		"$(awk -v k="$kib" 'BEGIN { printf "%.1f MiB", k / 1024 }')" "(reported)"
+	rm -rf "$img" "$out"
 }
 
 # ---------------------------------------------------------------------------

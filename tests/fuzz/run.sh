@@ -45,8 +45,8 @@ seeds() {
 		printf '%s\n' "$top/fixtures/flight"
 		[ -d "$samples" ] && printf '%s\n' "$samples"
 		;;
-	*)
-		[ -d "$fdir/seeds/$1" ] && printf '%s\n' "$fdir/seeds/$1"
+	walk*)
+		[ -d "$fdir/seeds/walk" ] && printf '%s\n' "$fdir/seeds/walk"
 		;;
 	esac
 	return 0
