@@ -531,45 +531,40 @@ add_stream(struct ex *x, const char *name, const struct ct_input *in, int64_t mt
 
 /* ---- per file ---- */
 
-/* A time as stored, with its basis: {time, time_basis[, utc_offset]}. */
-static struct json_object *
-time_json(const struct ct_wtime *t)
+/*
+ * A time as stored into times: KEY (ISO 8601: a date only for a FAT
+ * access time, "Z" for UTC), KEY_basis ("local" or "utc") and, for a time
+ * converted with an exFAT offset, KEY_utc_offset; KEY null when there is
+ * none.
+ */
+static void
+add_time(struct json_object *times, const char *key, const struct ct_wtime *t)
 {
-	struct json_object *o;
-	char buf[48], off[16];
+	char buf[48], k[40];
 	struct tm tm;
 	time_t tt = (time_t)t->sec;
 
-	if (t->kind == CT_WT_NONE || gmtime_r(&tt, &tm) == NULL)
-		return NULL;
-	o = json_object_new_object();
-	switch (t->kind) {
-	case CT_WT_LOCAL_DATE:
-		strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
-		break;
-	case CT_WT_UTC:
-		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-		if (t->nsec)
-			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%02u",
-				 t->nsec / 10000000u);
-		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "Z");
-		break;
-	default:
-		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-		if (t->nsec)
-			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%02u",
-				 t->nsec / 10000000u);
+	if (t->kind == CT_WT_NONE || gmtime_r(&tt, &tm) == NULL) {
+		json_object_object_add(times, key, NULL);
+		return;
 	}
-	json_object_object_add(o, "time", json_object_new_string(buf));
-	json_object_object_add(o, "time_basis", json_object_new_string(
-				       t->kind == CT_WT_UTC ? "utc" : "local"));
+	strftime(buf, sizeof(buf), t->kind == CT_WT_LOCAL_DATE ? "%Y-%m-%d" : "%Y-%m-%dT%H:%M:%S",
+		 &tm);
+	if (t->kind != CT_WT_LOCAL_DATE && t->nsec)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), ".%02u", t->nsec / 10000000u);
+	if (t->kind == CT_WT_UTC)
+		snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf), "Z");
+	json_object_object_add(times, key, json_object_new_string(buf));
+	snprintf(k, sizeof(k), "%s_basis", key);
+	json_object_object_add(times, k, json_object_new_string(t->kind == CT_WT_UTC ? "utc" :
+								  "local"));
 	if (t->kind == CT_WT_UTC) {
 		int m = t->offset_min < 0 ? -t->offset_min : t->offset_min;
-		snprintf(off, sizeof(off), "%c%02d:%02d", t->offset_min < 0 ? '-' : '+', m / 60,
+		snprintf(buf, sizeof(buf), "%c%02d:%02d", t->offset_min < 0 ? '-' : '+', m / 60,
 			 m % 60);
-		json_object_object_add(o, "utc_offset", json_object_new_string(off));
+		snprintf(k, sizeof(k), "%s_utc_offset", key);
+		json_object_object_add(times, k, json_object_new_string(buf));
 	}
-	return o;
 }
 
 /* tracks/NNNN_<file name>: numbered (paths that differ only in where
@@ -757,9 +752,9 @@ manifest_entry(struct ex *x, const struct item *it, const struct content *c, con
 			       json_object_new_int64((int64_t)it->image_off) : NULL);
 	if (it->state != ST_CARVED) {
 		struct json_object *t = json_object_new_object();
-		json_object_object_add(t, "modified", time_json(&it->mtime));
-		json_object_object_add(t, "accessed", time_json(&it->atime));
-		json_object_object_add(t, "created", time_json(&it->crtime));
+		add_time(t, "modified", &it->mtime);
+		add_time(t, "accessed", &it->atime);
+		add_time(t, "created", &it->crtime);
 		json_object_object_add(m, "times", t);
 	}
 	text = content_label(it, c, label, sizeof(label));
