@@ -348,7 +348,7 @@ mutate_entry(uint8_t *d, size_t size, const struct layout *l)
 	uint64_t start = l->fat0 + l->fatsz, at, k, clusters = size / (l->ss * l->spc);
 	uint8_t *e = NULL;
 
-	if (start >= size)
+	if (start >= size || size - start < 64)
 		return;
 	/* a random entry-looking 32-byte slot after the FATs */
 	for (k = 0; k < 64 && e == NULL; k++) {
