@@ -765,6 +765,11 @@ section_extract() {
 	iso=$(awk -v a="${MEDIAN[xct]}" -v b="${MEDIAN[xinproc]}" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')
 	row '%-60s %8s  %s' "cost of the walk in child processes (median vs in-process)" "$iso %" \
 		"< 5 %  $(verdict "$iso" '<=' 5)  (noisy: a difference of two medians)"
+	if [ -n "${CPU[xct]:-}" ] && [ -n "${CPU[xinproc]:-}" ]; then
+		iso=$(awk -v a="${CPU[xct]}" -v b="${CPU[xinproc]}" 'BEGIN { printf "%.1f", (a / b - 1) * 100 }')
+		row '%-60s %8s  %s' "  the same in CPU time (user + system, children included)" "$iso %" \
+			"< 5 %  $(verdict "$iso" '<=' 5)"
+	fi
 	rm -f "$img"
 	extract_many_entries
 }

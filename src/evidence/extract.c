@@ -726,7 +726,7 @@ manifest_entry(struct ex *x, const struct item *it, const struct content *c, con
 	struct json_object *m = json_object_new_object(), *w;
 	const char *text;
 	char label[300], *ind;
-	size_t k, o, n;
+	size_t k;
 	int ret;
 
 	if (it->path) {
@@ -774,25 +774,14 @@ manifest_entry(struct ex *x, const struct item *it, const struct content *c, con
 		json_object_array_add(w, json_object_new_string(fl->warnings[k]));
 	json_object_object_add(m, "warnings", w);
 
-	/* indented as an element of "files" */
-	text = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PRETTY |
+	/* one line per file, indented as an element of "files": a card with a
+	 * million entries makes a manifest of a million lines */
+	text = json_object_to_json_string_ext(m, JSON_C_TO_STRING_PLAIN |
 					      JSON_C_TO_STRING_NOSLASHESCAPE);
-	for (n = 0, k = 0; text[k]; k++)
-		n += text[k] == '\n';
-	if ((ind = malloc(strlen(text) + 4 * (n + 1) + 1)) == NULL) {
+	if (asprintf(&ind, "    %s", text) < 0) {
 		json_object_put(m);
 		return -ENOMEM;
 	}
-	for (o = 0, k = 0, ind[o] = '\0'; ; k++) {
-		if (k == 0 || text[k - 1] == '\n') {
-			memcpy(ind + o, "    ", 4);
-			o += 4;
-		}
-		if (text[k] == '\0')
-			break;
-		ind[o++] = text[k];
-	}
-	ind[o] = '\0';
 	ret = spool_add(x, &x->files, ",\n", ind);
 	free(ind);
 	json_object_put(m);
