@@ -57,9 +57,14 @@ done
 check_eq "exFAT: every file in files/ with its bytes, allocated" "" "$bad"
 jq -r '.files[] | select(.state == "allocated") | .path' "$M" >"$T/alloc.ls"
 sed 's/^/# allocated: /' "$T/alloc.ls"
-# besides the files: the volume's own ($ALLOC_BITMAP, $UPCASE_TABLE) as libtsk lists them
-check_eq "exFAT: no other allocated files but the volume metadata" "" \
-	"$(grep -v '^DCIM/100MEDIA/DJI_0001\|^DCIM/100MEDIA/NOGPS\|^FlightRecord/\|^log/09_12_33\|^\$ALLOC_BITMAP$\|^\$UPCASE_TABLE$' "$T/alloc.ls")"
+# the volume's own allocation bitmap and up-case table are metadata, not files
+check_eq "exFAT: no other allocated files" "" \
+	"$(grep -v '^DCIM/100MEDIA/DJI_0001\|^DCIM/100MEDIA/NOGPS\|^FlightRecord/\|^log/09_12_33' "$T/alloc.ls")"
+check_eq "exFAT: exFAT's allocation bitmap and up-case table are not files" 0 \
+	"$(jq '[.files[] | select(.path == "$ALLOC_BITMAP" or .path == "$UPCASE_TABLE")] | length' "$M")"
+# exfat-fuse writes each time with a valid UTC offset: converted, basis utc
+check_eq "exFAT: the times are UTC (offsets stated by the volume)" "utc|utc|Z" \
+	"$(jq -r '.files[] | select(.path == "log/09_12_33.ulg") | .times | "\(.modified_basis)|\(.created_basis)|\(.modified[-1:])"' "$M")"
 # libtsk keeps a deleted exFAT entry's name, size and first cluster: the
 # file comes back under deleted/ with its bytes (its clusters are still free)
 check_eq "exFAT: the deleted SRT is listed as deleted" "deleted|deleted/DCIM/100MEDIA/DJI_0002.SRT" \
