@@ -5,7 +5,9 @@
  *
  * The input is the file.  A hole is placed over a third of it (as the
  * reader does for bytes the card could not give) so that the dropping of
- * points decoded from such bytes is exercised too.
+ * points decoded from such bytes is exercised too.  A parser with a
+ * carve_end (DJI DAT) is also asked where carved data would end, which
+ * must be inside the input.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -59,5 +61,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	ct_flight_release(&f);
+	/* a parser that ends carved data itself (DJI DAT): never past the data */
+	if (p->carve_end) {
+		uint64_t end = 0;
+
+		ct_input_from_mem(&in, &m, NULL);
+		if (p->carve_end(&in, &end) == 0 && end > size)
+			abort();
+	}
 	return 0;
 }

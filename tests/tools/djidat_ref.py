@@ -88,6 +88,7 @@ SOURCE_NAMES = {0: "GPS (receiver 0)", 1: "GPS (type 2097)", 2: "GPS (type 2098)
                 3: "GPS (type 5)", OSD_RANK: "OSD (type 12)"}
 TOL = 0.2
 DEG = 180.0 / math.pi
+NOFIX_DEG = 1e-6    # both coordinates this close to 0: no fix (the receivers' 0, 0)
 
 FACT_ORDER = ["log_version", "build", "product_code", "model", "records", "crc_failures",
               "unknown_types", "unknown_type_records", "skipped_bytes", "padding_bytes",
@@ -261,19 +262,20 @@ class Dat:
             if kind == "gps":
                 date, tod, lon, lat, hmsl = struct.unpack_from("<IIiii", pl, 0)
                 sats, = struct.unpack_from("<H", pl, 64)
-                if sats == 0 or (lat == 0 and lon == 0):
+                lat, lon = lat / 1e7, lon / 1e7
+                if sats == 0 or (abs(lat) < NOFIX_DEG and abs(lon) < NOFIX_DEG):
                     cand = None
                 else:
-                    cand = (tick, utc_seconds(date, tod), lat / 1e7, lon / 1e7,
-                            hmsl / 1000.0, off)
+                    cand = (tick, utc_seconds(date, tod), lat, lon, hmsl / 1000.0, off)
             else:
                 lon, lat = struct.unpack_from("<dd", pl, 0)
+                lat, lon = lat * DEG, lon * DEG
                 height, = struct.unpack_from("<h", pl, 16)
                 sats = pl[36]
-                if sats == 0 or (lat == 0 and lon == 0):
+                if sats == 0 or (abs(lat) < NOFIX_DEG and abs(lon) < NOFIX_DEG):
                     cand = None
                 else:
-                    cand = (tick, None, lat * DEG, lon * DEG, height / 10.0, off)
+                    cand = (tick, None, lat, lon, height / 10.0, off)
             if cand is None:
                 continue
             if best is None or rank < best:

@@ -12,7 +12,10 @@
  *   every 0.1 s  an OSD record (type 12; V1 50 bytes, V3 55)
  *   every 0.2 s  a GPS record (V1 type 5, 68 bytes; V3 2096, 66 bytes, and
  *                2097 every other time: a second receiver); the first
- *                second has no fix, one later fix has no satellites
+ *                second has no fix; at 5 s a record with satellites but a
+ *                position within 1e-6 degrees of 0, 0 (no fix either), at
+ *                10 s one with a position but no satellites; the OSD record
+ *                at 0.5 s has satellites and the no-fix noise around 0, 0
  *   every 0.5 s  records of other types (text 0x8000, IMU 2048 or 1,
  *                controller 1000, a 300-byte 0xfffd text: length > 255)
  *   home points  at 1.2 s and 10 s (type 13; a decoder keeps the first)
@@ -226,7 +229,12 @@ fly(const struct opts *o)
 		putd(r->pl + 8, rad(lat));
 		put16(r->pl + 16, (unsigned)(uint16_t)(int16_t)h_dm);
 		r->pl[36] = (unsigned char)(step < 5 ? 0 : 6 + rng() % 8);	/* satellites */
-		if (o->osd_track && step >= 5) {
+		if (step == 5) {
+			/* satellites, but the no-fix position: noise around 0, 0 */
+			putd(r->pl + 0, 3e-12);
+			putd(r->pl + 8, -2e-12);
+		}
+		if (o->osd_track && step >= 6) {
 			r->point = 1;
 			r->lat = deg(rad(lat));
 			r->lon = deg(rad(lon));
@@ -240,7 +248,7 @@ fly(const struct opts *o)
 			double u = o->u0 + (double)(tk - o->tick0) / o->rate;
 			int64_t sec = ifloor(u);
 			time_t tt = (time_t)sec;
-			int fix = !o->nofix_gps && step >= 10 && step != 100;
+			int fix = !o->nofix_gps && step >= 10 && step != 50 && step != 100;
 			int coords = fix || step == 100;
 			struct tm tm;
 
@@ -252,7 +260,12 @@ fly(const struct opts *o)
 			put32(r->pl + 8, (uint32_t)(coords ? lon : 0));
 			put32(r->pl + 12, (uint32_t)(coords ? lat : 0));
 			put32(r->pl + 16, (uint32_t)hmsl);
-			put16(r->pl + 64, fix ? 7 + rng() % 9 : 0);
+			put16(r->pl + 64, fix || step == 50 ? 7 + rng() % 9 : 0);
+			if (step == 50) {
+				/* satellites, but the position 0.0000003, -0.0000002 */
+				put32(r->pl + 8, (uint32_t)-2);
+				put32(r->pl + 12, 3);
+			}
 			if (fix) {
 				r->point = 1;
 				r->utc = sec;

@@ -209,6 +209,7 @@ struct cand {
 	int64_t utc;		/* seconds since 1970 of the GPS record, or NO_UTC */
 	double lat, lon, alt;
 	uint64_t off;
+	uint32_t reclen;
 };
 #define NO_UTC INT64_MIN
 
@@ -230,7 +231,7 @@ struct dat {
 	size_t unknown_types;
 	uint8_t type_seen[65536 / 8];
 	unsigned crc_warned, skip_warned, short_warned;
-	uint64_t nofix[NRANKS], fixes[NRANKS];
+	struct ct_drops nofix[NRANKS];	/* records without a fix, per source */
 
 	/* ticks */
 	int have_tick;
@@ -462,7 +463,6 @@ gps_utc(uint32_t date, uint32_t time)
 static int
 cand_add(struct dat *d, int rank, const struct cand *c)
 {
-	d->fixes[rank]++;
 	if (d->best >= 0 && rank > d->best)
 		return 0;
 	if (rank < d->best || d->best < 0) {
@@ -490,18 +490,31 @@ cand_add(struct dat *d, int rank, const struct cand *c)
 	return 0;
 }
 
+/* A record of a source without a fix: counted, not a position. */
+static void
+no_fix(struct dat *d, int rank, uint64_t off)
+{
+	if (d->nofix[rank].n++ == 0)
+		d->nofix[rank].first = off;
+}
+
+/* Both coordinates within CT_NOFIX_DEG of 0: the no-fix position. */
+static int
+near_zero(double lat, double lon)
+{
+	return lat > -CT_NOFIX_DEG && lat < CT_NOFIX_DEG && lon > -CT_NOFIX_DEG &&
+	       lon < CT_NOFIX_DEG;
+}
+
 static int
 on_gps(struct dat *d, const struct dat_type *t, const unsigned char *pl, struct cand *c)
 {
-	int32_t lat = (int32_t)ct_le32(pl + offsetof(struct dat_gps, lat));
-	int32_t lon = (int32_t)ct_le32(pl + offsetof(struct dat_gps, lon));
-
-	if (ct_le16(pl + offsetof(struct dat_gps, num_sv)) == 0 || (lat == 0 && lon == 0)) {
-		d->nofix[t->rank]++;
+	c->lat = (int32_t)ct_le32(pl + offsetof(struct dat_gps, lat)) / 1e7;
+	c->lon = (int32_t)ct_le32(pl + offsetof(struct dat_gps, lon)) / 1e7;
+	if (ct_le16(pl + offsetof(struct dat_gps, num_sv)) == 0 || near_zero(c->lat, c->lon)) {
+		no_fix(d, t->rank, c->off);
 		return 0;
 	}
-	c->lat = lat / 1e7;
-	c->lon = lon / 1e7;
 	c->alt = (int32_t)ct_le32(pl + offsetof(struct dat_gps, hmsl)) / 1000.0;
 	c->utc = gps_utc(ct_le32(pl + offsetof(struct dat_gps, date)),
 			 ct_le32(pl + offsetof(struct dat_gps, time)));
@@ -511,15 +524,12 @@ on_gps(struct dat *d, const struct dat_type *t, const unsigned char *pl, struct 
 static int
 on_osd(struct dat *d, const struct dat_type *t, const unsigned char *pl, struct cand *c)
 {
-	double lon = ct_ledouble(pl + offsetof(struct dat_osd, lon));
-	double lat = ct_ledouble(pl + offsetof(struct dat_osd, lat));
-
-	if (pl[offsetof(struct dat_osd, gps_nums)] == 0 || (lat == 0 && lon == 0)) {
-		d->nofix[t->rank]++;
+	c->lon = ct_ledouble(pl + offsetof(struct dat_osd, lon)) * (180.0 / M_PI);
+	c->lat = ct_ledouble(pl + offsetof(struct dat_osd, lat)) * (180.0 / M_PI);
+	if (pl[offsetof(struct dat_osd, gps_nums)] == 0 || near_zero(c->lat, c->lon)) {
+		no_fix(d, t->rank, c->off);
 		return 0;
 	}
-	c->lat = lat * (180.0 / M_PI);
-	c->lon = lon * (180.0 / M_PI);
 	c->alt = (int16_t)ct_le16(pl + offsetof(struct dat_osd, height)) / 10.0;
 	return cand_add(d, t->rank, c);
 }
@@ -571,6 +581,7 @@ on_record(struct dat *d, uint64_t pos, const unsigned char *rec, size_t len)
 	memset(&c, 0, sizeof(c));
 	c.tick = tick_unwrap(d, raw);
 	c.off = pos;
+	c.reclen = (uint32_t)len;
 	c.utc = NO_UTC;
 	if (d->structure_only)
 		return 0;
@@ -913,12 +924,33 @@ rank_name(int rank)
 	       rank == 1 ? "GPS (type 2097)" : rank == 2 ? "GPS (type 2098)" : "GPS (type 5)";
 }
 
+/*
+ * The records without a fix of the track's source (or, when no source had
+ * a fix, of the best one there is) join the flight's no-fix count, which
+ * ct_flight_finish reports with the out-of-range positions.
+ */
+static void
+no_fix_counted(struct dat *d)
+{
+	const struct ct_drops *nf = NULL;
+	size_t i;
+	int r;
+
+	if (d->best >= 0)
+		nf = &d->nofix[d->best];
+	for (r = 0; r < NRANKS && nf == NULL; r++)
+		if (d->nofix[r].n)
+			nf = &d->nofix[r];
+	for (i = 0; nf != NULL && i < nf->n; i++)
+		ct_flight_nofix(d->f, nf->first);
+}
+
 static int
 emit(struct dat *d)
 {
 	struct clock k;
 	struct ct_point p;
-	size_t i, before = d->f->npts;
+	size_t i;
 	int ret;
 
 	clock_choose(d, &k);
@@ -938,16 +970,12 @@ emit(struct dat *d)
 		p.alt_m = d->c[i].alt;
 		p.alt_ref = d->best == RANK_OSD ? CT_ALT_TAKEOFF : CT_ALT_MSL;
 		p.offset = d->c[i].off;
+		p.reclen = d->c[i].reclen;
 		clock_time(d, &k, d->c[i].tick, d->c[i].utc, &p);
 		if ((ret = ct_flight_point(d->f, &p)) < 0)
 			return ret;
 	}
-	if (d->best >= 0 && d->nofix[d->best])
-		ct_flight_warn(d->f, 0, "%" PRIu64 " %s records without a fix (no satellites, or "
-			       "position 0,0) dropped", d->nofix[d->best], rank_name(d->best));
-	if (d->f->npts - before < d->nc)
-		ct_flight_warn(d->f, 0, "%zu %s positions outside the valid range dropped",
-			       d->nc - (d->f->npts - before), rank_name(d->best));
+	no_fix_counted(d);
 	if (d->have_home) {
 		memset(&d->f->home, 0, sizeof(d->f->home));
 		d->f->home.lat = d->home.lat;
@@ -984,10 +1012,13 @@ dat_open(struct dat *d, const struct ct_input *in, struct ct_flight *f,
 	d->start = d->kind == DAT_V3 ? V3_RECORDS_AT : V1_RECORDS_AT;
 	d->end = in->size;
 	d->budget = SCAN_BUDGET(d->end > d->start ? d->end - d->start : 0);
-	if ((d->w.buf = malloc(WINDOW)) == NULL)
+	/* a window of the file at a time; a small file needs no more than itself */
+	d->w.cap = in->size < WINDOW ? (size_t)in->size + 1 : WINDOW;
+	if (d->w.cap < 2 * REC_MAX)
+		d->w.cap = 2 * REC_MAX;
+	if ((d->w.buf = malloc(d->w.cap)) == NULL)
 		return -ENOMEM;
 	d->w.in = in;
-	d->w.cap = WINDOW;
 	return 0;
 }
 
