@@ -90,7 +90,7 @@ TOL = 0.2
 DEG = 180.0 / math.pi
 NOFIX_DEG = 1e-6    # both coordinates this close to 0: no fix (the receivers' 0, 0)
 
-FACT_ORDER = ["log_version", "build", "product_code", "model", "records", "crc_failures",
+FACT_ORDER = ["log_version", "build", "firmware", "product_code", "model", "records", "crc_failures",
               "unknown_types", "unknown_type_records", "skipped_bytes", "padding_bytes",
               "tick_rate", "time_source", "track_source"]
 
@@ -214,6 +214,9 @@ class Dat:
                     break
                 s.append(c)
             self.facts["build"] = s.decode("ascii").rstrip(" ")
+            date = self.facts["build"][5:].lstrip(" ")[:24]
+            if date:
+                self.facts["firmware"] = "built " + date
         if self.kind.startswith("encrypted") or self.n == 0:
             return
         product = b[0]

@@ -90,7 +90,7 @@ gen(const char *name, const char *args)
 /* ---- the canonical dump, the same as djidat_ref.py's ---- */
 
 static const char *const fact_order[] = {
-	"log_version", "build", "product_code", "model", "records", "crc_failures",
+	"log_version", "build", "firmware", "product_code", "model", "records", "crc_failures",
 	"unknown_types", "unknown_type_records", "skipped_bytes", "padding_bytes", "tick_rate",
 	"time_source", "track_source",
 };
@@ -390,6 +390,7 @@ test_clock_facts(void **state)
 	b = gen("clk1", "v3 -s 9 -p 24 -r 4.5e6 -n 60");
 	assert_int_equal(parse(b.data, b.len, &f), 0);
 	expect_fact(&f, "model", "Mavic Air");
+	expect_fact(&f, "firmware", "built 2016.01.14 15:54:53");
 	expect_fact(&f, "tick_rate", "4500000");
 	for (k = 0; k < f.nwarnings && !strstr(f.warnings[k], "3850000/s for product 24 "
 		"disagrees with the GPS times; 4500000/s agrees"); k++)

@@ -376,6 +376,12 @@ header_facts(struct dat *d, const unsigned char *h, size_t got)
 		build[i] = '\0';
 		if ((ret = ct_flight_fact(d->f, "build", build)) < 0)
 			return ret;
+		/* what DatCon calls the firmware date: the build's date and time */
+		for (i = 5; build[i] == ' '; i++)
+			;
+		if (build[i] && snprintf(buf, sizeof(buf), "built %.24s", build + i) > 0 &&
+		    (ret = ct_flight_fact(d->f, "firmware", buf)) < 0)
+			return ret;
 	}
 	if (d->kind == DAT_LOGH || got == 0)
 		return 0;
