@@ -1,6 +1,6 @@
 /*
- * custody.h — the case's hash-chained custody log, Ed25519 keys and
- * OpenSSH SSHSIG signatures, and chain verification.
+ * custody.h — the case's hash-chained custody log, OpenSSH keys (on file
+ * or in ssh-agent) and SSHSIG signatures, and chain verification.
  *
  * CASEDIR/custody.log is JSON Lines.  Each line is one record; its "prev"
  * is the SHA-256 (hex) of the previous line's bytes without the newline
@@ -21,9 +21,14 @@ struct json_object;
 #define CT_CUSTODY_LOG "custody.log"
 #define CT_SSHSIG_NAMESPACE "cardtrail-custody"
 
-/* ---- keys (sshsig.c) ---- */
+/* ---- keys (sshkey.c) ---- */
 
-struct ct_key;		/* an Ed25519 key pair (or a public key alone) */
+/*
+ * A public key of a type cardtrail checks (ssh-ed25519, ssh-rsa, and
+ * ecdsa-sha2-nistp256/384/521), with what can sign with it: cardtrail
+ * itself (an unencrypted Ed25519 private key file), or ssh-agent.
+ */
+struct ct_key;
 
 /*
  * Make an Ed25519 key pair: PATH gets the private key in OpenSSH format
@@ -32,49 +37,150 @@ struct ct_key;		/* an Ed25519 key pair (or a public key alone) */
  */
 int ct_key_generate(const char *path, const char *comment, char **publine);
 
-/* Load an unencrypted OpenSSH Ed25519 private key.  -EINVAL for another
- * format or key type, -ENOTSUP for an encrypted key. */
+/* What a key file named to sign holds (ct_key_load_file). */
+enum ct_keyfile {
+	CT_KEYFILE_PRIVATE,	/* an unencrypted Ed25519 private key: cardtrail signs */
+	CT_KEYFILE_ENCRYPTED,	/* a passphrase-protected private key: the agent must */
+	CT_KEYFILE_AGENT_ONLY,	/* an unencrypted RSA/ECDSA private key: the agent must */
+	CT_KEYFILE_PUBLIC,	/* a public key: the agent must */
+};
+
+/*
+ * Read a key file named to sign: an OpenSSH private key (its public half
+ * is in clear even when it is encrypted) or a public key line.  *kind
+ * says which.  -EINVAL: neither (or not a regular file); -ENOTSUP: a key
+ * type cardtrail does not implement (FIDO sk-, certificates, DSA);
+ * -EPROTONOSUPPORT: a PEM/PKCS#8 private key (ssh-add reads those).
+ */
+int ct_key_load_file(const char *path, struct ct_key **key, int *kind);
+
+/* An unencrypted Ed25519 private key file only: -ENOTSUP for any other
+ * private key, -EINVAL for anything else. */
 int ct_key_load_private(const char *path, struct ct_key **key);
 
-/* Parse a public key line "ssh-ed25519 BASE64 [comment]". */
+/*
+ * Sign with key through the ssh-agent at sock from now on, if it holds
+ * the key: 0, 1 if it does not, or an agent error (ct_agent_list).
+ * list_ms bounds the look at the agent's keys now, sign_ms each
+ * signature later (which may wait for a confirmation).
+ */
+int ct_key_use_agent(struct ct_key *key, const char *sock, int list_ms, int sign_ms);
+/* The agent socket key signs through, or NULL. */
+const char *ct_key_agent(const struct ct_key *key);
+
+/*
+ * A new key from a public key blob, read as OpenSSH's sshkey_fromb()
+ * reads it (which also takes "RSA" or "ED25519" in any case and
+ * "rsa-sha2-512" as a blob's type name, and mpints with leading zeros):
+ * -EINVAL malformed, -ENOTSUP a type OpenSSH knows and cardtrail does not
+ * implement.  The key keeps the blob as OpenSSH would write it back, so
+ * that equal keys have equal blobs and fingerprints.
+ */
+int ct_key_from_blob(const unsigned char *blob, size_t n, struct ct_key **key);
+
+/* Parse a public key line "TYPE BASE64 [comment]" (as sshkey_read). */
 int ct_key_parse_public(const char *line, struct ct_key **key);
 
 /* "SHA256:base64" fingerprint as ssh-keygen -l prints it (buf >= 64). */
 void ct_key_fingerprint(const struct ct_key *key, char *buf, size_t len);
+/* The same for a raw public key blob (as an agent lists it). */
+void ct_blob_fingerprint(const unsigned char *blob, size_t n, char *buf, size_t len);
+/* The type name a raw blob starts with, printable, or "?". */
+void ct_blob_type(const unsigned char *blob, size_t n, char *buf, size_t len);
+/* "ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256"… */
+const char *ct_key_type(const struct ct_key *key);
+/* "ED25519-256", "RSA-3072", "ECDSA-384": type and size as ssh-keygen -l. */
+void ct_key_describe(const struct ct_key *key, char *buf, size_t len);
 /* 1 if both hold the same public key. */
 int ct_key_equal(const struct ct_key *a, const struct ct_key *b);
-/* New malloc'd "ssh-ed25519 BASE64". */
+/* New malloc'd "TYPE BASE64". */
 char *ct_key_public_line(const struct ct_key *key);
 void ct_key_free(struct ct_key *key);
 
-/*
- * Sign msg: *armored (malloc'd) gets "-----BEGIN SSH SIGNATURE-----\n…".
- */
-int ct_sshsig_sign(const struct ct_key *key, const char *ns, const void *msg, size_t len,
-		   char **armored);
+/* ---- ssh-agent (agent.c) ---- */
+
+#define CT_AGENT_MAX_REPLY (256 * 1024)	/* OpenSSH's own limit on a reply */
+#define CT_AGENT_MAX_KEYS 2048		/* and on the identities listed */
+#define CT_AGENT_RSA_SHA2_256 2		/* sign request flags */
+#define CT_AGENT_RSA_SHA2_512 4
+
+struct ct_agent_id {
+	unsigned char *blob;	/* public key blob, as the agent sent it */
+	size_t bloblen;
+	char *comment;
+};
+
+struct ct_agent_list {
+	struct ct_agent_id *id;
+	size_t n;
+};
 
 /*
- * Check an armored signature over msg.  Returns 0 if valid (then *signer,
- * if not NULL, is a new key holding the embedded public key), -EBADMSG if
- * the signature does not verify, -EINVAL if it cannot be parsed or its
- * namespace is not ns.
+ * The identities of the agent at sock.  Every call connects anew and
+ * gives the whole exchange timeout_ms.  Errors: -ENOENT/-ECONNREFUSED
+ * (no agent listens there), -ETIMEDOUT, -ECONNRESET (closed without an
+ * answer), -EMSGSIZE (an answer above CT_AGENT_MAX_REPLY or more than
+ * CT_AGENT_MAX_KEYS keys), -EPROTO (malformed), -EPERM (the agent refused).
+ */
+int ct_agent_list(const char *sock, int timeout_ms, struct ct_agent_list *out);
+void ct_agent_list_free(struct ct_agent_list *l);
+
+/* A signature blob (string alg, signature) of data by the key with this
+ * blob; flags as CT_AGENT_RSA_*.  Errors as ct_agent_list. */
+int ct_agent_sign(const char *sock, int timeout_ms, const unsigned char *blob, size_t bloblen,
+		  const void *data, size_t len, uint32_t flags, unsigned char **sig, size_t *siglen);
+
+/* What an agent error means, naming sock ("no ssh-agent answers at …"). */
+int ct_agent_strerror(int err, const char *sock, int timeout_ms, char *buf, size_t len);
+
+/* ---- signatures (sshsig.c) ---- */
+
+/*
+ * Sign msg: *armored (malloc'd) gets "-----BEGIN SSH SIGNATURE-----\n…".
+ * With a key bound to an agent, the agent signs and its signature is
+ * checked before it is used; err (may be NULL) then says what failed.
+ */
+int ct_sshsig_sign(const struct ct_key *key, const char *ns, const void *msg, size_t len,
+		   char **armored, char *err, size_t errlen);
+
+/*
+ * Check an armored signature over msg as `ssh-keygen -Y verify` does.
+ * Returns 0 if valid (then *signer, if not NULL, is a new key holding the
+ * embedded public key), -EBADMSG if the signature does not verify,
+ * -EINVAL if it cannot be parsed or its namespace is not ns, -ENOTSUP if
+ * its key is of a type cardtrail does not check.
  */
 int ct_sshsig_verify(const char *armored, const char *ns, const void *msg, size_t len,
 		     struct ct_key **signer);
 
-/* ---- trust: which keys may sign, and as whom ---- */
+/* ---- trust: which keys may sign, and as whom (trust.c) ---- */
 
 struct ct_trust;
 struct ct_trust *ct_trust_new(void);
 void ct_trust_free(struct ct_trust *t);
-/* A public key file (one key line); principal "*". */
+/* A public key file (key lines); principal "*".  -EINVAL with *line for
+ * a line that is not a key, or a file without one. */
 int ct_trust_add_pubkey_file(struct ct_trust *t, const char *path, int *line);
-/* An OpenSSH allowed_signers file: "principals [options] ssh-ed25519 BASE64". */
+/*
+ * An OpenSSH allowed_signers file, read as ssh-keygen reads it: lines of
+ * any length, "principals [options] key"; a line ssh-keygen would skip is
+ * kept as a problem (ct_trust_problem).  -EINVAL if no line is usable.
+ */
 int ct_trust_add_allowed_signers(struct ct_trust *t, const char *path, int *line);
-/* Number of keys held. */
+/* Number of usable lines. */
 size_t ct_trust_count(const struct ct_trust *t);
-/* 1 if key is trusted for principal (an examiner name), 0 if not. */
-int ct_trust_check(const struct ct_trust *t, const struct ct_key *key, const char *principal);
+/* The i-th line that can never match: 1 with its file, line and why; 0
+ * when there are no more. */
+int ct_trust_problem(const struct ct_trust *t, size_t i, const char **file, unsigned long *line,
+		     const char **why);
+/*
+ * 1 if key is trusted to sign for principal (an examiner name) in
+ * namespace ns at time when (a record's "2026-11-21T14:02:11Z"; a line
+ * with valid-after/valid-before never allows a record without one),
+ * 0 if not.
+ */
+int ct_trust_check(const struct ct_trust *t, const struct ct_key *key, const char *principal,
+		   const char *ns, const char *when);
 
 /* ---- the log (log.c) ---- */
 

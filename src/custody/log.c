@@ -323,7 +323,7 @@ jget_str(struct json_object *o, const char *k)
  */
 static int
 compose(struct json_object *given, uint64_t seq, const char *caseid, const char *prev,
-	const struct ct_append_opts *o, char **line, size_t *linelen)
+	const struct ct_append_opts *o, char **line, size_t *linelen, char *err, size_t errlen)
 {
 	static const char *const caller_keys[] = { "subject", "inputs", "outputs", "result" };
 	struct json_object *r = json_object_new_object();
@@ -361,7 +361,8 @@ compose(struct json_object *given, uint64_t seq, const char *caseid, const char 
 		struct json_object *s;
 		const char *sj;
 
-		if ((ret = ct_sshsig_sign(o->key, CT_SSHSIG_NAMESPACE, text, tl, &armored)) < 0)
+		if ((ret = ct_sshsig_sign(o->key, CT_SSHSIG_NAMESPACE, text, tl, &armored, err,
+					  errlen)) < 0)
 			goto out;
 		s = json_object_new_string(armored);
 		sj = json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN |
@@ -388,7 +389,7 @@ out:
 /* Record 0 of a new case: "open", a fresh case UUID (caseid, 64 bytes). */
 static int
 open_record(const char *casedir, const struct ct_append_opts *o, char *caseid, char **line,
-	    size_t *len)
+	    size_t *len, char *err, size_t errlen)
 {
 	struct json_object *op = json_object_new_object(), *res = json_object_new_object();
 	int ret;
@@ -397,7 +398,7 @@ open_record(const char *casedir, const struct ct_append_opts *o, char *caseid, c
 	json_object_object_add(op, "action", json_object_new_string("open"));
 	json_object_object_add(res, "case_dir", json_object_new_string(casedir));
 	json_object_object_add(op, "result", res);
-	ret = compose(op, 0, caseid, ZERO_HASH, o, line, len);
+	ret = compose(op, 0, caseid, ZERO_HASH, o, line, len, err, errlen);
 	json_object_put(op);
 	return ret;
 }
@@ -414,7 +415,7 @@ static int
 create_log(const char *casedir, const char *path, const struct ct_append_opts *o, char *err,
 	   size_t errlen)
 {
-	char tmp[PATH_MAX], caseid[64], *line = NULL;
+	char tmp[PATH_MAX], caseid[64], *line = NULL, why[768] = "";
 	unsigned char rnd[8];
 	char rhex[17];
 	size_t len = 0;
@@ -427,8 +428,9 @@ create_log(const char *casedir, const char *path, const struct ct_append_opts *o
 	gcry_create_nonce(rnd, sizeof(rnd));
 	ct_hex(rnd, sizeof(rnd), rhex);
 	if ((ret = ct_snprintf(tmp, sizeof(tmp), "%s/.%s.new-%s", casedir, CT_CUSTODY_LOG, rhex)) < 0 ||
-	    (ret = open_record(casedir, o, caseid, &line, &len)) < 0) {
-		seterr(err, errlen, "cannot make the open record of '%s': %s", casedir, strerror(-ret));
+	    (ret = open_record(casedir, o, caseid, &line, &len, why, sizeof(why))) < 0) {
+		seterr(err, errlen, "cannot make the open record of '%s': %s; nothing was written",
+		       casedir, why[0] ? why : strerror(-ret));
 		goto out;
 	}
 	line[len++] = '\n';	/* over its NUL: written by length from here */
@@ -509,7 +511,7 @@ append_locked(int fd, const char *casedir, const struct ct_custody_log *log,
 	      struct json_object *rec, const struct ct_append_opts *o, uint64_t *seq_out,
 	      char *err, size_t errlen)
 {
-	char caseid[64], prev[65], *buf = NULL, *line = NULL, *open_line = NULL;
+	char caseid[64], prev[65], *buf = NULL, *line = NULL, *open_line = NULL, why[768] = "";
 	size_t len = 0, ll = 0, ol = 0;
 	uint64_t seq;
 	struct stat st;
@@ -525,8 +527,11 @@ append_locked(int fd, const char *casedir, const struct ct_custody_log *log,
 	if (log->n == 0) {
 		/* an empty log (a case created by an older version, or on a
 		 * filesystem without hard links): its open record goes first */
-		if ((ret = open_record(casedir, o, caseid, &open_line, &ol)) < 0)
+		if ((ret = open_record(casedir, o, caseid, &open_line, &ol, why, sizeof(why))) < 0) {
+			seterr(err, errlen, "cannot make the custody record: %s; nothing was "
+			       "appended", why[0] ? why : strerror(-ret));
 			goto out;
+		}
 		ct_sha256_hex(open_line, ol, prev);
 		seq = 1;
 	} else {
@@ -546,8 +551,9 @@ append_locked(int fd, const char *casedir, const struct ct_custody_log *log,
 		seq = (uint64_t)json_object_get_int64(sv) + 1;
 		ct_sha256_hex(last->bytes, last->len, prev);
 	}
-	if ((ret = compose(rec, seq, caseid, prev, o, &line, &ll)) < 0) {
-		seterr(err, errlen, "cannot make the custody record: %s", strerror(-ret));
+	if ((ret = compose(rec, seq, caseid, prev, o, &line, &ll, why, sizeof(why))) < 0) {
+		seterr(err, errlen, "cannot make the custody record: %s; nothing was appended",
+		       why[0] ? why : strerror(-ret));
 		goto out;
 	}
 	if (asprintf(&buf, "%s%s%s\n", open_line ? open_line : "", open_line ? "\n" : "", line) < 0) {

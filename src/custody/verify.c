@@ -139,7 +139,8 @@ check_signature(struct walk *w, const struct ct_custody_line *l, struct json_obj
 	}
 	ct_key_fingerprint(signer, fp, sizeof(fp));
 	json_object_object_add(entry, "signer", json_object_new_string(fp));
-	if (w->o->trust && !ct_trust_check(w->o->trust, signer, examiner)) {
+	if (w->o->trust && !ct_trust_check(w->o->trust, signer, examiner, CT_SSHSIG_NAMESPACE,
+					   ct_json_str(l->rec, "time", NULL))) {
 		json_object_object_add(entry, "signature", json_object_new_string("untrusted"));
 		problem(w, "record %" PRIu64 " is signed by %s, which is not a trusted key for "
 			"examiner '%s'", seq, fp, examiner ? examiner : "?");
