@@ -201,7 +201,7 @@ const struct ct_command ct_commands[] = {
 "hashes, with the piecewise windows naming where damage is), and the links\n"
 "between records.  Prints one line per record and the chain head.\n"
 "\n"
-"  --key PUBKEY            trust this ssh-ed25519 public key (any examiner)\n"
+"  --key PUBKEY            trust this public key file (any examiner)\n"
 "  --allowed-signers FILE  trust the keys of an OpenSSH allowed_signers file,\n"
 "                          each for its principals (examiner names); with\n"
 "                          keys, every record must be signed\n"
@@ -225,16 +225,25 @@ const struct ct_command ct_commands[] = {
 "\n"
 "  --json      print the records as a JSON array\n" },
 	{ .name = "key", .fn = cmd_key,
-	  .summary = "make an Ed25519 key pair for signing custody records",
+	  .summary = "make a key pair for signing custody records, list the agent's keys",
 	  .usage =
 "usage: cardtrail key generate [--comment TEXT] [FILE]\n"
+"       cardtrail key list [--public]\n"
 "\n"
-"Write an OpenSSH Ed25519 private key to FILE (default cardtrail-key; mode\n"
-"0600, never overwritten) and its public key to FILE.pub, and print the\n"
-"public key.  Records signed with it verify with 'ssh-keygen -Y verify -n\n"
-"cardtrail-custody' as well as with 'cardtrail verify'.\n"
+"generate writes an OpenSSH Ed25519 private key to FILE (default\n"
+"cardtrail-key; mode 0600, no passphrase, never overwritten) and its public\n"
+"key to FILE.pub, prints the public key, and says how to put the key under\n"
+"a passphrase and into ssh-agent.  list shows the keys the ssh-agent at\n"
+"$SSH_AUTH_SOCK holds and which of them cardtrail can sign with.\n"
 "\n"
-"  --comment TEXT   the key's comment (default examiner@host)\n" },
+"--sign-key FILE signs with an unencrypted Ed25519 private key, or through\n"
+"ssh-agent with a key it holds (FILE: its public key, or its passphrase-\n"
+"protected private key; ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256/384/521).\n"
+"Records verify with 'ssh-keygen -Y verify -n cardtrail-custody' as well as\n"
+"with 'cardtrail verify'.\n"
+"\n"
+"  --comment TEXT   the key's comment (default examiner@host)\n"
+"  --public         list: print the usable keys as public key lines\n" },
 	{ .name = "note", .fn = cmd_note,
 	  .summary = "add a note of the examiner's to the custody log",
 	  .usage =

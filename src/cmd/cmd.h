@@ -43,19 +43,14 @@ int cmd_version(int argc, char **argv);
 
 struct ct_key;
 /*
- * Load the signing key named by --sign-key (given) or $CARDTRAIL_SIGN_KEY.
- * *key stays NULL when neither is set.  Returns 0, or CT_EXIT_FAIL after
- * printing why.
+ * Load the signing key named by --sign-key (given) or $CARDTRAIL_SIGN_KEY:
+ * an unencrypted Ed25519 private key, or a key the ssh-agent at
+ * $SSH_AUTH_SOCK holds (named by its public key or its protected private
+ * key file).  *key stays NULL when neither is set.  Returns 0, or
+ * CT_EXIT_FAIL after printing why.
  */
 int ct_cmd_load_sign_key(const char *given, struct ct_key **key);
 
-struct ct_trust;
-/*
- * --key FILE (allowed_signers 0) or --allowed-signers FILE (1): add the keys
- * to *trust (made on first use).  Returns 0, or CT_EXIT_FAIL after printing
- * why (key options and negated principals are refused).
- */
-int ct_cmd_trust_option(int allowed_signers, const char *arg, struct ct_trust **trust);
 
 /*
  * SIGINT, SIGTERM and SIGHUP ask a running pipeline to stop at a safe
@@ -101,8 +96,9 @@ int ct_cmd_choose(const char *cmd, const char *opt, const char *value, const cha
 
 struct ct_trust;
 /* --key FILE (pubkey) or --allowed-signers FILE: add its keys to *trust
- * (made on first use).  0, or CT_EXIT_FAIL after saying why (and *trust
- * freed). */
+ * (made on first use), warning about the allowed_signers lines ssh-keygen
+ * would skip (custody_opts.c).  0, or CT_EXIT_FAIL after saying why (and
+ * *trust freed). */
 int ct_cmd_add_trust(struct ct_trust **trust, int pubkey, const char *file);
 
 /* Print a JSON value pretty on stdout followed by a newline. */

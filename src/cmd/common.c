@@ -159,32 +159,6 @@ ct_cmd_check_device(const char *path, int write)
 }
 
 int
-ct_cmd_add_trust(struct ct_trust **trust, int pubkey, const char *file)
-{
-	int ret, line = 0;
-
-	if (*trust == NULL && (*trust = ct_trust_new()) == NULL) {
-		ct_error(ENOMEM, "cannot load keys");
-		return CT_EXIT_FAIL;
-	}
-	ret = pubkey ? ct_trust_add_pubkey_file(*trust, file, &line) :
-		       ct_trust_add_allowed_signers(*trust, file, &line);
-	if (ret >= 0)
-		return 0;
-	if (ret == -ENOTSUP)
-		ct_error(0, "'%s' line %d: key options (namespaces=, valid-before=, cert-authority, "
-			 "...) and negated principals are not supported: refusing rather than trusting "
-			 "the key more widely", file, line);
-	else if (ret == -EINVAL)
-		ct_error(0, "'%s': no usable ssh-ed25519 key%s%.0d", file, line ? " at line " : "", line);
-	else
-		ct_error(-ret, "cannot read '%s'", file);
-	ct_trust_free(*trust);
-	*trust = NULL;
-	return CT_EXIT_FAIL;
-}
-
-int
 ct_cmd_choose(const char *cmd, const char *opt, const char *value, const char *const *names,
 	      size_t n)
 {

@@ -92,7 +92,7 @@ cmd_report(int argc, char **argv)
 		case 't': o.tiles = optarg; break;
 		case 'k':
 		case 'a':
-			if (ct_cmd_trust_option(c == 'a', optarg, &trust) != 0) {
+			if (ct_cmd_add_trust(&trust, c == 'k', optarg) != 0) {
 				ct_trust_free(trust);
 				return CT_EXIT_FAIL;
 			}

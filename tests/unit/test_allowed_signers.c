@@ -1,7 +1,7 @@
 /*
  * test_allowed_signers.c — allowed_signers files read as ssh-keygen reads
  * them (src/custody/trust.c), with the base64 and key text rules under
- * them (wire.c, sshkey.c).  tests/e2e/t0630-allowed-signers.sh puts the
+ * them (wire.c, sshkey.c).  tests/e2e/t0660-allowed-signers.sh puts the
  * same kind of hostile files to ssh-keygen itself and compares verdicts.
  */
 #include <stdarg.h>
