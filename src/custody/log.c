@@ -528,7 +528,7 @@ append_locked(int fd, const char *casedir, const struct ct_custody_log *log,
 		/* an empty log (a case created by an older version, or on a
 		 * filesystem without hard links): its open record goes first */
 		if ((ret = open_record(casedir, o, caseid, &open_line, &ol, why, sizeof(why))) < 0) {
-			seterr(err, errlen, "cannot make the custody record: %s; nothing was "
+			seterr(err, errlen, "cannot make the custody record: %s; it was not "
 			       "appended", why[0] ? why : strerror(-ret));
 			goto out;
 		}
@@ -552,7 +552,7 @@ append_locked(int fd, const char *casedir, const struct ct_custody_log *log,
 		ct_sha256_hex(last->bytes, last->len, prev);
 	}
 	if ((ret = compose(rec, seq, caseid, prev, o, &line, &ll, why, sizeof(why))) < 0) {
-		seterr(err, errlen, "cannot make the custody record: %s; nothing was appended",
+		seterr(err, errlen, "cannot make the custody record: %s; it was not appended",
 		       why[0] ? why : strerror(-ret));
 		goto out;
 	}

@@ -67,7 +67,7 @@ ssh-keygen -q -t ed25519 -N '' -C kother -f "$T/kother"
 echo "alice $(cat "$T/ked.pub")" >"$T/allowed"
 
 # --- a passphrase-protected key file before it is in the agent ---------------------
-"$CARDTRAIL" note --sign-key "$T/kpw" "$T/pre" "first" >/dev/null 2>"$T/err"
+"$CARDTRAIL" note --new-case --sign-key "$T/kpw" "$T/pre" "first" >/dev/null 2>"$T/err"
 check_eq "protected key not in the agent: exit 1" 1 $?
 check_eq "…says to load it with ssh-add" 1 "$(grep -c "passphrase-protected, so cardtrail signs with it through ssh-agent, and the agent at '$SSH_AUTH_SOCK' does not hold it; load it with 'ssh-add $T/kpw'" "$T/err")"
 check_eq "…and made no case" 0 "$(ls "$T/pre" 2>/dev/null | wc -l)"
@@ -107,19 +107,23 @@ for k in ked krsa kec256 kec384 kec521; do
 done
 CARDTRAIL_SIGN_KEY=$T/kpw.protected "$CARDTRAIL" note "$C" "signed with the protected key file" >/dev/null 2>>"$T/err"
 check_eq "the passphrase-protected private file itself, its key in the agent: exit 0" 0 $?
+"$CARDTRAIL" note --sign-key "$T/kpw.pub" "$C" "signed with the passphrase key, named by its public key" >/dev/null 2>>"$T/err"
+check_eq "the passphrase key named by its public key: exit 0" 0 $?
 echo "alice $(cat "$T/kpw.pub")" >>"$T/allowed-all"
-check_eq "8 records, every one signed" "8 8" "$(wc -l <"$C/custody.log") $(jq -r 'select(.sig) | .seq' "$C/custody.log" | wc -l)"
+check_eq "9 records, every one signed" "9 9" "$(wc -l <"$C/custody.log") $(jq -r 'select(.sig) | .seq' "$C/custody.log" | wc -l)"
 "$CARDTRAIL" verify --allowed-signers "$T/allowed-all" --json "$C" >"$T/v.json"
 check_eq "cardtrail verify --allowed-signers: exit 0" 0 $?
-check_eq "…every signature valid" 8 "$(jq '[.records[] | select(.signature == "valid")] | length' "$T/v.json")"
+check_eq "…every signature valid" 9 "$(jq '[.records[] | select(.signature == "valid")] | length' "$T/v.json")"
 check_eq "the open and image records were signed by ked" "$(fp "$T/ked.pub") $(fp "$T/ked.pub")" \
 	"$(jq -r '.records[0,1].signer' "$T/v.json" | tr '\n' ' ' | sed 's/ $//')"
 for k in krsa kec256 kec384 kec521; do
 	eval "s=\$seq_$k"
 	check_eq "record $s was signed by $k" "$(fp "$T/$k.pub")" "$(jq -r ".records[$s].signer" "$T/v.json")"
 done
-check_eq "record 7 was signed by the protected key" "$(fp "$T/kpw.pub")" "$(jq -r '.records[7].signer' "$T/v.json")"
-for n in 0 1 2 3 4 5 6 7; do
+for n in 7 8; do
+	check_eq "record $n was signed by the passphrase key" "$(fp "$T/kpw.pub")" "$(jq -r ".records[$n].signer" "$T/v.json")"
+done
+for n in 0 1 2 3 4 5 6 7 8; do
 	record_ok "$C" $n "$T/allowed-all"
 	check_eq "ssh-keygen -Y verify accepts record $n" 0 $?
 done
@@ -133,7 +137,7 @@ check_eq "…naming it" 1 "$(grep -c "^  - record $seq_krsa: the signature does 
 sed -i "$((seq_krsa + 1))s/signed with krsb/signed with krsa/" "$C/custody.log"
 "$CARDTRAIL" verify --allowed-signers "$T/allowed" --allow-unsigned "$C" >"$T/v.out"
 check_eq "only ked allowed: the other keys' records are untrusted (exit 3)" 3 $?
-check_eq "…the five of the other keys" 5 "$(grep -c '^  - record [0-9] is signed by SHA256:.*not a trusted key' "$T/v.out")"
+check_eq "…the six records of the other keys" 6 "$(grep -c '^  - record [0-9] is signed by SHA256:.*not a trusted key' "$T/v.out")"
 
 # --- failures: nothing appended, the log unchanged ---------------------------------
 # fails DESC PATTERN CMD...: exit 1, PATTERN on stderr, custody.log unchanged
@@ -221,7 +225,7 @@ ssh-keygen -q -p -f "$T/my key" -P '' -N "$(cat "$T/passphrase")" >/dev/null
 check_eq "ssh-keygen -p puts a passphrase on cardtrail's key" 1 "$(ssh-keygen -y -P '' -f "$T/my key" >/dev/null 2>&1 || echo 1)"
 add_key "$T/my key"
 rm "$T/my key"
-"$CARDTRAIL" note --sign-key "$T/my key.pub" "$T/gencase" "signed with the protected cardtrail key" >/dev/null 2>"$T/err"
+"$CARDTRAIL" note --new-case --sign-key "$T/my key.pub" "$T/gencase" "signed with the protected cardtrail key" >/dev/null 2>"$T/err"
 check_eq "…and the agent signs with it: exit 0" 0 $?
 echo "alice $(cat "$T/my key.pub")" >"$T/allowed-gen"
 "$CARDTRAIL" verify --allowed-signers "$T/allowed-gen" "$T/gencase" >/dev/null

@@ -24,7 +24,7 @@ KR=$(cut -d' ' -f1,2 "$T/kr.pub") KE=$(cut -d' ' -f1,2 "$T/ke.pub")
 
 # records: 0 open and 1 by alice (ka on file), 2 bob (kb), 3 carol (kr), 4 dave (ke)
 C=$T/case
-"$CARDTRAIL" note --examiner alice --sign-key "$T/ka" "$C" "by alice" >/dev/null &&
+"$CARDTRAIL" note --new-case --examiner alice --sign-key "$T/ka" "$C" "by alice" >/dev/null &&
 "$CARDTRAIL" note --examiner bob --sign-key "$T/kb.pub" "$C" "by bob" >/dev/null &&
 "$CARDTRAIL" note --examiner carol --sign-key "$T/kr.pub" "$C" "by carol" >/dev/null &&
 "$CARDTRAIL" note --examiner dave --sign-key "$T/ke.pub" "$C" "by dave" >/dev/null
