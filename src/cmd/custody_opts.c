@@ -48,8 +48,8 @@ agent_refusal(const char *path, int kind, const struct ct_key *key, const char *
 			 "it is not an Ed25519 key", path);
 	else if (ret == 1 && kind == CT_KEYFILE_PUBLIC)
 		ct_error(0, "cannot sign with '%s' (%s): the ssh-agent at '%s' does not hold that "
-			 "key; add it with 'ssh-add PRIVATE-KEY' ('ssh-add -L' lists what it holds)",
-			 path, fp, sock);
+			 "key; add it with 'ssh-add PRIVATE-KEY' ('cardtrail key list' shows what it "
+			 "holds; a locked agent shows nothing: 'ssh-add -X' unlocks it)", path, fp, sock);
 	else if (ret == 1)
 		ct_error(0, "cannot sign with '%s' (%s): %s, so cardtrail signs with it through "
 			 "ssh-agent, and the agent at '%s' does not hold it; load it with 'ssh-add "

@@ -91,36 +91,6 @@ verify_blob(const struct ct_key *k, const unsigned char *sig, size_t siglen, con
 	return -EINVAL;		/* not an algorithm of this key (e.g. ssh-rsa) */
 }
 
-int
-ct_agent_strerror(int err, const char *sock, int timeout_ms, char *buf, size_t len)
-{
-	switch (err) {
-	case -ENOENT:
-	case -ECONNREFUSED:
-	case -ENOTSOCK:
-	case -ENOTDIR:
-		return ct_snprintf(buf, len, "no ssh-agent answers at '%s' (SSH_AUTH_SOCK): it is "
-				   "not running, or was stopped", sock);
-	case -EPERM:
-		return ct_snprintf(buf, len, "the ssh-agent at '%s' refused (a confirmation was "
-				   "declined, or the key was removed from the agent)", sock);
-	case -ETIMEDOUT:
-		return ct_snprintf(buf, len, "the ssh-agent at '%s' did not answer within %d s",
-				   sock, timeout_ms / 1000);
-	case -ECONNRESET:
-		return ct_snprintf(buf, len, "the ssh-agent at '%s' closed the connection without "
-				   "answering", sock);
-	case -EMSGSIZE:
-		return ct_snprintf(buf, len, "the ssh-agent at '%s' sent an answer larger than "
-				   "OpenSSH allows", sock);
-	case -EPROTO:
-		return ct_snprintf(buf, len, "the ssh-agent at '%s' sent a malformed answer", sock);
-	default:
-		return ct_snprintf(buf, len, "cannot talk to the ssh-agent at '%s': %s", sock,
-				   strerror(-err));
-	}
-}
-
 /* The signature blob of sd, made by the agent; checked before it is used. */
 static int
 agent_sign(const struct ct_key *k, const struct ct_wbuf *sd, struct ct_wbuf *sig, char *err,

@@ -39,10 +39,11 @@ start_agent() {
 	export SSH_AUTH_SOCK=$T/$1.sock
 }
 # add_key FILE [ssh-add options]: through askpass, without a terminal
+# (FILE empty: no file, for -x and -X)
 add_key() {
 	local f=$1
 	shift
-	SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force setsid -w ssh-add "$@" "$f" </dev/null >/dev/null 2>&1
+	SSH_ASKPASS=$T/askpass SSH_ASKPASS_REQUIRE=force setsid -w ssh-add "$@" ${f:+"$f"} </dev/null >/dev/null 2>&1
 }
 fp() { ssh-keygen -l -f "$1" | cut -d' ' -f2; }
 logsum() { sha256sum <"$1/custody.log" | cut -d' ' -f1; }
@@ -176,6 +177,14 @@ printf 'yes\n' >"$T/confirm-answer"
 check_eq "confirmation given: exit 0" 0 $?
 check_eq "…the record is signed by kconf" "$(fp "$T/kconf.pub")" \
 	"$("$CARDTRAIL" verify --allowed-signers "$T/allowed-all" --quick --json "$C" | jq -r '.records[-1].signer')"
+
+# a locked agent lists no key and signs nothing
+add_key "" -x
+fails "a locked agent" "a locked agent shows nothing: 'ssh-add -X' unlocks it" \
+	"$CARDTRAIL" note --sign-key "$T/ked.pub" "$C" "locked"
+add_key "" -X
+"$CARDTRAIL" note --sign-key "$T/ked.pub" "$C" "unlocked" >/dev/null 2>"$T/err"
+check_eq "…unlocked, it signs again: exit 0" 0 $?
 
 # a key type cardtrail does not sign with (FIDO), named as a public key
 printf 'sk-ssh-ed25519@openssh.com AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29tAAAAIBdyOA0iDgNGNj5rmjcZN8v3v8fy9RrZ1ZbCs9Nj5fSNAAAABHNzaDo= token\n' >"$T/ksk.pub"
