@@ -108,8 +108,8 @@ for k in ked krsa kec256 kec384 kec521; do
 done
 CARDTRAIL_SIGN_KEY=$T/kpw.protected "$CARDTRAIL" note "$C" "signed with the protected key file" >/dev/null 2>>"$T/err"
 check_eq "the passphrase-protected private file itself, its key in the agent: exit 0" 0 $?
-"$CARDTRAIL" note --sign-key "$T/kpw.pub" "$C" "signed with the passphrase key, named by its public key" >/dev/null 2>>"$T/err"
-check_eq "the passphrase key named by its public key: exit 0" 0 $?
+CARDTRAIL_SIGN_KEY=$T/kpw.pub "$CARDTRAIL" note "$C" "signed with the passphrase key, named by its public key" >/dev/null 2>>"$T/err"
+check_eq "the passphrase key named by its public key in CARDTRAIL_SIGN_KEY: exit 0" 0 $?
 echo "alice $(cat "$T/kpw.pub")" >>"$T/allowed-all"
 check_eq "9 records, every one signed" "9 9" "$(wc -l <"$C/custody.log") $(jq -r 'select(.sig) | .seq' "$C/custody.log" | wc -l)"
 "$CARDTRAIL" verify --allowed-signers "$T/allowed-all" --json "$C" >"$T/v.json"
