@@ -139,7 +139,7 @@ const struct ct_command ct_commands[] = {
 "                          extension is replaced by .html and .pdf)\n"
 "  --tiles FILE            draw raster tiles of an MBTiles file under the\n"
 "                          tracks (no network is ever used)\n"
-"  --key PUBKEY            trust this ssh-ed25519 public key (any examiner)\n"
+"  --key PUBKEY            trust this public key file (any examiner)\n"
 "  --allowed-signers FILE  trust the keys of an OpenSSH allowed_signers file\n"
 "  --allow-unsigned        with keys: accept unsigned records (they are listed)\n"
 "  --examiner NAME         who reports (default $CARDTRAIL_EXAMINER, then login)\n"
