@@ -198,6 +198,10 @@ int wipe_state_load(struct wipe *w, struct json_object *start_rec, uint64_t star
 		    const char *start_hash);
 /* The wipe ended and is recorded: remove the state file. */
 void wipe_state_finish(struct wipe *w);
+/* The wipe ended, its end not recorded: keep the file, marked complete. */
+void wipe_state_complete(struct wipe *w);
+/* 1 if path holds a state file not marked complete, else 0. */
+int wipe_state_unfinished(const char *path);
 /* The plan of a pass as JSON (with its key), and back. */
 struct json_object *wipe_plan_json(const struct ct_pass_plan *q);
 int wipe_plan_from_json(struct json_object *p, struct ct_pass_plan *q);

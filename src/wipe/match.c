@@ -913,7 +913,7 @@ wipe_match(struct wipe *w)
 		char path[PATH_MAX];
 		wipe_set_base(w, ev);
 		if (ct_snprintf(path, sizeof(path), "%s/%s.wipe.state", w->dir, w->base) == 0 &&
-		    access(path, F_OK) == 0) {
+		    wipe_state_unfinished(path)) {
 			ret = wipe_err(w, -EEXIST, "a wipe of this card was started and not finished "
 				       "(custody record %zd, state file %s): continue it with --resume", u,
 				       path);

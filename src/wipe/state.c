@@ -220,6 +220,10 @@ wipe_state_create(struct wipe *w)
 	if ((ret = state_path(w, path, sizeof(path))) < 0)
 		return wipe_err(w, ret, "'%s/%s.wipe.state': the path is too long", w->dir, w->base);
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 && errno == EEXIST && !wipe_state_unfinished(path) && unlink(path) == 0)
+		/* a state file marked complete (a wipe whose end could not be
+		 * recorded) holds nothing to resume */
+		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_CREAT | O_EXCL, 0600);
 	if (fd < 0) {
 		ret = -errno;
 		if (ret == -EEXIST)
@@ -404,6 +408,29 @@ wipe_state_load(struct wipe *w, struct json_object *start_rec, uint64_t start_se
 }
 
 void
+wipe_state_complete(struct wipe *w)
+{
+	if (w->state_fd < 0 || w->state == NULL)
+		return;
+	json_object_object_add(w->state, "complete", json_object_new_boolean(1));
+	(void)wipe_state_save(w, "done", w->dev.size);
+}
+
+int
+wipe_state_unfinished(const char *path)
+{
+	struct json_object *st;
+	int ret;
+
+	if (access(path, F_OK) < 0)
+		return 0;
+	st = json_object_from_file(path);
+	ret = !json_object_get_boolean(ct_json_get(st, "complete"));
+	json_object_put(st);
+	return ret;
+}
+
+void
 wipe_state_finish(struct wipe *w)
 {
 	/* The state file (with the pass keys) was a working file for
@@ -417,6 +444,5 @@ wipe_state_finish(struct wipe *w)
 		(void)ct_fsync_dir(w->dir);
 		return;
 	}
-	json_object_object_add(w->state, "complete", json_object_new_boolean(1));
-	(void)wipe_state_save(w, "done", w->dev.size);
+	wipe_state_complete(w);
 }

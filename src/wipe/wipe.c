@@ -810,9 +810,13 @@ certify(struct wipe *w, int ret)
 	}
 	if (w->o->casedir && w->start_seq && wipe_record_end(w) < 0 && ret == 0)
 		ret = -EIO;
-	/* a wipe recorded as ended has no more use for its state file */
+	/* a wipe recorded as ended has no more use for its state file; one
+	 * whose end could not be recorded keeps it, marked complete: nothing
+	 * to resume, and no bar to the next wipe */
 	if (w->o->casedir == NULL || w->res->end_seq)
 		wipe_state_finish(w);
+	else
+		wipe_state_complete(w);
 	return ret;
 }
 

@@ -210,6 +210,10 @@ usage u6 "no DEVICE" "expected one DEVICE" --case "$T/case-dry" --force --yes
 usage u7 "two DEVICEs" "expected one DEVICE" --case "$T/case-dry" --force --yes "$dev" "$dev"
 usage u8 "--method custom: with no pass" "at least one pass" --case "$T/case-dry" --force --yes --method custom: "$dev"
 nothing_new "usage errors: no certificate or state" "$T/case-dry"
+"$CARDTRAIL" help wipe >"$T/help-wipe.txt"
+check_file "cardtrail help wipe golden" "$CT_TOP/tests/golden/help-wipe.txt" "$T/help-wipe.txt"
+"$CARDTRAIL" wipe --help >"$T/help-wipe2.txt"
+check_file "cardtrail wipe --help equals help wipe" "$T/help-wipe.txt" "$T/help-wipe2.txt"
 
 # ---- --no-image-check --cert-dir DIR, no case -----------------------------------
 mkdir "$T/cwd"

@@ -218,6 +218,28 @@ test_same_device(void **state)
 	json_object_put(c);
 }
 
+/* A state file marked complete (a wipe whose end could not be recorded)
+ * neither resumes nor blocks the next wipe. */
+static void
+test_unfinished(void **state)
+{
+	char path[128];
+	int fd;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/X.wipe.state", dir);
+	assert_int_equal(wipe_state_unfinished(path), 0);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_int_equal(ct_pwrite_all(fd, "{\"complete\":false}", 18, 0), 0);
+	close(fd);
+	assert_int_equal(wipe_state_unfinished(path), 1);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_int_equal(ct_pwrite_all(fd, "{\"complete\":true}", 17, 0), 0);
+	close(fd);
+	assert_int_equal(wipe_state_unfinished(path), 0);
+	unlink(path);
+}
+
 int
 main(void)
 {
@@ -227,6 +249,7 @@ main(void)
 		cmocka_unit_test(test_bound),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_same_device),
+		cmocka_unit_test(test_unfinished),
 	};
 	int ret;
 
