@@ -8,18 +8,14 @@
 #   unpack TAR DIR    tar -x into DIR; SHA256SUMS must verify
 #   mj DIR JQ         jq over DIR/MANIFEST.json
 #
-# libtsk leaks, not ours, suppressed and nothing else:
-#   aff_open, vhdi_open, vmdk_open  its image-format probes (t0800)
-#   tsk_vs_dos_open                 on a GPT card, the DOS volume-system
-#                                   probe (tsk_vs_part_add) of the
-#                                   protective MBR, when GPT wins
-# (a suppression matches a frame inside libtsk, which has no frame pointers:
-# CT_FULL_STACKS=1, set before sourcing, unwinds every malloc slowly so
-# that the frames are there; tests that open a volume system need it)
-printf 'leak:aff_open\nleak:vhdi_open\nleak:vmdk_open\nleak:tsk_vs_dos_open\n' >"$T/lsan.supp"
+# Leaks inside libtsk that are not ours are suppressed by tests/lsan.supp,
+# exactly those and nothing else (a suppression matches a frame inside
+# libtsk, which has no frame pointers: CT_FULL_STACKS=1, set before
+# sourcing, unwinds every malloc slowly so that the frames are there; tests
+# that open a volume system need it).
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 [ "${CT_FULL_STACKS:-0}" = 1 ] && ASAN_OPTIONS="$ASAN_OPTIONS:fast_unwind_on_malloc=0"
-export LSAN_OPTIONS="suppressions=$T/lsan.supp:print_suppressions=0"
+export LSAN_OPTIONS="suppressions=$CT_TOP/tests/lsan.supp:print_suppressions=0"
 GEN=$CT_BUILD/tools/gen-cardimg
 [ -x "$GEN" ] || skip_all "tests/tools/gen-cardimg not built"
 
