@@ -241,6 +241,7 @@ bundle_name(struct ex *x, const char *prefix, const char *cardpath, size_t name_
 		return ct_snprintf(out, outlen, "%s", base) < 0 ? -ENAMETOOLONG : 0;
 	/* taken: the next suffix of this base that no other name holds (a
 	 * card may have a file literally named "X~2") */
+	x->renamed++;
 	for (;;) {
 		uint32_t k = bs->next++;
 

@@ -294,6 +294,23 @@ walk_card(struct ex *x, const char *image_name)
 	return 0;
 }
 
+/* Folders reached by more than one path (a damaged or crafted tree: a
+ * loop, or a folder DAG with 2^N paths): said once per volume. */
+static void
+alias_warnings(struct ex *x)
+{
+	size_t i, j;
+
+	for (i = 0; i < x->naliases; i = j) {
+		for (j = i; j < x->naliases && x->aliases[j].vol == x->aliases[i].vol; j++)
+			;
+		ex_warn(x, "volume %u: %zu folder entries lead to a folder reached before by "
+			"another path (a damaged or crafted directory tree): each folder is "
+			"extracted once, its other paths are its \"also_at\"",
+			x->aliases[i].vol + 1, j - i);
+	}
+}
+
 /* ---- a file's content ---- */
 
 /* What a member holds: the file's bytes by its ranges, zeros where the
@@ -1081,6 +1098,10 @@ write_bundle(struct ex *x, const char *dir, const char *bname, const char *image
 		ex_warn(x, "%" PRIu64 " files are bundled shorter than their entries say and %"
 			PRIu64 " not at all: see their \"content\"", x->res->st.partial -
 			x->res->st.not_bundled, x->res->st.not_bundled);
+	if (x->renamed)
+		ex_warn(x, "%zu files are bundled as NAME~N: the card holds their path more than "
+			"once, or their names are equal once made safe; each keeps its card path "
+			"in \"path\"", x->renamed);
 	if ((ret = write_manifest(x, image_path)) < 0)
 		return ret;
 	text = json_object_to_json_string_ext(x->flights, JSON_C_TO_STRING_PRETTY |
@@ -1154,6 +1175,7 @@ ct_extract_run(const struct ct_extract_opts *o, struct ct_extract_result *res)
 	x.img_size = (uint64_t)x.img->size;
 	if ((ret = walk_card(&x, segs[0])) < 0)
 		goto out;
+	alias_warnings(&x);
 	/* zero-fill never adds more than the volumes hold */
 	for (k = 0; k < x.nvols; k++)
 		x.zero_budget += x.vols[k].size < x.img_size ? x.vols[k].size : x.img_size;

@@ -87,6 +87,7 @@ struct ex {
 	struct archive *ar;
 	int ar_fd;
 	struct names names;
+	size_t renamed;		/* files bundled as NAME~N */
 	struct spool sums;	/* SHA256SUMS lines */
 	struct spool files;	/* MANIFEST's "files" entries */
 	struct json_object *flights;

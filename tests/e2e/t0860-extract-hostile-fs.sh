@@ -55,6 +55,7 @@ gen -t exfat --size $((4 * MiB)) --claim-sectors 4294967296 -o "$T/claim.img"
 run claim extract "$T/claim.img" "$T/o-claim"
 check_eq "claim (exFAT, 2^32 sectors on 4 MiB): exit 0" 0 "$RC"
 fast "claim: ends within seconds" 30
+bounded "claim: peak RSS in KiB" "${RSS:-0}" $((300 * 1024))
 unpack "$(bundle "$T/o-claim")" "$T/u-claim"
 check_eq "claim: bundle verifies" 0 $?
 bounded "claim: bundle at most twice the image" "$(stat -c %s "$(bundle "$T/o-claim")")" $((8 * MiB))
@@ -73,10 +74,13 @@ gen -t fat12 --sector 4096 --cluster 128 --claim-sectors 2880 --files 0 --sig-at
 run f12 extract "$T/f12.img" "$T/o-f12"
 check_eq "claim (FAT12, 4096 x 128): exit 0" 0 "$RC"
 fast "claim (FAT12): ends within seconds" 30
+bounded "claim (FAT12): peak RSS in KiB" "${RSS:-0}" $((300 * 1024))
 unpack "$(bundle "$T/o-f12")" "$T/u-f12"
 bounded "claim (FAT12): bundle at most twice the image" "$(stat -c %s "$(bundle "$T/o-f12")")" $((2 * 1474560))
 check_eq "claim (FAT12): the carved ULog ends at the image's end, nothing zero-filled" "1|0" \
 	"$(mj "$T/u-f12" '[.files[] | select(.state == "carved")] | "\(length)|\(map(.zero_filled // 0) | add)"')"
+check_eq "claim (FAT12): a warning says what it claims and what the image holds" 1 \
+	"$(mj "$T/u-f12" '[.warnings[] | select(test("says it has 11796480 bytes, the image holds 1474560"))] | length')"
 off=$(mj "$T/u-f12" '.files[] | select(.state == "carved") | .source_offset')
 check_eq "claim (FAT12): its size is what the image holds after it" $((1474560 - off)) \
 	"$(mj "$T/u-f12" '.files[] | select(.state == "carved") | .size')"
@@ -97,6 +101,8 @@ check_eq "DAG: every shared folder listed once, its other path in also_at" 19 \
 check_eq "DAG: D20 is also at .../D19/X20" \
 	"D1/D2/D3/D4/D5/D6/D7/D8/D9/D10/D11/D12/D13/D14/D15/D16/D17/D18/D19/X20" \
 	"$(mj "$T/u-dag" '.directories[] | select(.path | endswith("/D20")) | .also_at[0]')"
+check_eq "DAG: a warning says the tree leads to folders by several paths (19 entries)" 1 \
+	"$(mj "$T/u-dag" '[.warnings[] | select(test("^volume 1: 19 folder entries lead to a folder reached before by another path"))] | length')"
 
 # ---- 3. 100,001 entries named DUP.SRT in one folder ----
 gen -t fat16 --dups 100001 --dups-per-folder 200000 -o "$T/dups.img"
@@ -109,6 +115,9 @@ n=$(tar tf "$tarf" | grep -c '^files/DUP1/DUP.SRT')
 check_eq "duplicates: every one a member of its own" 100001 "$n"
 check_eq "duplicates: the last is DUP.SRT~100001" 1 "$(tar tf "$tarf" | grep -c '^files/DUP1/DUP.SRT~100001$')"
 check_eq "duplicates: no member twice" "" "$(tar tf "$tarf" | sort | uniq -d | head -n 3)"
+tar -xOf "$tarf" MANIFEST.json >"$T/dups.json"
+check_eq "duplicates: a warning counts the files bundled as NAME~N" 1 \
+	"$(jq '[.warnings[] | select(test("^100000 files are bundled as NAME~N: the card holds their path more than once"))] | length' "$T/dups.json")"
 # bounded by the image: the files' bytes (none here) plus about 1.5 KiB a file
 bounded "duplicates: bundle at most 2 x image + 1.5 KiB per file" "$(stat -c %s "$tarf")" \
 	$((2 * 8 * MiB + 1536 * (n + 2)))
@@ -117,6 +126,9 @@ bounded "duplicates: bundle at most 2 x image + 1.5 KiB per file" "$(stat -c %s 
 gen -t exfat --zero-name --files 3 -o "$T/zero.img"
 run zero extract "$T/zero.img" "$T/o-zero"
 check_eq "libtsk assertion: exit 4, a bundle with what was gathered" 4 "$RC"
+fast "libtsk assertion: ends within seconds" 30
+bounded "libtsk assertion: peak RSS in KiB" "${RSS:-0}" $((300 * 1024))
+bounded "libtsk assertion: bundle at most twice the image" "$(stat -c %s "$(bundle "$T/o-zero")")" $((2 * 8 * MiB))
 unpack "$(bundle "$T/o-zero")" "$T/u-zero"
 check_eq "libtsk assertion: bundle verifies" 0 $?
 check_eq "libtsk assertion: the files reported before the crash are there" \
