@@ -65,10 +65,14 @@ for t in "${targets[@]}"; do
 	[ -x "$bin" ] || { say FAIL "fuzz-$t: not built"; status=1; continue; }
 	log=$(mktemp /tmp/ct-fuzz.XXXXXX)
 	# 1. regressions
+	# (the two walk targets run one harness on the same inputs: each
+	# replays the regressions of both)
 	regs=()
-	if [ -d "$top/tests/fuzz/regressions/$t" ]; then
-		while IFS= read -r f; do regs+=("$f"); done < <(find "$top/tests/fuzz/regressions/$t" -type f ! -name '*.md' | sort)
-	fi
+	case $t in walk*) rdirs=(walk walk-struct) ;; *) rdirs=("$t") ;; esac
+	for r in "${rdirs[@]}"; do
+		[ -d "$top/tests/fuzz/regressions/$r" ] || continue
+		while IFS= read -r f; do regs+=("$f"); done < <(find "$top/tests/fuzz/regressions/$r" -type f ! -name '*.md' | sort)
+	done
 	if [ ${#regs[@]} -gt 0 ]; then
 		if "$bin" -rss_limit_mb=2048 -timeout=20 "${regs[@]}" >"$log" 2>&1; then
 			say OK "fuzz-$t: ${#regs[@]} regression inputs replayed clean"
