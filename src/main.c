@@ -114,6 +114,8 @@ const struct ct_command ct_commands[] = {
 "  --walk-timeout S the walk of each filesystem runs in a child process:\n"
 "                   its time budget in seconds (default 600)\n"
 "  --max-files N    the most files the walk lists (default 1000000)\n"
+"  --progress KIND  none, bar or json: files walked, free space carved, files\n"
+"                   bundled, with rate and ETA (default: bar on a terminal)\n"
 "  --examiner NAME  who extracts (default $CARDTRAIL_EXAMINER, then login)\n"
 "  --sign-key FILE  sign the custody record (default $CARDTRAIL_SIGN_KEY)\n"
 "\n"

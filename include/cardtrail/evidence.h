@@ -13,6 +13,20 @@
 
 struct json_object;
 
+/* What extract is doing, for a progress display: the walk (done = files
+ * listed so far, total unknown: 0), carving (bytes of free space scanned
+ * of total), bundling (files written of total).  Called at most every
+ * 0.2 s per phase, and once more with final set when the phase ends. */
+enum ct_extract_phase { CT_EXTRACT_WALK, CT_EXTRACT_CARVE, CT_EXTRACT_BUNDLE };
+
+struct ct_extract_progress {
+	enum ct_extract_phase phase;
+	uint64_t done, total;	/* files (walk, bundle) or bytes (carve); total 0: unknown */
+	uint64_t bytes;		/* bundle: bytes of file content written so far */
+	double elapsed;		/* seconds in this phase */
+	int final;		/* last call of the phase */
+};
+
 struct ct_extract_opts {
 	/* Either a case and an evidence id (the image is checked against its
 	 * acquisition record first) ... */
@@ -32,6 +46,8 @@ struct ct_extract_opts {
 	/* walk in this process, without a child (measurements, debugging:
 	 * a crash in The Sleuth Kit then ends the extraction) */
 	int walk_in_process;
+	void (*progress)(const struct ct_extract_progress *p, void *ctx);
+	void *progress_ctx;
 };
 
 struct ct_extract_stats {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -17,6 +18,68 @@
 #include "cardtrail/evidence.h"
 #include "cardtrail/util.h"
 #include "cmd/cmd.h"
+
+enum { PROGRESS_NONE, PROGRESS_BAR, PROGRESS_JSON };
+
+struct progress_state {
+	int kind;
+	double last_json;
+};
+
+/*
+ * Progress on stderr: a bar that rewrites itself, or JSON lines (at most
+ * one a second per phase, and each phase's last).  The walk's total is not
+ * known: no percentage, no ETA (JSON: null).
+ */
+static void
+show_progress(const struct ct_extract_progress *p, void *ctx)
+{
+	static const char *const phases[] = { "walk", "carve", "bundle" };
+	static const char *const units[] = { "files", "bytes", "files" };
+	struct progress_state *ps = ctx;
+	double rate = p->elapsed > 0 ? (double)p->done / p->elapsed : 0;
+	double eta = rate > 0 ? (double)(p->total - p->done) / rate : 0;
+	int known = p->phase != CT_EXTRACT_WALK;
+
+	if (ps->kind == PROGRESS_JSON) {
+		char tot[32] = "null", et[32] = "null";
+
+		if (!p->final && p->done > 0 && p->elapsed - ps->last_json < 1.0)
+			return;
+		ps->last_json = p->final ? 0 : p->elapsed;
+		if (known) {
+			snprintf(tot, sizeof(tot), "%llu", (unsigned long long)p->total);
+			snprintf(et, sizeof(et), "%.0f", eta);
+		}
+		fprintf(stderr, "{\"phase\":\"%s\",\"unit\":\"%s\",\"done\":%llu,\"total\":%s,"
+			"\"bytes\":%llu,\"elapsed\":%.1f,\"rate\":%.0f,\"eta\":%s,\"final\":%s}\n",
+			phases[p->phase], units[p->phase], (unsigned long long)p->done, tot,
+			(unsigned long long)p->bytes, p->elapsed, rate, et, p->final ? "true" : "false");
+	} else if (p->phase == CT_EXTRACT_CARVE) {
+		char d[32], t[32], r[32];
+
+		ct_human_size(p->done, d, sizeof(d));
+		ct_human_size(p->total, t, sizeof(t));
+		ct_human_size((uint64_t)rate, r, sizeof(r));
+		fprintf(stderr, "\rcarve  %10s / %-10s %5.1f%%  %10s/s  ETA %d:%02d   ", d, t,
+			p->total ? 100.0 * (double)p->done / (double)p->total : 100.0, r,
+			(int)eta / 60, (int)eta % 60);
+	} else if (known) {
+		char b[32];
+
+		ct_human_size(p->bytes, b, sizeof(b));
+		fprintf(stderr, "\rbundle %8llu / %-8llu files %5.1f%%  %10s  %6.0f files/s  "
+			"ETA %d:%02d   ", (unsigned long long)p->done, (unsigned long long)p->total,
+			p->total ? 100.0 * (double)p->done / (double)p->total : 100.0, b, rate,
+			(int)eta / 60, (int)eta % 60);
+	} else {
+		fprintf(stderr, "\rwalk   %8llu files walked  %6.0f files/s   ",
+			(unsigned long long)p->done, rate);
+	}
+	if (ps->kind == PROGRESS_BAR && p->final)
+		fputc('\n', stderr);
+	fflush(stderr);
+}
 
 static void
 summary(const struct ct_extract_result *r)
@@ -97,13 +160,16 @@ cmd_extract(int argc, char **argv)
 		{ "no-carve", no_argument, NULL, 'C' },
 		{ "walk-timeout", required_argument, NULL, 'W' },
 		{ "max-files", required_argument, NULL, 'M' },
+		{ "progress", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "examiner", required_argument, NULL, 'e' },
 		{ "sign-key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
+	static const char *const progress_names[] = { "none", "bar", "json" };
 	struct ct_extract_opts o = { 0 };
+	struct progress_state ps = { isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE, 0 };
 	struct ct_extract_result r;
 	struct ct_append_opts ao = { 0 };
 	struct ct_key *key = NULL;
@@ -131,6 +197,12 @@ cmd_extract(int argc, char **argv)
 			if (*optarg < '1' || *optarg > '9' || *end != '\0' || o.max_files == 0)
 				return ct_usage_error("extract", "--max-files takes a number of "
 						      "files, at least 1");
+			break;
+		case 'p':
+			if ((ret = ct_cmd_choose("extract", "--progress", optarg, progress_names,
+						 CT_ARRAY_SIZE(progress_names))) < 0)
+				return CT_EXIT_USAGE;
+			ps.kind = ret;
 			break;
 		case 'j': json = 1; break;
 		case 'e': ao.examiner = optarg; break;
@@ -162,6 +234,10 @@ cmd_extract(int argc, char **argv)
 			  (ret = ct_cmd_load_sign_key(keyfile, &key)) != 0))
 		return ret;
 	ao.key = key;
+	if (ps.kind != PROGRESS_NONE) {
+		o.progress = show_progress;
+		o.progress_ctx = &ps;
+	}
 	o.walk_in_process = getenv("CARDTRAIL_WALK_IN_PROCESS") != NULL &&
 			    !strcmp(getenv("CARDTRAIL_WALK_IN_PROCESS"), "1");
 	/* FAT times carry no zone: let libtsk hand them through as stored */

@@ -176,9 +176,9 @@ add_carved(struct ex *x, const struct item *it, size_t *cand_n)
 
 /* Scan one region; the candidate still open at its end is closed there. */
 static int
-scan_region(struct ex *x, const struct span *r, size_t *cand_n)
+scan_region(struct ex *x, const struct span *r, size_t *cand_n, uint64_t total)
 {
-	uint64_t pos = 0, open_at = UINT64_MAX;
+	uint64_t pos = 0, open_at = UINT64_MAX, before = x->res->st.unalloc_bytes;
 	int open_sig = -1, ret;
 
 	x->res->st.unalloc_bytes += r->len;
@@ -206,6 +206,7 @@ scan_region(struct ex *x, const struct span *r, size_t *cand_n)
 			open_at = at;
 		}
 		pos += (uint64_t)n;
+		ex_progress(x, CT_EXTRACT_CARVE, before + pos, total, 0);
 	}
 	if (open_sig >= 0) {
 		struct item it = { .state = ST_CARVED, .image_off = open_at,
@@ -227,13 +228,21 @@ carve(struct ex *x)
 	struct span *r = NULL;
 	size_t nr = 0, i, cand_n = 0;
 	double t0 = ct_now();
+	uint64_t total = 0;
 	int ret;
 
 	if ((ret = build_starts(x)) < 0 || (ret = regions(x, &r, &nr)) < 0)
 		return ret;
+	for (i = 0; i < nr; i++)
+		total += r[i].len;
+	ex_phase(x, CT_EXTRACT_CARVE, total);
 	for (i = 0; i < nr && ret == 0; i++)
-		ret = scan_region(x, &r[i], &cand_n);
+		ret = scan_region(x, &r[i], &cand_n, total);
 	free(r);
+	/* what was scanned: all of it, or less when a read failed or the
+	 * candidates' cap stopped carving */
+	if (ret >= 0)
+		ex_progress(x, CT_EXTRACT_CARVE, x->res->st.unalloc_bytes, total, 1);
 	x->res->st.carve_seconds = ct_now() - t0;
 	return ret < 0 ? ret : 0;
 }

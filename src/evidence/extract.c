@@ -88,6 +88,35 @@ ex_add_item(struct ex *x, const struct item *it)
 	return 0;
 }
 
+void
+ex_progress(struct ex *x, enum ct_extract_phase phase, uint64_t done, uint64_t total, int final)
+{
+	struct ct_extract_progress p;
+	double now;
+
+	if (x->o->progress == NULL)
+		return;
+	now = ct_now();
+	if (!final && now - x->prog_last < 0.2)
+		return;
+	x->prog_last = now;
+	p.phase = phase;
+	p.done = done;
+	p.total = total;
+	p.bytes = phase == CT_EXTRACT_BUNDLE ? x->res->st.bytes_bundled : 0;
+	p.elapsed = now - x->prog_t0;
+	p.final = final;
+	x->o->progress(&p, x->o->progress_ctx);
+}
+
+void
+ex_phase(struct ex *x, enum ct_extract_phase phase, uint64_t total)
+{
+	x->prog_t0 = ct_now();
+	x->prog_last = 0;
+	ex_progress(x, phase, 0, total, 0);
+}
+
 /* ---- the image ---- */
 
 /* Open the card image (its segments, in order) for reading: the one place
@@ -191,6 +220,7 @@ on_item(void *ctx, const struct ct_witem *w)
 		free(it.path);
 		return -ENOMEM;
 	}
+	ex_progress(x, CT_EXTRACT_WALK, x->nitems, 0, 0);
 	return 0;
 }
 
@@ -279,9 +309,13 @@ walk_card(struct ex *x, const char *image_name)
 		.max_items = x->o->max_files ? x->o->max_files : CT_WALK_MAX_ITEMS,
 	};
 	size_t k;
-	int ret = x->o->walk_in_process ? ct_walk_image(x->img, -1, io.max_items, &sink) :
-		  ct_walk_isolated(x->img, &io, &sink);
+	int ret;
 
+	ex_phase(x, CT_EXTRACT_WALK, 0);
+	ret = x->o->walk_in_process ? ct_walk_image(x->img, -1, io.max_items, &sink) :
+	      ct_walk_isolated(x->img, &io, &sink);
+	if (ret >= 0)
+		ex_progress(x, CT_EXTRACT_WALK, x->nitems, 0, 1);
 	if (ret == 1)
 		return exerr(x, -EINVAL, "no FAT or exFAT filesystem found in '%s'", image_name);
 	if (ret < 0)
@@ -1091,9 +1125,14 @@ write_bundle(struct ex *x, const char *dir, const char *bname, const char *image
 	if ((ret = bundle_open(x, dir, bname)) < 0 || (ret = spool_open(x, &x->sums)) < 0 ||
 	    (ret = spool_open(x, &x->files)) < 0)
 		return ret;
-	for (k = 0; k < x->nitems; k++)
+	ex_phase(x, CT_EXTRACT_BUNDLE, x->nitems);
+	for (k = 0; k < x->nitems; k++) {
 		if ((ret = process(x, &x->items[k])) < 0)
 			return ret;
+		ex_progress(x, CT_EXTRACT_BUNDLE, k + 1, x->nitems, k + 1 == x->nitems);
+	}
+	if (x->nitems == 0)
+		ex_progress(x, CT_EXTRACT_BUNDLE, 0, 0, 1);
 	if (x->res->st.partial || x->res->st.not_bundled)
 		ex_warn(x, "%" PRIu64 " files are bundled shorter than their entries say and %"
 			PRIu64 " not at all: see their \"content\"", x->res->st.partial -

@@ -97,11 +97,19 @@ struct ex {
 	uint64_t zero_budget;	/* bytes zero-fill may still add */
 	uint64_t *starts;	/* sorted image_off of the walked files */
 	size_t nstarts;
+	/* progress: the phase's start and last report (ct_now) */
+	double prog_t0, prog_last;
 };
 
 int exerr(struct ex *x, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ex_warn(struct ex *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int ex_add_item(struct ex *x, const struct item *it);
+/* Report progress to the caller's callback (if any): at most every 0.2 s,
+ * always when final. */
+void ex_progress(struct ex *x, enum ct_extract_phase phase, uint64_t done, uint64_t total,
+		 int final);
+/* A phase begins: its clock starts, and a first report (done 0). */
+void ex_phase(struct ex *x, enum ct_extract_phase phase, uint64_t total);
 
 /* bundle.c */
 /* A card path as valid UTF-8 for JSON: invalid bytes and control
