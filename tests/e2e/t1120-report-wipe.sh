@@ -1,0 +1,224 @@
+#!/usr/bin/env bash
+# cardtrail report on a card's whole life (issue 11): a FAT card on a loop
+# device imaged as a split E01, extracted, wiped; the report's evidence
+# section against the card and the files themselves (hashes of the card's
+# bytes taken before the wipe, each segment's size and sha256 from the
+# disk), the wipe section against the certificate (every field, the
+# passes, the certificate files' sha256), the custody table against the
+# log, the PDF's text, and the flight's map against its track
+# (report_map.py: the grid gives the projection, through which the track,
+# its start, end and home markers must fall where their coordinates put
+# them; the scale bar's label is its ground length; north is up).
+. "$CT_TOP"/tests/e2e/lib.sh
+need_loop
+
+PATH=$PATH:/usr/sbin:/sbin
+for t in mkfs.fat mcopy mmd jq pdftotext python3 md5sum sha1sum; do
+	command -v "$t" >/dev/null 2>&1 || skip_all "$t not found (needs dosfstools, mtools, jq, poppler-utils, python3)"
+done
+export MTOOLS_SKIP_CHECK=1 MTOOLSRC=/dev/null CARDTRAIL_EXAMINER=tester
+unset CARDTRAIL_SIGN_KEY
+{ cat "$CT_TOP/tests/lsan.supp"; printf 'leak:aff_open\nleak:vhdi_open\nleak:vmdk_open\n'; } >"$T/lsan.supp"
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}:fast_unwind_on_malloc=0"
+export LSAN_OPTIONS="suppressions=$T/lsan.supp:print_suppressions=0"
+sum() { "${2:-sha256}sum" <"$1" | cut -d' ' -f1; }
+
+# ---- the card: FAT16, a subtitle track and a photo, random bytes after them ---------
+img=$(mktemp /dev/shm/ct-rwipe.XXXXXX)
+at_exit "rm -f $img"
+truncate -s 16M "$img"
+mkfs.fat -F 16 -n DJI_CARD --invariant "$img" >/dev/null &&
+	mmd -i "$img" ::/DCIM &&
+	mcopy -i "$img" "$CT_TOP/fixtures/flight/gen-home-gps.SRT" ::/DCIM/DJI_0001.SRT &&
+	mcopy -i "$img" "$CT_TOP/fixtures/flight/DJI_0001.JPG" ::/DCIM/DJI_0001.JPG &&
+	gen_bytes rwipe $((6 << 20)) | dd of="$img" bs=1M seek=9 conv=notrunc status=none ||
+	{ not_ok "the card"; done_testing; exit; }
+MD5=$(sum "$img" md5) SHA1=$(sum "$img" sha1) SHA256=$(sum "$img")
+mkloop dev "$img" || skip_all "losetup failed"
+C=$T/case
+"$CARDTRAIL" image --progress none --format e01 --compress fast --split 2M --case-number K-11 \
+	"$dev" "$C" >"$T/image.out" 2>&1 &&
+	"$CARDTRAIL" extract --progress none "$C" E1 >"$T/extract.out" 2>&1 &&
+	"$CARDTRAIL" wipe --progress none --case "$C" --force --yes --method zero --verify all \
+		"$dev" >"$T/wipe.out" 2>&1
+check_eq "setup: image (E01, 2 MiB segments), extract, wipe" 0 $?
+check_eq "the card reads zeros after the wipe" "$(head -c 16M /dev/zero | sha256sum | cut -d' ' -f1)" \
+	"$(dd if="$dev" bs=1M iflag=direct status=none | sha256sum | cut -d' ' -f1)"
+nseg=$(ls "$C" | grep -c '^E1\.E[0-9][0-9]$')
+check_eq "the image is split into several segments" yes "$([ "$nseg" -ge 3 ] && echo yes)"
+
+"$CARDTRAIL" report "$C" >"$T/rep.out" 2>"$T/rep.err"
+check_eq "report exits 0" 0 $?
+grep -q 'AddressSanitizer\|LeakSanitizer\|runtime error' "$T/rep.err" &&
+	{ not_ok "report: sanitizer report"; head -n 30 "$T/rep.err" | sed 's/^/#   /'; }
+check_eq "report: the verdict counts the 5 records (open, image, extract, wipe-start, wipe)" \
+	"verdict    VERIFIED: 5 records, chain intact, every output as recorded" \
+	"$(grep '^verdict' "$T/rep.out")"
+H=$C/report.html
+
+# one line per check: "ok" or what is wrong
+cat >"$T/check.py" <<'EOF'
+import hashlib, html.parser, json, os, sys
+
+class Cells(html.parser.HTMLParser):
+    """Every heading and table row of the report, in order."""
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.items, self.cell, self.row, self.head = [], None, None, None
+    def handle_starttag(self, tag, attrs):
+        if tag in ("h2", "h3", "h4"):
+            self.head = ""
+        elif tag == "tr":
+            self.row = []
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = ""
+    def handle_endtag(self, tag):
+        if tag in ("h2", "h3", "h4") and self.head is not None:
+            self.items.append(("h", self.head))
+            self.head = None
+        elif tag in ("td", "th") and self.cell is not None:
+            self.row.append(self.cell)
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            self.items.append(("r", self.row))
+            self.row = None
+    def handle_data(self, d):
+        if self.cell is not None:
+            self.cell += d
+        elif self.head is not None:
+            self.head += d
+
+case, what = sys.argv[1], sys.argv[2]
+p = Cells()
+p.feed(open(os.path.join(case, "report.html"), encoding="utf-8").read())
+items = p.items
+log = [json.loads(l) for l in open(os.path.join(case, "custody.log"))]
+
+def section(start, stop_levels=("h",)):
+    """The rows after the heading that starts with START, to the next heading."""
+    out, on = [], False
+    for k, v in items:
+        if k == "h":
+            if on:
+                break
+            on = v.startswith(start)
+        elif on:
+            out.append(v)
+    return out
+
+def sha(path):
+    return hashlib.sha256(open(path, "rb").read()).hexdigest()
+
+def shown(v):
+    """How the report prints a certificate's scalar (doc.c: scalar)."""
+    if v is None:
+        return "\u2013"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return "%.3f" % v
+    return str(v)
+
+bad = []
+if what == "evidence":
+    rows = section("Evidence E1")
+    kv = {}
+    for r in rows:
+        if len(r) >= 2:
+            kv.setdefault(r[0], r[1:])
+    segs = sorted(f for f in os.listdir(case) if f[:4] == "E1.E" and f[4:].isdigit())
+    if kv.get("image", [""])[0] != "e01, %d segments (E1.acquisition.json)" % len(segs):
+        bad.append("image row: %r" % kv.get("image"))
+    if kv.get("case number", [""])[0] != "K-11":
+        bad.append("case number: %r" % kv.get("case number"))
+    for name in ("md5", "sha1", "sha256"):
+        want = sys.argv[3 + ("md5", "sha1", "sha256").index(name)]
+        if kv.get(name, [""])[0] != want:
+            bad.append("%s: %r, the card's bytes give %s" % (name, kv.get(name), want))
+    have = [r for r in rows if len(r) == 3 and r[0] in segs]
+    want = [[s, str(os.path.getsize(os.path.join(case, s))), sha(os.path.join(case, s))] for s in segs]
+    if have != want:
+        bad.append("segments: %r, on disk %r" % (have, want))
+elif what == "wipe":
+    cert = json.load(open(os.path.join(case, "E1.wipe.json")))
+    rec = [r for r in log if r["action"] == "wipe"][-1]
+    head = "Wipe (custody record %d, %s): %s" % (rec["seq"], rec["time"], rec["result"]["status"])
+    if ("h", head) not in items:
+        bad.append("no heading %r" % head)
+    rows = section(head)
+    kv = [r for r in rows if len(r) == 2]
+    seen = {}
+    for k, v in kv:
+        seen.setdefault(k, v)
+    for k, v in cert.items():
+        if isinstance(v, dict):
+            for k2, v2 in v.items():
+                cell = seen.get("%s %s" % (k, k2))
+                if isinstance(v2, (dict, list)):
+                    ok = cell is not None and json.loads(cell) == v2
+                else:
+                    ok = cell == shown(v2)
+                if not ok:
+                    bad.append("%s %s: %r, certificate %r" % (k, k2, cell, v2))
+        elif isinstance(v, list):
+            # a table headed by the key, one row per element
+            try:
+                i = rows.index([k])
+            except ValueError:
+                bad.append("no table %r" % k)
+                continue
+            got = [json.loads(r[0]) for r in rows[i + 1:i + 1 + len(v)]]
+            if got != v:
+                bad.append("%s: %r, certificate %r" % (k, got, v))
+        elif seen.get(k) != shown(v):
+            bad.append("%s: %r, certificate %r" % (k, seen.get(k), shown(v)))
+    for f in ("E1.wipe.json", "E1.wipe.txt"):
+        if [f, sha(os.path.join(case, f))] not in rows:
+            bad.append("certificate file %s with its sha256 not listed" % f)
+elif what == "custody":
+    rows = section("Custody")
+    have = [r[:4] + [r[4]] for r in rows if len(r) == 8 and r[0].isdigit()]
+    want = [[str(r["seq"]), r["time"], r["examiner"], r["action"], (r.get("subject") or {}).get("evidence") or "-"]
+            for r in log if r["action"] != "report"]
+    if have != want:
+        bad.append("custody rows %r, log %r" % (have, want))
+    head = hashlib.sha256(open(os.path.join(case, "custody.log"), "rb").read().splitlines()[-2]).hexdigest()
+    if ["chain head", head] not in rows:
+        bad.append("chain head %s not shown" % head)
+print("\n".join(bad) if bad else "ok")
+EOF
+check_eq "evidence: E01 with its segments, case number, the card's md5, sha1, sha256 (from its bytes), each segment's size and sha256 (from the disk)" \
+	ok "$(python3 "$T/check.py" "$C" evidence "$MD5" "$SHA1" "$SHA256")"
+check_eq "wipe: headed by its custody record, time and status; every field of the certificate, the passes, the certificate files' sha256" \
+	ok "$(python3 "$T/check.py" "$C" wipe)"
+check_eq "custody: every record (seq, time, examiner, action, evidence) and the chain head the report was made on" \
+	ok "$(python3 "$T/check.py" "$C" custody)"
+
+# ---- the flight's map, against its track and home point ------------------------------
+mkdir "$T/u" && tar -xf "$C/E1.evidence.tar" -C "$T/u"
+home=$(jq -r '.[] | select(.file == "files/DCIM/DJI_0001.SRT") | "\(.home.lat) \(.home.lon)"' "$T/u/flights.json")
+check_eq "flights.json: the SRT's home point" "47.3769 8.5417" "$home"
+fl=$(grep -o 'id="clip-map-flight-[0-9]*"' "$H" | head -n 1 | tr -dc 0-9)
+check_eq "map of flight ${fl:-?}: labelled meridians and parallels of one scale (Web Mercator, north up); the track, its start, end and home markers where the grid puts their coordinates; the scale bar's label its ground length (1 %); a north arrow" \
+	ok "$(python3 "$CT_TOP/tests/e2e/report_map.py" "$H" "${fl:-1}" \
+		"$(track_of "$T/u" files/DCIM/DJI_0001.SRT).csv" $home 2>&1 | tail -n 5)"
+
+# the PDF: the wipe's heading and result, every segment's and certificate's sha256
+pdftotext -layout "$C/report.pdf" "$T/rep.txt"
+tr -s ' \n' ' ' <"$T/rep.txt" >"$T/rep.flat"
+wseq=$(jq -r 'select(.action == "wipe") | .seq' "$C/custody.log")
+check_eq "PDF: the wipe section, its result" "1 VERIFIED" \
+	"$(grep -c "Wipe (custody record $wseq, " "$T/rep.txt") $(jq -r .result "$C/E1.wipe.json")"
+missing=
+for f in "$C"/E1.E[0-9][0-9] "$C/E1.wipe.json" "$C/E1.wipe.txt"; do
+	grep -qF "$(sum "$f")" "$T/rep.flat" || missing+=" ${f##*/}"
+done
+check_eq "PDF: every segment's and certificate file's sha256" "" "$missing"
+check_eq "PDF: the wipe certificate's final state" 1 \
+	"$(grep -cF "$(jq -r .final_state "$C/E1.wipe.json")" "$T/rep.flat")"
+
+# the timeline: the wipe's two custody events
+check_eq "timeline.csv: wipe-start and wipe at their record times" \
+	"$(jq -r 'select(.action | startswith("wipe")) | "\(.time) \(.action)"' "$C/custody.log" | paste -sd'|')" \
+	"$(awk -F, '$4 ~ /^"custody #[0-9]+ wipe/ { gsub(/"/, "", $4); sub(/^custody #[0-9]+ /, "", $4); print $1, $4 }' "$C/timeline.csv" | paste -sd'|')"
+done_testing
