@@ -37,8 +37,9 @@ MD5=$(sum "$img" md5) SHA1=$(sum "$img" sha1) SHA256=$(sum "$img")
 mkloop dev "$img" || skip_all "losetup failed"
 C=$T/case
 "$CARDTRAIL" image --progress none --format e01 --compress fast --split 2M --case-number K-11 \
+	--description "seized at the <gate> & searched" \
 	"$dev" "$C" >"$T/image.out" 2>&1 &&
-	"$CARDTRAIL" extract --progress none "$C" E1 >"$T/extract.out" 2>&1 &&
+	"$CARDTRAIL" extract --progress none --examiner "Bob Example" "$C" E1 >"$T/extract.out" 2>&1 &&
 	"$CARDTRAIL" wipe --progress none --case "$C" --force --yes --method zero --verify all \
 		"$dev" >"$T/wipe.out" 2>&1
 check_eq "setup: image (E01, 2 MiB segments), extract, wipe" 0 $?
@@ -175,6 +176,24 @@ elif what == "wipe":
     for f in ("E1.wipe.json", "E1.wipe.txt"):
         if [f, sha(os.path.join(case, f))] not in rows:
             bad.append("certificate file %s with its sha256 not listed" % f)
+elif what == "case":
+    kv = dict(r for r in section("Case") if len(r) == 2)
+    recs = [r for r in log if r["action"] != "report"]
+    names = []
+    for r in recs:
+        if r["examiner"] not in names:
+            names.append(r["examiner"])
+    want = {
+        "case id": log[0]["case"],
+        "case number": "K-11",
+        "description": "seized at the <gate> & searched",
+        "examiners": ", ".join(names),
+        "first custody event": "%s %s" % (recs[0]["time"], recs[0]["action"]),
+        "last custody event": "%s %s (record %d)" % (recs[-1]["time"], recs[-1]["action"], recs[-1]["seq"]),
+    }
+    for k, v in want.items():
+        if kv.get(k) != v:
+            bad.append("%s: %r, the log says %r" % (k, kv.get(k), v))
 elif what == "custody":
     rows = section("Custody")
     have = [r[:4] + [r[4]] for r in rows if len(r) == 8 and r[0].isdigit()]
@@ -187,6 +206,8 @@ elif what == "custody":
         bad.append("chain head %s not shown" % head)
 print("\n".join(bad) if bad else "ok")
 EOF
+check_eq "case: id, case number, description (escaped in the HTML, read back as given), both examiners in order, first and last custody event" \
+	ok "$(python3 "$T/check.py" "$C" case)"
 check_eq "evidence: E01 with its segments, case number, the card's md5, sha1, sha256 (from its bytes), each segment's size and sha256 (from the disk)" \
 	ok "$(python3 "$T/check.py" "$C" evidence "$MD5" "$SHA1" "$SHA256")"
 check_eq "wipe: headed by its custody record, time and status; every field of the certificate, the passes, the certificate files' sha256" \
