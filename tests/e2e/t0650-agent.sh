@@ -89,7 +89,11 @@ check_eq "key list names every key the agent holds" "$(ssh-add -l | cut -d' ' -f
 check_eq "…each usable" 6 "$(tail -n +2 "$T/list" | awk '$3 == "yes"' | wc -l)"
 check_eq "…with type and size" "RSA-3072" "$(grep "$(fp "$T/krsa.pub")" "$T/list" | awk '{print $2}')"
 check_eq "…and says how many" "the ssh-agent at $SSH_AUTH_SOCK holds 6 keys, 6 of them usable by cardtrail" "$(cat "$T/list.err")"
-"$CARDTRAIL" key list --public >"$T/list.pub"
+# the whole output, fingerprints and the socket's folder masked (widths kept)
+mask() { sed -e 's|SHA256:[A-Za-z0-9+/]\{43\}|SHA256:xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx|g' -e "s|$T/|T/|g"; }
+cat "$T/list" "$T/list.err" | mask >"$T/list.all"
+check_file "key list: golden output (stdout, then stderr)" "$CT_TOP/tests/golden/key-list.txt" "$T/list.all"
+"$CARDTRAIL" key list --public >"$T/list.pub" 2>/dev/null
 check_eq "key list --public prints what ssh-add -L prints" "$(ssh-add -L | cut -d' ' -f1,2 | sort)" \
 	"$(cut -d' ' -f1,2 "$T/list.pub" | sort)"
 
@@ -159,6 +163,21 @@ fails "an agent without the key" "the ssh-agent at '$SSH_AUTH_SOCK' does not hol
 fails "SSH_AUTH_SOCK naming nothing" "no ssh-agent answers at '$T/none.sock'" \
 	env SSH_AUTH_SOCK="$T/none.sock" "$CARDTRAIL" note --sign-key "$T/ked.pub" "$C" "no socket"
 
+# a key the agent holds that cardtrail does not sign with (DSA): listed as
+# not usable, refused when named
+if ssh-keygen -q -t dsa -N '' -C kdsa -f "$T/kdsa" 2>/dev/null && add_key "$T/kdsa"; then
+	"$CARDTRAIL" key list >"$T/list2" 2>"$T/list2.err"
+	check_eq "key list with a DSA key: exit 0, its row says not usable" "0|ssh-dss no kdsa" \
+		"$?|$(grep "^$(fp "$T/kdsa.pub") " "$T/list2" | awk '{ print $2, $3, $4 }')"
+	check_eq "…and the count says so" "the ssh-agent at $SSH_AUTH_SOCK holds 7 keys, 6 of them usable by cardtrail" \
+		"$(cat "$T/list2.err")"
+	fails "a DSA key the agent holds" "cardtrail signs with ssh-ed25519, ssh-rsa (rsa-sha2-512) and ecdsa-sha2-nistp256/384/521 keys, not FIDO (sk-), DSA or certificate keys" \
+		"$CARDTRAIL" note --sign-key "$T/kdsa.pub" "$C" "dsa"
+	ssh-add -d "$T/kdsa.pub" >/dev/null 2>&1
+else
+	skip "a DSA key in the agent" "this OpenSSH makes or loads no DSA keys"
+fi
+
 # a key whose every use must be confirmed (ssh-add -c), the examiner says no
 ssh-keygen -q -t ed25519 -N '' -C kconf -f "$T/kconf"
 add_key "$T/kconf" -c
@@ -226,8 +245,12 @@ fi
 
 # --- key generate says how to protect the key; doing so works ------------------------
 start_agent agent2
-( cd "$T" && "$CARDTRAIL" key generate --comment gen "my key" >/dev/null 2>"$T/gen.err" )
+( cd "$T" && "$CARDTRAIL" key generate --comment gen "my key" >"$T/gen.out" 2>"$T/gen.err" )
 check_eq "key generate: exit 0" 0 $?
+mask <"$T/gen.err" >"$T/gen.all"
+check_file "key generate: golden output (stderr)" "$CT_TOP/tests/golden/key-generate.txt" "$T/gen.all"
+check_eq "…prints the public key on stdout, as in my key.pub" "$(cat "$T/my key.pub")" "$(cat "$T/gen.out")"
+check_eq "…its fingerprint is the key's" "fingerprint: $(fp "$T/my key.pub")" "$(grep '^fingerprint:' "$T/gen.err")"
 check_eq "…prints the ssh-keygen -p command" 1 "$(grep -cx "  ssh-keygen -p -f 'my key'" "$T/gen.err")"
 check_eq "…and the ssh-add command" 1 "$(grep -cx "  ssh-add 'my key'" "$T/gen.err")"
 ssh-keygen -q -p -f "$T/my key" -P '' -N "$(cat "$T/passphrase")" >/dev/null
