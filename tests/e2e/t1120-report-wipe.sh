@@ -56,6 +56,10 @@ check_eq "report: the verdict counts the 5 records (open, image, extract, wipe-s
 	"verdict    VERIFIED: 5 records, chain intact, every output as recorded" \
 	"$(grep '^verdict' "$T/rep.out")"
 H=$C/report.html
+sed -e "s|$C/|CASE/|" -e 's/^\(chain head\) [0-9a-f]\{64\}$/\1 HEAD/' "$T/rep.out" >"$T/rep.golden"
+check_file "report: golden summary (case folder and chain head masked)" "$CT_TOP/tests/golden/report-summary.txt" "$T/rep.golden"
+check_eq "report: the chain head it names is the head the report record follows" \
+	"$(sed -n 's/^chain head //p' "$T/rep.out")" "$(tail -n 1 "$C/custody.log" | jq -r .prev)"
 
 # one line per check: "ok" or what is wrong
 cat >"$T/check.py" <<'EOF'
