@@ -147,9 +147,13 @@ int ct_sshsig_sign(const struct ct_key *key, const char *ns, const void *msg, si
  * Check an armored signature over msg as `ssh-keygen -Y verify` does.
  * Returns 0 if valid (then *signer, if not NULL, is a new key holding the
  * embedded public key), -EBADMSG if the signature does not verify,
- * -EINVAL if it cannot be parsed or its namespace is not ns, -ENOTSUP if
- * its key is of a type cardtrail does not check.
+ * -EINVAL if it cannot be parsed, -ENOMSG if it was made for another
+ * namespace than ns (ct_sshsig_namespace names it), -ENOTSUP if its key
+ * is of a type cardtrail does not check.
  */
+/* The namespace an armored signature names, printable ASCII ('?' for any
+ * other byte), cut to outlen - 1: 0, or -EINVAL if it cannot be read. */
+int ct_sshsig_namespace(const char *armored, char *out, size_t outlen);
 int ct_sshsig_verify(const char *armored, const char *ns, const void *msg, size_t len,
 		     struct ct_key **signer);
 
@@ -175,12 +179,13 @@ int ct_trust_problem(const struct ct_trust *t, size_t i, const char **file, unsi
 		     const char **why);
 /*
  * 1 if key is trusted to sign for principal (an examiner name) in
- * namespace ns at time when (a record's "2026-11-21T14:02:11Z"; a line
- * with valid-after/valid-before never allows a record without one),
- * 0 if not.
+ * namespace ns at time when (seconds, ct_custody_time of a record's
+ * "time"; -1: a line with valid-after/valid-before never allows it) and
+ * also at established (the latest time of the records before it, which
+ * the signer cannot choose; -1: none), both by one line; 0 if not.
  */
 int ct_trust_check(const struct ct_trust *t, const struct ct_key *key, const char *principal,
-		   const char *ns, const char *when);
+		   const char *ns, long long when, long long established);
 
 /* ---- the log (log.c) ---- */
 
@@ -259,6 +264,8 @@ int ct_custody_line_hash(const char *casedir, uint64_t seq, char out[65]);
 const char *ct_custody_examiner(const char *given);
 
 /* A file of the case as a custody output {path, sha256, bytes}. */
+/* A record's "time" (2026-11-21T14:02:11Z) in seconds since 1970, or -1. */
+long long ct_custody_time(const char *when);
 int ct_custody_file_json(const char *casedir, const char *name, struct json_object **out);
 
 /* ---- verification (verify.c) ---- */

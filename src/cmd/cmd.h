@@ -49,6 +49,9 @@ struct ct_key;
  * key file).  *key stays NULL when neither is set.  Returns 0, or
  * CT_EXIT_FAIL after printing why.
  */
+/* An ssh-agent timeout in ms: def, or $CARDTRAIL_AGENT_TIMEOUT (seconds,
+ * 1 to 3600; anything else is warned about and ignored). */
+int ct_cmd_agent_ms(int def);
 int ct_cmd_load_sign_key(const char *given, struct ct_key **key);
 
 

@@ -16,9 +16,30 @@
 #include "cmd/cmd.h"
 
 /* A look at the agent's list answers at once; a signature may wait for an
- * examiner to confirm it (ssh-add -c) or to touch a token. */
+ * examiner to confirm it (ssh-add -c) or to touch a token.
+ * $CARDTRAIL_AGENT_TIMEOUT (seconds, 1 to 3600) sets both. */
 #define AGENT_LIST_MS 10000
 #define AGENT_SIGN_MS 120000
+
+int
+ct_cmd_agent_ms(int def)
+{
+	static int warned;
+	const char *e = getenv("CARDTRAIL_AGENT_TIMEOUT");
+	char *end;
+	long v;
+
+	if (e == NULL || *e == '\0')
+		return def;
+	v = strtol(e, &end, 10);
+	if (*end != '\0' || v < 1 || v > 3600) {
+		if (!warned++)
+			ct_warn("CARDTRAIL_AGENT_TIMEOUT='%s' is not a number of seconds from 1 to 3600: "
+				"ignored", e);
+		return def;
+	}
+	return (int)v * 1000;
+}
 
 static const char *
 agent_socket(void)
@@ -56,7 +77,7 @@ agent_refusal(const char *path, int kind, const struct ct_key *key, const char *
 			 "%s'", path, fp, kind == CT_KEYFILE_ENCRYPTED ? "it is passphrase-protected" :
 			 "it is not an Ed25519 key", sock, path);
 	else {
-		ct_agent_strerror(ret, sock, AGENT_LIST_MS, why, sizeof(why));
+		ct_agent_strerror(ret, sock, ct_cmd_agent_ms(AGENT_LIST_MS), why, sizeof(why));
 		ct_error(0, "cannot sign with '%s' (%s): %s", path, fp, why);
 	}
 }
@@ -98,7 +119,8 @@ ct_cmd_load_sign_key(const char *given, struct ct_key **key)
 		*key = k;
 		return 0;
 	}
-	ret = sock ? ct_key_use_agent(k, sock, AGENT_LIST_MS, AGENT_SIGN_MS) : 1;
+	ret = sock ? ct_key_use_agent(k, sock, ct_cmd_agent_ms(AGENT_LIST_MS),
+				      ct_cmd_agent_ms(AGENT_SIGN_MS)) : 1;
 	if (ret != 0) {
 		agent_refusal(path, kind, k, sock, ret);
 		ct_key_free(k);

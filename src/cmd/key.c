@@ -175,8 +175,8 @@ key_list(int argc, char **argv)
 		ct_error(0, "no ssh-agent is running (SSH_AUTH_SOCK is not set)");
 		return CT_EXIT_FAIL;
 	}
-	if ((ret = ct_agent_list(sock, AGENT_LIST_MS, &l)) < 0) {
-		ct_agent_strerror(ret, sock, AGENT_LIST_MS, why, sizeof(why));
+	if ((ret = ct_agent_list(sock, ct_cmd_agent_ms(AGENT_LIST_MS), &l)) < 0) {
+		ct_agent_strerror(ret, sock, ct_cmd_agent_ms(AGENT_LIST_MS), why, sizeof(why));
 		ct_error(0, "%s", why);
 		return CT_EXIT_FAIL;
 	}

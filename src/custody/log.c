@@ -296,6 +296,22 @@ ct_custody_file_json(const char *casedir, const char *name, struct json_object *
 	return 0;
 }
 
+long long
+ct_custody_time(const char *when)
+{
+	struct tm tm;
+	const char *end;
+	time_t t;
+
+	if (when == NULL)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	if ((end = strptime(when, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL || *end != '\0' ||
+	    (t = timegm(&tm)) < 0)
+		return -1;
+	return (long long)t;
+}
+
 static void
 new_uuid(char out[37])
 {
@@ -320,24 +336,37 @@ jget_str(struct json_object *o, const char *k)
 /*
  * Make the line for a record: the fixed fields first, in a fixed order, then
  * what the caller gave, then prev, then the signature.  *line is malloc'd.
+ * Its time never goes back: not earlier than floor (the last record's
+ * time, -1 none).  A clock that reads earlier (stepped back, or the case
+ * came from a machine whose clock ran ahead) stamps floor, and the record
+ * keeps what the clock read as "clock": verify fails a log whose times go
+ * back, as a signer who chose an old time to pass a key's validity would.
  */
 static int
 compose(struct json_object *given, uint64_t seq, const char *caseid, const char *prev,
-	const struct ct_append_opts *o, char **line, size_t *linelen, char *err, size_t errlen)
+	long long floor, const struct ct_append_opts *o, char **line, size_t *linelen,
+	char *err, size_t errlen)
 {
 	static const char *const caller_keys[] = { "subject", "inputs", "outputs", "result" };
 	struct json_object *r = json_object_new_object();
-	char ts[32], host[256] = "", *out = NULL, *armored = NULL;
+	char ts[32], clock[32] = "", host[256] = "", *out = NULL, *armored = NULL;
 	const char *text;
+	time_t now = time(NULL);
 	size_t i, tl;
 	int ret = 0;
 
-	ct_time_utc(time(NULL), ts, sizeof(ts));
+	if (floor >= 0 && (long long)now < floor) {
+		ct_time_utc(now, clock, sizeof(clock));
+		now = (time_t)floor;
+	}
+	ct_time_utc(now, ts, sizeof(ts));
 	if (gethostname(host, sizeof(host) - 1) < 0)
 		snprintf(host, sizeof(host), "?");
 	json_object_object_add(r, "v", json_object_new_int(1));
 	json_object_object_add(r, "seq", json_object_new_int64((int64_t)seq));
 	json_object_object_add(r, "time", json_object_new_string(ts));
+	if (clock[0])
+		json_object_object_add(r, "clock", json_object_new_string(clock));
 	json_object_object_add(r, "case", json_object_new_string(caseid));
 	json_object_object_add(r, "action", json_object_new_string(jget_str(given, "action")));
 	json_object_object_add(r, "examiner",
@@ -398,7 +427,7 @@ open_record(const char *casedir, const struct ct_append_opts *o, char *caseid, c
 	json_object_object_add(op, "action", json_object_new_string("open"));
 	json_object_object_add(res, "case_dir", json_object_new_string(casedir));
 	json_object_object_add(op, "result", res);
-	ret = compose(op, 0, caseid, ZERO_HASH, o, line, len, err, errlen);
+	ret = compose(op, 0, caseid, ZERO_HASH, -1, o, line, len, err, errlen);
 	json_object_put(op);
 	return ret;
 }
@@ -505,25 +534,23 @@ open_locked(const char *casedir, const struct ct_append_opts *o, enum ct_append_
 	return fd;
 }
 
-/* Append rec to the log open and locked on fd (whose content is log). */
+/*
+ * The bytes that append rec to log (whose torn tail, if any, is cut off
+ * first), signed if o says so: *buf (malloc'd, *len bytes, the open
+ * record first if log has none), and rec's seq.
+ */
 static int
-append_locked(int fd, const char *casedir, const struct ct_custody_log *log,
-	      struct json_object *rec, const struct ct_append_opts *o, uint64_t *seq_out,
-	      char *err, size_t errlen)
+make_lines(const char *casedir, const struct ct_custody_log *log, struct json_object *rec,
+	   const struct ct_append_opts *o, char **bufp, size_t *lenp, uint64_t *seqp, char *err,
+	   size_t errlen)
 {
-	char caseid[64], prev[65], *buf = NULL, *line = NULL, *open_line = NULL, why[768] = "";
-	size_t len = 0, ll = 0, ol = 0;
+	char caseid[64], prev[65], *line = NULL, *open_line = NULL, why[768] = "";
+	size_t ll = 0, ol = 0;
+	long long floor = -1;
 	uint64_t seq;
-	struct stat st;
-	ssize_t n;
 	int ret;
 
-	if (log->torn) {
-		seterr(err, errlen, "%s/%s ends with a torn record (%zu bytes at offset %" PRIu64
-		       "); nothing is appended on top of it: run 'cardtrail verify --repair %s'",
-		       casedir, CT_CUSTODY_LOG, log->torn_len, log->torn_off, casedir);
-		return -EBADMSG;
-	}
+	*bufp = NULL;
 	if (log->n == 0) {
 		/* an empty log (a case created by an older version, or on a
 		 * filesystem without hard links): its open record goes first */
@@ -550,22 +577,38 @@ append_locked(int fd, const char *casedir, const struct ct_custody_log *log,
 		snprintf(caseid, sizeof(caseid), "%s", c);
 		seq = (uint64_t)json_object_get_int64(sv) + 1;
 		ct_sha256_hex(last->bytes, last->len, prev);
+		floor = ct_custody_time(jget_str(last->rec, "time"));
 	}
-	if ((ret = compose(rec, seq, caseid, prev, o, &line, &ll, why, sizeof(why))) < 0) {
+	if ((ret = compose(rec, seq, caseid, prev, floor, o, &line, &ll, why, sizeof(why))) < 0) {
 		seterr(err, errlen, "cannot make the custody record: %s; it was not appended",
 		       why[0] ? why : strerror(-ret));
 		goto out;
 	}
-	if (asprintf(&buf, "%s%s%s\n", open_line ? open_line : "", open_line ? "\n" : "", line) < 0) {
-		buf = NULL;
+	if (asprintf(bufp, "%s%s%s\n", open_line ? open_line : "", open_line ? "\n" : "", line) < 0) {
+		*bufp = NULL;
 		ret = -ENOMEM;
 		goto out;
 	}
-	len = strlen(buf);
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		goto out;
-	}
+	*lenp = strlen(*bufp);
+	*seqp = seq;
+	ret = 0;
+out:
+	free(line);
+	free(open_line);
+	return ret;
+}
+
+/* Write buf (make_lines) at the end of the log open and locked on fd, in
+ * one write, durably, or not at all. */
+static int
+write_lines(int fd, const char *casedir, const char *buf, size_t len, char *err, size_t errlen)
+{
+	struct stat st;
+	ssize_t n;
+	int ret;
+
+	if (fstat(fd, &st) < 0)
+		return -errno;
 	/* one write: a reader holding the shared lock never sees half */
 	n = write(fd, buf, len);
 	if (n < 0 || (size_t)n != len) {
@@ -575,8 +618,9 @@ append_locked(int fd, const char *casedir, const struct ct_custody_log *log,
 			ret = -errno;
 		seterr(err, errlen, "cannot append to %s/%s: %s", casedir, CT_CUSTODY_LOG,
 		       strerror(-ret));
-		goto out;
+		return ret;
 	}
+	ret = 0;
 	if (fsync(fd) < 0 || (ret = ct_fsync_dir(casedir)) < 0) {
 		int e = ret < 0 ? -ret : errno;
 		/* not durable: take the record back rather than leave a claim
@@ -587,16 +631,32 @@ append_locked(int fd, const char *casedir, const struct ct_custody_log *log,
 		else
 			seterr(err, errlen, "cannot fsync %s/%s (%s): the record may be in the log; "
 			       "run 'cardtrail verify %s'", casedir, CT_CUSTODY_LOG, strerror(e), casedir);
-		ret = -e;
-		goto out;
+		return -e;
 	}
-	if (seq_out)
+	return 0;
+}
+
+/* Append rec to the log open and locked on fd (whose content is log). */
+static int
+append_locked(int fd, const char *casedir, const struct ct_custody_log *log,
+	      struct json_object *rec, const struct ct_append_opts *o, uint64_t *seq_out,
+	      char *err, size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	uint64_t seq = 0;
+	int ret;
+
+	if (log->torn) {
+		seterr(err, errlen, "%s/%s ends with a torn record (%zu bytes at offset %" PRIu64
+		       "); nothing is appended on top of it: run 'cardtrail verify --repair %s'",
+		       casedir, CT_CUSTODY_LOG, log->torn_len, log->torn_off, casedir);
+		return -EBADMSG;
+	}
+	if ((ret = make_lines(casedir, log, rec, o, &buf, &len, &seq, err, errlen)) == 0 &&
+	    (ret = write_lines(fd, casedir, buf, len, err, errlen)) == 0 && seq_out)
 		*seq_out = seq;
-	ret = 0;
-out:
 	free(buf);
-	free(line);
-	free(open_line);
 	return ret;
 }
 
@@ -636,14 +696,43 @@ out:
 	return ret;
 }
 
+/* The repair record of log's torn tail, set aside in name. */
+static struct json_object *
+repair_record(const struct ct_custody_log *log, const char *name)
+{
+	struct json_object *rec = json_object_new_object(), *outs = json_object_new_array();
+	struct json_object *f = json_object_new_object(), *res = json_object_new_object();
+	char hex[65];
+
+	/* the file is written from these bytes, after the record is signed */
+	ct_sha256_hex(log->torn, log->torn_len, hex);
+	json_object_object_add(f, "path", json_object_new_string(name));
+	json_object_object_add(f, "sha256", json_object_new_string(hex));
+	json_object_object_add(f, "bytes", json_object_new_int64((int64_t)log->torn_len));
+	json_object_object_add(rec, "action", json_object_new_string("repair"));
+	json_object_array_add(outs, f);
+	json_object_object_add(rec, "outputs", outs);
+	json_object_object_add(res, "torn_offset", json_object_new_int64((int64_t)log->torn_off));
+	json_object_object_add(res, "torn_bytes", json_object_new_int64((int64_t)log->torn_len));
+	json_object_object_add(res, "kept_in", json_object_new_string(name));
+	json_object_object_add(rec, "result", res);
+	return rec;
+}
+
+/*
+ * Set the torn tail aside and log that, both or neither: the repair record
+ * is made (and signed: an agent may refuse) before anything changes; if it
+ * cannot be appended after the cut, the torn bytes go back.
+ */
 int
 ct_custody_repair(const char *casedir, const struct ct_append_opts *o, char *side, size_t sidelen,
 		  char *err, size_t errlen)
 {
 	struct ct_custody_log log;
-	struct json_object *rec = NULL, *outs, *res, *f = NULL;
-	char name[128], *buf = NULL;
-	size_t len;
+	struct json_object *rec = NULL;
+	char name[128], why[1024] = "", *buf = NULL, *line = NULL;
+	size_t len, ll = 0;
+	uint64_t seq;
 	int fd, ret;
 
 	memset(&log, 0, sizeof(log));
@@ -657,11 +746,17 @@ ct_custody_repair(const char *casedir, const struct ct_append_opts *o, char *sid
 		ret = 1;
 		goto out;
 	}
-	/* Set the torn bytes aside first: nothing is ever deleted. */
 	snprintf(name, sizeof(name), "%s.torn-%" PRIu64, CT_CUSTODY_LOG, log.torn_off);
+	rec = repair_record(&log, name);
+	if ((ret = make_lines(casedir, &log, rec, o, &line, &ll, &seq, why, sizeof(why))) < 0) {
+		seterr(err, errlen, "%s; nothing was changed: the torn record is still at the end "
+		       "of %s/%s", why[0] ? why : strerror(-ret), casedir, CT_CUSTODY_LOG);
+		goto out;
+	}
+	/* Set the torn bytes aside first: nothing is ever deleted. */
 	if ((ret = ct_write_new_file(casedir, name, log.torn, log.torn_len)) < 0) {
-		seterr(err, errlen, "cannot set the torn bytes aside in %s/%s: %s", casedir, name,
-		       strerror(-ret));
+		seterr(err, errlen, "cannot set the torn bytes aside in %s/%s: %s; nothing was "
+		       "changed", casedir, name, strerror(-ret));
 		goto out;
 	}
 	if (ftruncate(fd, (off_t)log.torn_off) < 0 || fsync(fd) < 0) {
@@ -670,24 +765,24 @@ ct_custody_repair(const char *casedir, const struct ct_append_opts *o, char *sid
 		       "%s): %s", casedir, CT_CUSTODY_LOG, name, strerror(errno));
 		goto out;
 	}
-	free(log.torn);
-	log.torn = NULL;
-	if ((ret = ct_custody_file_json(casedir, name, &f)) < 0)
+	if ((ret = write_lines(fd, casedir, line, ll, why, sizeof(why))) < 0) {
+		char path[PATH_MAX];
+
+		/* the cut without its record: put the torn bytes back */
+		if (ct_pwrite_all(fd, log.torn, log.torn_len, (off_t)log.torn_off) == 0 &&
+		    fsync(fd) == 0 && ct_snprintf(path, sizeof(path), "%s/%s", casedir, name) == 0 &&
+		    unlink(path) == 0)
+			seterr(err, errlen, "%s; the torn record was put back: nothing was changed",
+			       why);
+		else
+			seterr(err, errlen, "%s; the torn record is in %s/%s, and the log has no "
+			       "repair record: run 'cardtrail verify %s'", why, casedir, name, casedir);
 		goto out;
-	rec = json_object_new_object();
-	json_object_object_add(rec, "action", json_object_new_string("repair"));
-	outs = json_object_new_array();
-	json_object_array_add(outs, f);
-	json_object_object_add(rec, "outputs", outs);
-	res = json_object_new_object();
-	json_object_object_add(res, "torn_offset", json_object_new_int64((int64_t)log.torn_off));
-	json_object_object_add(res, "torn_bytes", json_object_new_int64((int64_t)log.torn_len));
-	json_object_object_add(res, "kept_in", json_object_new_string(name));
-	json_object_object_add(rec, "result", res);
-	ret = append_locked(fd, casedir, &log, rec, o, NULL, err, errlen);
-	if (ret == 0 && side)
+	}
+	if (side)
 		snprintf(side, sidelen, "%s", name);
 out:
+	free(line);
 	json_object_put(rec);
 	ct_custody_release(&log);
 	free(buf);

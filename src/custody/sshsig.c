@@ -200,6 +200,33 @@ dearmor(const char *armored, unsigned char **blob, size_t *n)
 }
 
 int
+ct_sshsig_namespace(const char *armored, char *out, size_t outlen)
+{
+	unsigned char *blob = NULL;
+	const unsigned char *pb;
+	const char *ns;
+	size_t n, pbn, nsn, i;
+	uint32_t ver;
+	struct ct_wrd r;
+	int ret;
+
+	if ((ret = dearmor(armored, &blob, &n)) < 0)
+		return ret;
+	r = (struct ct_wrd){ blob, n, 6 };
+	ret = -EINVAL;
+	if (n >= 6 && memcmp(blob, "SSHSIG", 6) == 0 && ct_wrd_u32(&r, &ver) == 0 &&
+	    ct_wrd_string(&r, &pb, &pbn) == 0 && ct_wrd_cstring(&r, &ns, &nsn) == 0 && outlen > 0) {
+		/* the signer chose it: printable ASCII only, cut short */
+		for (i = 0; i < nsn && i + 1 < outlen; i++)
+			out[i] = ns[i] > 0x20 && ns[i] < 0x7f ? ns[i] : '?';
+		out[i] = '\0';
+		ret = 0;
+	}
+	free(blob);
+	return ret;
+}
+
+int
 ct_sshsig_verify(const char *armored, const char *ns, const void *msg, size_t len,
 		 struct ct_key **signer)
 {
@@ -227,8 +254,10 @@ ct_sshsig_verify(const char *armored, const char *ns, const void *msg, size_t le
 	    ct_wrd_string(&r, &d, &dn) < 0 || ct_wrd_cstring(&r, &ha, &han) < 0 ||
 	    ct_wrd_string(&r, &sig, &sn) < 0 || !ct_wrd_done(&r))
 		goto out;
-	if (nsn != strlen(ns) || memcmp(gotns, ns, nsn) != 0)
+	if (nsn != strlen(ns) || memcmp(gotns, ns, nsn) != 0) {
+		ret = -ENOMSG;	/* sound, but made for another purpose */
 		goto out;
+	}
 	for (hi = 0; hi < CT_ARRAY_SIZE(hashalgs); hi++)
 		if (strlen(hashalgs[hi].name) == han && memcmp(ha, hashalgs[hi].name, han) == 0)
 			break;

@@ -508,23 +508,6 @@ ct_trust_add_allowed_signers(struct ct_trust *t, const char *path, int *line)
 	return add_file(t, path, line, parse_signers_line);
 }
 
-/* A record's "time" (2026-11-21T14:02:11Z) in seconds, or -1. */
-static long long
-record_time(const char *when)
-{
-	struct tm tm;
-	const char *end;
-	time_t t;
-
-	if (when == NULL)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	if ((end = strptime(when, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL || *end != '\0' ||
-	    (t = timegm(&tm)) < 0)
-		return -1;
-	return (long long)t;
-}
-
 static int
 line_allows(const struct trust_line *tl, const struct ct_key *key, const char *principal,
 	    const char *ns, long long when)
@@ -545,13 +528,15 @@ line_allows(const struct trust_line *tl, const struct ct_key *key, const char *p
 
 int
 ct_trust_check(const struct ct_trust *t, const struct ct_key *key, const char *principal,
-	       const char *ns, const char *when)
+	       const char *ns, long long when, long long established)
 {
-	long long tw = record_time(when);
+	const char *p = principal ? principal : "";
 	size_t i;
 
+	/* one line must allow both times */
 	for (i = 0; t && i < t->n; i++)
-		if (line_allows(&t->l[i], key, principal ? principal : "", ns, tw))
+		if (line_allows(&t->l[i], key, p, ns, when) &&
+		    (established < 0 || line_allows(&t->l[i], key, p, ns, established)))
 			return 1;
 	return 0;
 }

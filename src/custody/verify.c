@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <json-c/json.h>
 
@@ -100,13 +101,19 @@ unsigned_bytes(const char *line, size_t len, const char *sig, size_t *outlen)
 	return out;
 }
 
+/*
+ * established: the latest time earlier records set (-1 none).  A key's
+ * validity (allowed_signers valid-after/valid-before) must hold at the
+ * record's time and at established: the signer chooses the first, not
+ * the second, so a retired key cannot sign by claiming an old time.
+ */
 static void
 check_signature(struct walk *w, const struct ct_custody_line *l, struct json_object *entry,
-		int *seen_signed, uint64_t seq)
+		int *seen_signed, uint64_t seq, long long established)
 {
 	const char *sig = ct_json_str(l->rec, "sig", NULL), *examiner = ct_json_str(l->rec, "examiner", NULL);
 	struct ct_key *signer = NULL;
-	char fp[80], *msg;
+	char fp[80], ns[72], *msg;
 	size_t ml = 0;
 	int rc;
 
@@ -130,6 +137,13 @@ check_signature(struct walk *w, const struct ct_custody_line *l, struct json_obj
 	}
 	rc = ct_sshsig_verify(sig, CT_SSHSIG_NAMESPACE, msg, ml, &signer);
 	free(msg);
+	if (rc == -ENOMSG && ct_sshsig_namespace(sig, ns, sizeof(ns)) == 0) {
+		/* as ssh-keygen says it: a sound signature, made for another use */
+		json_object_object_add(entry, "signature", json_object_new_string("invalid"));
+		problem(w, "record %" PRIu64 ": the signature does not verify: namespace does not "
+			"match (%s, expected %s)", seq, ns, CT_SSHSIG_NAMESPACE);
+		return;
+	}
 	if (rc < 0) {
 		json_object_object_add(entry, "signature", json_object_new_string("invalid"));
 		problem(w, "record %" PRIu64 ": the signature does not verify (%s)", seq,
@@ -140,7 +154,8 @@ check_signature(struct walk *w, const struct ct_custody_line *l, struct json_obj
 	ct_key_fingerprint(signer, fp, sizeof(fp));
 	json_object_object_add(entry, "signer", json_object_new_string(fp));
 	if (w->o->trust && !ct_trust_check(w->o->trust, signer, examiner, CT_SSHSIG_NAMESPACE,
-					   ct_json_str(l->rec, "time", NULL))) {
+					   ct_custody_time(ct_json_str(l->rec, "time", NULL)),
+					   established)) {
 		json_object_object_add(entry, "signature", json_object_new_string("untrusted"));
 		problem(w, "record %" PRIu64 " is signed by %s, which is not a trusted key for "
 			"examiner '%s'", seq, fp, examiner ? examiner : "?");
@@ -148,6 +163,128 @@ check_signature(struct walk *w, const struct ct_custody_line *l, struct json_obj
 		json_object_object_add(entry, "signature", json_object_new_string("valid"));
 	}
 	ct_key_free(signer);
+}
+
+/*
+ * The first member name that one object of line holds twice, as a path
+ * ("result.text", "outputs[].path"; printable ASCII, '?' for any other
+ * byte) in out: 1, or 0 if none.  json-c keeps the last of two members, a
+ * reader of the signed bytes sees the first: such a record is malformed.
+ * line parsed already, so it is JSON; the names are decoded by json-c.
+ */
+#define DUP_DEPTH 64
+
+/* Append p to out (at *o), printable ASCII only. */
+static void
+path_put(char *out, size_t outlen, size_t *o, const char *p)
+{
+	for (; *p && *o + 1 < outlen; p++)
+		out[(*o)++] = *p > 0x20 && *p < 0x7f ? *p : '?';
+	out[*o] = '\0';
+}
+
+/* The path of member name of level d: the members and arrays it is in. */
+static void
+dup_path(char *const *names, const int *is_obj, int d, const char *name, char *out, size_t outlen)
+{
+	size_t o = 0;
+	int k;
+
+	out[0] = '\0';
+	for (k = 0; k < d; k++) {
+		if (is_obj[k] && o > 0)
+			path_put(out, outlen, &o, ".");
+		path_put(out, outlen, &o, is_obj[k] ? (names[k] ? names[k] : "?") : "[]");
+	}
+	if (o > 0)
+		path_put(out, outlen, &o, ".");
+	path_put(out, outlen, &o, name);
+}
+
+static int
+duplicate_member(const char *b, size_t n, char *out, size_t outlen)
+{
+	struct json_object *keys[DUP_DEPTH];
+	char *names[DUP_DEPTH];		/* the member each object level is in */
+	int is_obj[DUP_DEPTH], want_key[DUP_DEPTH], d = -1, found = 0;
+	size_t i = 0, j;
+
+	while (i < n && !found) {
+		if (b[i] == '"') {
+			for (j = i + 1; j < n && b[j] != '"'; j += b[j] == '\\' ? 2 : 1)
+				;
+			if (j >= n)
+				break;
+			if (d >= 0 && is_obj[d] && want_key[d]) {
+				char *lit = strndup(b + i, j - i + 1);
+				struct json_object *k = lit ? json_tokener_parse(lit) : NULL;
+				const char *name = k ? json_object_get_string(k) : "?";
+
+				if (json_object_object_get_ex(keys[d], name, NULL)) {
+					dup_path(names, is_obj, d, name, out, outlen);
+					found = 1;
+				} else {
+					json_object_object_add(keys[d], name, NULL);
+				}
+				free(names[d]);
+				names[d] = strdup(name);
+				want_key[d] = 0;
+				json_object_put(k);
+				free(lit);
+			}
+			i = j + 1;
+			continue;
+		}
+		if (b[i] == '{' || b[i] == '[') {
+			if (d + 1 == DUP_DEPTH)
+				break;
+			d++;
+			is_obj[d] = b[i] == '{';
+			keys[d] = is_obj[d] ? json_object_new_object() : NULL;
+			names[d] = NULL;
+			want_key[d] = 1;
+		} else if ((b[i] == '}' || b[i] == ']') && d >= 0) {
+			json_object_put(keys[d]);
+			free(names[d]);
+			d--;
+		} else if (b[i] == ',' && d >= 0) {
+			want_key[d] = 1;
+		}
+		i++;
+	}
+	for (; d >= 0; d--) {
+		json_object_put(keys[d]);
+		free(names[d]);
+	}
+	return found;
+}
+
+/*
+ * Times never go back: cardtrail stamps a record no earlier than the one
+ * before it (log.c).  A record earlier than the latest time before it was
+ * not appended by cardtrail as it stands, or claims a time that suits its
+ * signer: reported, and the log fails.  *latest (-1 none) and its record
+ * move on.
+ */
+static void
+check_order(struct walk *w, struct json_object *rec, uint64_t seq, long long *latest,
+	    uint64_t *latest_seq)
+{
+	const char *ts = ct_json_str(rec, "time", NULL);
+	long long t = ct_custody_time(ts);
+	char was[32];
+
+	if (t < 0)
+		return;
+	if (*latest >= 0 && t < *latest) {
+		ct_time_utc((time_t)*latest, was, sizeof(was));
+		problem(w, "record %" PRIu64 ": its time %s is earlier than record %" PRIu64 "'s "
+			"(%s): the log's times never go back (cardtrail stamps no record earlier than "
+			"the one before it)", seq, ts, *latest_seq, was);
+		return;
+	}
+	*latest = t;
+	*latest_seq = seq;
 }
 
 /* Output statuses: "ok" (re-hashed, as recorded), NOT_REHASHED (present,
@@ -549,6 +686,9 @@ ct_custody_verify(const char *casedir, const struct ct_verify_opts *o, struct js
 	size_t i, k;
 	struct json_object *unrec;
 	int ret, seen_signed = 0, nsigned = 0, nunsigned = 0, nok = 0, nbad = 0, nskip = 0;
+	long long latest = -1, established = -1;
+	uint64_t latest_seq = 0;
+	char dup[256];
 
 	*report = NULL;
 	if ((ret = ct_gcrypt_init()) < 0)
@@ -593,6 +733,9 @@ ct_custody_verify(const char *casedir, const struct ct_verify_opts *o, struct js
 		json_object_object_add(e, "examiner", json_object_new_string(ct_json_str(rec, "examiner", NULL) ?: "?"));
 		if (json_object_get_int(ct_json_get(rec, "v")) != 1)
 			problem(&w, "record %" PRIu64 ": unknown format version", seq);
+		if (duplicate_member(l->bytes, l->len, dup, sizeof(dup)))
+			problem(&w, "record %" PRIu64 " is malformed: member '%s' appears twice (cardtrail "
+				"would read the last, a reader the first)", seq, dup);
 		if (seq != i)
 			problem(&w, "record at line %zu says seq %" PRIu64 ", expected %zu (a record was "
 				"removed, inserted or moved)", i + 1, seq, i);
@@ -616,7 +759,9 @@ ct_custody_verify(const char *casedir, const struct ct_verify_opts *o, struct js
 				break;
 		if (action == NULL || k == CT_ARRAY_SIZE(known_actions))
 			problem(&w, "record %" PRIu64 ": unknown action '%s'", seq, action ?: "");
-		check_signature(&w, l, e, &seen_signed, seq);
+		check_order(&w, rec, seq, &latest, &latest_seq);
+		check_signature(&w, l, e, &seen_signed, seq, established);
+		established = latest;
 		if (ct_json_str(rec, "sig", NULL))
 			nsigned++;
 		else

@@ -125,7 +125,7 @@ verdict(const char *fmt, const struct ct_key *key, const char *principal)
 		free(text);
 		return -1;
 	}
-	v = ct_trust_check(t, key, principal, NS, WHEN);
+	v = ct_trust_check(t, key, principal, NS, ct_custody_time(WHEN), -1);
 	ct_trust_free(t);
 	free(text);
 	return v;
@@ -168,8 +168,8 @@ test_long_lines(void **state)
 		sprintf(text + n + pad, "\nbob %s\n", lb);
 		text[n + pad] = ' ';	/* one line: "bob KEY" is the comment's end */
 		assert_int_equal(load(text, strlen(text), &t), 0);
-		assert_int_equal(ct_trust_check(t, kb, "bob", NS, WHEN), 0);
-		assert_int_equal(ct_trust_check(t, ka, "alice", NS, WHEN), 1);
+		assert_int_equal(ct_trust_check(t, kb, "bob", NS, ct_custody_time(WHEN), -1), 0);
+		assert_int_equal(ct_trust_check(t, ka, "alice", NS, ct_custody_time(WHEN), -1), 1);
 		assert_int_equal(ct_trust_count(t), 1);
 		ct_trust_free(t);
 		free(text);
@@ -185,8 +185,8 @@ test_long_lines(void **state)
 	n += big;
 	n += (size_t)sprintf(text + n, "bob %s\n", lb);
 	assert_int_equal(load(text, n, &t), 0);
-	assert_int_equal(ct_trust_check(t, ka, "alice", NS, WHEN), 1);
-	assert_int_equal(ct_trust_check(t, kb, "bob", NS, WHEN), 1);
+	assert_int_equal(ct_trust_check(t, ka, "alice", NS, ct_custody_time(WHEN), -1), 1);
+	assert_int_equal(ct_trust_check(t, kb, "bob", NS, ct_custody_time(WHEN), -1), 1);
 	ct_trust_free(t);
 	free(text);
 }
@@ -237,8 +237,8 @@ test_nul_cr_quotes(void **state)
 	both[n++] = '\0';
 	n += (size_t)sprintf(both + n, " bob %s\n", lb);
 	assert_int_equal(load(both, n, &t), 0);
-	assert_int_equal(ct_trust_check(t, kb, "bob", NS, WHEN), 0);
-	assert_int_equal(ct_trust_check(t, ka, "alice", NS, WHEN), 1);
+	assert_int_equal(ct_trust_check(t, kb, "bob", NS, ct_custody_time(WHEN), -1), 0);
+	assert_int_equal(ct_trust_check(t, ka, "alice", NS, ct_custody_time(WHEN), -1), 1);
 	ct_trust_free(t);
 	free(both);
 	/* CR separates the principals from the key */
@@ -291,9 +291,37 @@ test_time_needs_a_time(void **state)
 
 	(void)state;
 	assert_int_equal(load(text, strlen(text), &t), 0);
-	assert_int_equal(ct_trust_check(t, ka, "alice", NS, WHEN), 1);
-	assert_int_equal(ct_trust_check(t, ka, "alice", NS, NULL), 0);
-	assert_int_equal(ct_trust_check(t, ka, "alice", NS, "yesterday"), 0);
+	assert_int_equal(ct_trust_check(t, ka, "alice", NS, ct_custody_time(WHEN), -1), 1);
+	assert_int_equal(ct_trust_check(t, ka, "alice", NS, ct_custody_time(NULL), -1), 0);
+	assert_int_equal(ct_trust_check(t, ka, "alice", NS, ct_custody_time("yesterday"), -1), 0);
+	ct_trust_free(t);
+	free(text);
+}
+
+/* F6: a retired key's window is checked at the latest time the records
+ * before set, which its holder cannot choose, as well as at the record's
+ * own (chosen) time; and one line must allow both. */
+static void
+test_time_established(void **state)
+{
+	struct ct_trust *t;
+	char *text = text_of("alice valid-before=\"20261101Z\" %A\n"
+			     "alice valid-after=\"20261101Z\" %B\n"
+			     "bob valid-before=\"20261001Z\" %A\nbob valid-after=\"20261101Z\" %A\n");
+	long long oct = ct_custody_time("2026-10-15T09:00:00Z");
+	long long nov = ct_custody_time("2026-11-30T16:00:00Z");
+
+	(void)state;
+	assert_int_equal(load(text, strlen(text), &t), 0);
+	assert_true(oct > 0 && nov > oct);
+	assert_int_equal(ct_trust_check(t, ka, "alice", NS, oct, -1), 1);	/* the first record */
+	assert_int_equal(ct_trust_check(t, ka, "alice", NS, oct, oct - 60), 1);
+	assert_int_equal(ct_trust_check(t, ka, "alice", NS, oct, nov), 0);	/* retired by then */
+	assert_int_equal(ct_trust_check(t, kb, "alice", NS, nov, nov), 1);
+	assert_int_equal(ct_trust_check(t, kb, "alice", NS, nov, oct), 0);	/* not valid yet */
+	/* two lines, each allowing one of the times: neither allows both */
+	assert_int_equal(ct_trust_check(t, ka, "bob", NS, nov, oct - 30 * 86400), 0);
+	assert_int_equal(ct_trust_check(t, ka, "bob", NS, nov, nov), 1);
 	ct_trust_free(t);
 	free(text);
 }
@@ -429,6 +457,7 @@ main(void)
 		cmocka_unit_test(test_nul_cr_quotes),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_time_needs_a_time),
+		cmocka_unit_test(test_time_established),
 		cmocka_unit_test(test_problems_reported),
 		cmocka_unit_test(test_key_text),
 		cmocka_unit_test(test_base64),

@@ -321,7 +321,24 @@ test_fields(void **state)
 	o = std;
 	o.ns = "file";
 	a = armor(&kb, &sig, &o);
-	expect(a, &kb, "ssh-ed25519", -EINVAL);
+	expect(a, &kb, "ssh-ed25519", -ENOMSG);	/* another namespace: named */
+	{
+		char ns[8];
+		assert_int_equal(ct_sshsig_namespace(a, ns, sizeof(ns)), 0);
+		assert_string_equal(ns, "file");
+		assert_int_equal(ct_sshsig_namespace(a, ns, 3), 0);
+		assert_string_equal(ns, "fi");	/* cut */
+		assert_int_equal(ct_sshsig_namespace("not armored", ns, sizeof(ns)), -EINVAL);
+	}
+	free(a);
+	o = std;
+	o.ns = "a\033[2Jb";
+	a = armor(&kb, &sig, &o);
+	{
+		char ns[16];
+		assert_int_equal(ct_sshsig_namespace(a, ns, sizeof(ns)), 0);
+		assert_string_equal(ns, "a?[2Jb");	/* the signer's bytes, printable only */
+	}
 	free(a);
 	o = std;
 	o.hash = "sha384";
