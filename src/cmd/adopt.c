@@ -58,7 +58,12 @@ print_summary(const struct ct_adopt_opts *o, const struct ct_adopt_result *r, ui
 		       ct_json_str(found, "acquiry_software", NULL) ? " " : "",
 		       ct_json_str(found, "acquiry_software_version", ""));
 	if (ct_json_str(found, "acquiry_date", NULL))
-		printf("  acquired   %s\n", ct_json_str(found, "acquiry_date", ""));
+		printf("  acquired   %s (%s)\n", ct_json_str(found, "acquiry_date", ""),
+		       !strcmp(ct_json_str(found, "acquiry_date_basis", ""), "timestamp") ?
+		       "the E01 stores seconds since 1970: UTC" :
+		       !strcmp(ct_json_str(found, "acquiry_date_basis", ""), "local, zone not stated") ?
+		       "the acquiring machine's clock; the E01 states no time zone" :
+		       "as the E01 states it");
 	if (ct_json_str(ct_json_get(rec, "metadata"), "case_number", NULL))
 		printf("  case       %s\n", ct_json_str(ct_json_get(rec, "metadata"), "case_number", ""));
 	json_object_object_foreach(ct_json_get(rec, "hashes"), k, hv)

@@ -468,6 +468,33 @@ acquiry_errors(struct adopt *ad, libewf_handle_t *h, uint32_t bps)
 	return 0;
 }
 
+/* The dates the E01 states, read from the files as adopted. */
+static int
+adopt_dates(struct adopt *ad, struct json_object *found)
+{
+	char **names = calloc(ad->n, sizeof(*names)), full[PATH_MAX];
+	size_t i;
+	int ret = 0;
+
+	if (names == NULL)
+		return -ENOMEM;
+	for (i = 0; i < ad->n && ret == 0; i++) {
+		if (ad->o->in_place)
+			names[i] = strdup(ad->f[i].src);
+		else if ((ret = ct_snprintf(full, sizeof(full), "%s/%s", ad->a.casedir,
+					    ad->f[i].name)) == 0)
+			names[i] = strdup(full);
+		if (ret == 0 && names[i] == NULL)
+			ret = -ENOMEM;
+	}
+	if (ret == 0)
+		ret = ewf_header_dates(names, (int)ad->n, found);
+	for (i = 0; i < ad->n; i++)
+		free(names[i]);
+	free(names);
+	return ret;
+}
+
 static int
 ewf_facts(struct adopt *ad)
 {
@@ -484,12 +511,14 @@ ewf_facts(struct adopt *ad)
 	jset(ad->adopted, "found", found);
 	jset(ad->adopted, "media", media);
 	for (i = 0; i < ewf_header_count; i++) {
-		char *v = ewf_get_header(h, ewf_header_ids[i]);
+		char *v = ewf_is_date_id(ewf_header_ids[i]) ? NULL : ewf_get_header(h, ewf_header_ids[i]);
 
 		if (v && *v)
 			jset(found, ewf_header_ids[i], json_object_new_string(v));
 		free(v);
 	}
+	if ((ret = adopt_dates(ad, found)) < 0)
+		return acq_error(&ad->a, ret, "cannot read the dates of the E01 '%s'", ad->f[0].name);
 	if (libewf_handle_get_format(h, &fmt, &e) == 1)
 		for (i = 0; i < CT_ARRAY_SIZE(ewf_formats); i++)
 			if (ewf_formats[i].id == fmt)

@@ -33,6 +33,16 @@ int ewf_set_header(libewf_handle_t *h, const char *id, const char *value, char *
 		   size_t errlen);
 char *ewf_get_header(libewf_handle_t *h, const char *id);
 
+/* The dates the E01 set names states, into found as ISO 8601: an instant
+ * (header2's seconds since 1970) in UTC with Z, or the acquiring
+ * machine's wall clock without a zone when that is all the file says;
+ * with each, ID_basis ("timestamp", "local, zone not stated") and
+ * ID_stored (the seconds, or the header's "yyyy mm dd hh mm ss"). */
+struct json_object;
+int ewf_header_dates(char *const *names, int n, struct json_object *found);
+/* Is id one of those dates (then ewf_get_header's text is not recorded)? */
+int ewf_is_date_id(const char *id);
+
 /* The header values cardtrail records, in order. */
 extern const char *const ewf_header_ids[];
 extern const size_t ewf_header_count;
