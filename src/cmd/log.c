@@ -155,13 +155,65 @@ say_wipe_resume(struct json_object *r)
 	       (long long)json_object_get_int64(ct_json_get(res, "offset")));
 }
 
+/* An image made elsewhere, brought in: from where, and what its stored
+ * hashes said. */
+static void
+say_adopt(struct json_object *r)
+{
+	struct json_object *res = ct_json_get(r, "result"), *sh = ct_json_get(res, "stored_hashes");
+	struct json_object *in = json_object_array_get_idx(ct_json_get(r, "inputs"), 0);
+	char size[32];
+	int n = 0, bad = 0;
+
+	ct_human_size((uint64_t)json_object_get_int64(ct_json_get(res, "bytes")), size, sizeof(size));
+	printf("%s adopted from %s (%s, %s%s)", ct_json_str(ct_json_get(r, "subject"), "evidence", "?"),
+	       ct_json_str(in, "path", "?"), ct_json_str(res, "format", "?"), size,
+	       json_object_get_boolean(ct_json_get(res, "in_place")) ? ", in place" : "");
+	if (!json_object_get_boolean(ct_json_get(res, "complete"))) {
+		printf(": INCOMPLETE (%s)", ct_json_str(res, "error", ct_json_str(res, "status", "?")));
+		return;
+	}
+	if (ct_json_str(ct_json_get(res, "hashes"), "sha256", NULL))
+		printf(", sha256 %.12s…", ct_json_str(ct_json_get(res, "hashes"), "sha256", ""));
+	if (sh) {
+		json_object_object_foreach(sh, algo, v) {
+			(void)algo;
+			n++;
+			bad += ct_json_get(v, "match") && !json_object_get_boolean(ct_json_get(v, "match"));
+		}
+	}
+	if (n == 0)
+		printf("; no stored hashes");
+	else
+		printf("; %d stored hash%s, %s", n, n == 1 ? "" : "es", bad ? "MISMATCH" : "matched");
+}
+
+/* A report: what it read and what it wrote. */
+static void
+say_report(struct json_object *r)
+{
+	struct json_object *res = ct_json_get(r, "result"), *outs = ct_json_get(r, "outputs");
+	struct json_object *ext = ct_json_get(res, "outside_case");
+	size_t i, n = outs ? json_object_array_length(outs) : 0;
+
+	printf("report on %lld records:", (long long)json_object_get_int64(ct_json_get(
+	       json_object_array_get_idx(ct_json_get(r, "inputs"), 0), "records")));
+	for (i = 0; i < n; i++)
+		printf(" %s", ct_json_str(json_object_array_get_idx(outs, i), "path", "?"));
+	for (i = 0; ext && i < json_object_array_length(ext); i++)
+		printf(" %s", ct_json_str(json_object_array_get_idx(ext, i), "path", "?"));
+	printf("; %s", json_object_get_boolean(ct_json_get(res, "verified")) ? "verified" :
+	       "NOT verified");
+}
+
 static const struct {
 	const char *action;
 	void (*say)(struct json_object *);
 } sayers[] = {
 	{ "open", say_open }, { "image", say_image }, { "note", say_note },
 	{ "repair", say_repair }, { "extract", say_extract }, { "wipe-start", say_wipe_start },
-	{ "wipe-resume", say_wipe_resume }, { "wipe", say_wipe },
+	{ "wipe-resume", say_wipe_resume }, { "wipe", say_wipe }, { "adopt", say_adopt },
+	{ "report", say_report },
 };
 
 int
