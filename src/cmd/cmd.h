@@ -54,6 +54,15 @@ struct ct_key;
 int ct_cmd_agent_ms(int def);
 int ct_cmd_load_sign_key(const char *given, struct ct_key **key);
 
+/*
+ * A key the agent holds signs once now (a throw-away message, in its own
+ * namespace), before a long run opens its source: a refusal (a declined
+ * confirmation, a removed key, a token not touched) then stops the run
+ * before anything is read or written.  Nothing for no key or a key file.
+ * Returns 0, or CT_EXIT_FAIL after printing why.
+ */
+int ct_cmd_try_sign_key(const struct ct_key *key);
+
 
 /*
  * SIGINT, SIGTERM and SIGHUP ask a running pipeline to stop at a safe

@@ -131,6 +131,24 @@ ct_cmd_load_sign_key(const char *given, struct ct_key **key)
 }
 
 int
+ct_cmd_try_sign_key(const struct ct_key *key)
+{
+	static const char probe[] = "cardtrail: may this key sign the records of the run to come?";
+	char *sig = NULL, err[512] = "";
+
+	if (key == NULL || ct_key_agent(key) == NULL)
+		return 0;
+	if (ct_sshsig_sign(key, "cardtrail-try", probe, sizeof(probe) - 1, &sig, err,
+			   sizeof(err)) < 0) {
+		ct_error(0, "%s; the key is tried before the source is opened: nothing was read or "
+			 "written", err[0] ? err : "cannot sign");
+		return CT_EXIT_FAIL;
+	}
+	free(sig);
+	return 0;
+}
+
+int
 ct_cmd_add_trust(struct ct_trust **t, int pubkey, const char *path)
 {
 	const char *file, *why;

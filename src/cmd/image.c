@@ -316,9 +316,12 @@ cmd_image(int argc, char **argv)
 
 	/* a bad key or custody log must stop us before the card is touched */
 	if ((ret = ct_cmd_check_custody(o.casedir)) != 0 ||
-	    (ret = ct_cmd_check_device(o.source, 0)) != 0 ||
 	    (ret = ct_cmd_load_sign_key(keyfile, &key)) != 0)
 		return ret;
+	if ((ret = ct_cmd_try_sign_key(key)) != 0 || (ret = ct_cmd_check_device(o.source, 0)) != 0) {
+		ct_key_free(key);
+		return ret;
+	}
 	ao.key = key;
 	o.examiner = ct_custody_examiner(ao.examiner);
 

@@ -187,10 +187,19 @@ echo "alice $(cat "$T/kconf.pub")" >>"$T/allowed-all"
 fails "confirmation declined" "refused (a confirmation was declined, or the key was removed from the agent)" \
 	"$CARDTRAIL" note --sign-key "$T/kconf.pub" "$C" "declined"
 check_eq "…the agent did ask for the confirmation" 1 "$(grep -c '^confirm$' "$T/askpass.log")"
-fails "confirmation declined at the end of an image" "cannot make the custody record: cannot sign with $(fp "$T/kconf.pub")" \
+# image(1): an unusable key stops the run before the source is opened, so
+# a refusal is known before any acquisition, not after the image is made
+: >"$T/askpass.log"
+fails "confirmation declined: image stops before the source is opened" \
+	"cannot sign with $(fp "$T/kconf.pub"): the ssh-agent at '$SSH_AUTH_SOCK' refused (a confirmation was declined, or the key was removed from the agent); the key is tried before the source is opened: nothing was read or written" \
 	"$CARDTRAIL" image --sign-key "$T/kconf.pub" --progress none "$T/card.bin" "$C"
-check_eq "…the image is on disk, not in the log" "1 0" \
-	"$(ls "$C" | grep -c '^E2\.raw$') $(grep -c '"E2' "$C/custody.log")"
+check_eq "…no image made, nothing in the log" "0 0" \
+	"$(ls "$C" | grep -c '^E2\.') $(grep -c '"E2' "$C/custody.log")"
+check_eq "…nothing said of an image on disk" 0 "$(grep -c 'on disk but NOT' "$T/err")"
+check_eq "…the agent was asked once" 1 "$(grep -c '^confirm$' "$T/askpass.log")"
+"$CARDTRAIL" image --sign-key "$T/kconf.pub" --progress none "$T/card.bin" "$T/newcase" >/dev/null 2>"$T/err"
+check_eq "confirmation declined, new case: exit 1" 1 $?
+check_eq "…no case folder made" 0 "$(ls -d "$T/newcase" 2>/dev/null | wc -l)"
 printf 'yes\n' >"$T/confirm-answer"
 "$CARDTRAIL" note --sign-key "$T/kconf.pub" "$C" "confirmed" >/dev/null 2>"$T/err"
 check_eq "confirmation given: exit 0" 0 $?
