@@ -146,15 +146,17 @@ out_path(const char *out, const char *ext, int both, char *path, size_t len)
 	return ct_snprintf(path, len, "%.*s%s", (int)stem, out, ext);
 }
 
-/* Is dir the case folder itself? */
+/* Is dir the case folder itself?  1 or 0, decided by the folders (device
+ * and inode), not by their absolute paths, which a user who cannot search
+ * an ancestor cannot resolve; -errno when either cannot be looked at. */
 static int
 same_dir(const char *dir, const char *casedir)
 {
-	char a[PATH_MAX], b[PATH_MAX];
+	struct stat a, b;
 
-	if (realpath(dir, a) == NULL || realpath(casedir, b) == NULL)
-		return 0;
-	return strcmp(a, b) == 0;
+	if (stat(dir, &a) < 0 || stat(casedir, &b) < 0)
+		return -errno;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 static int
@@ -164,7 +166,7 @@ write_blob(const struct ct_report_opts *o, struct ct_report_result *res, const s
 	struct ct_report_file *f = &res->files[res->nfiles];
 	char dir[PATH_MAX], name[256];
 	const char *base;
-	int ret;
+	int ret, in_case;
 
 	if (o->out && !b->timeline) {
 		if ((ret = out_path(o->out, b->ext, o->formats == (CT_REPORT_HTML | CT_REPORT_PDF),
@@ -182,10 +184,13 @@ write_blob(const struct ct_report_opts *o, struct ct_report_result *res, const s
 		if ((ret = ct_snprintf(f->path, sizeof(f->path), "%s/%s", dir, name)) < 0)
 			return seterr(res, ret, "'%s': path too long", o->casedir);
 	}
+	if ((in_case = same_dir(dir, o->casedir)) < 0)
+		return seterr(res, in_case, "cannot tell whether '%s' is in the case folder '%s': %s",
+			      dir, o->casedir, strerror(-in_case));
 	if ((ret = ct_write_new_file(dir, name, b->data, b->len)) < 0)
 		return seterr(res, ret, "cannot write '%s': %s", f->path, ret == -EEXIST ?
 			      "it exists (nothing is overwritten)" : strerror(-ret));
-	snprintf(f->name, sizeof(f->name), "%s", same_dir(dir, o->casedir) ? name : "");
+	snprintf(f->name, sizeof(f->name), "%s", in_case ? name : "");
 	ct_sha256_hex(b->data, b->len, f->sha256);
 	f->bytes = b->len;
 	f->role = b->role;
