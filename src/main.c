@@ -49,6 +49,8 @@ const struct ct_command ct_commands[] = {
 "  --resume                continue an interrupted image from its mapfile\n"
 "  --allow-mounted         image a source that is mounted read-write\n"
 "  --no-space-check        do not refuse when CASEDIR looks too small\n"
+"  --container-as-bytes    image an E01 file itself, as bytes (an E01 is\n"
+"                          otherwise refused: 'cardtrail adopt' brings it in)\n"
 "  --block-size SIZE       read size (default 1MiB)\n"
 "  --progress KIND         none, bar or json (default: bar on a terminal)\n"
 "  --json                  print the acquisition record when done\n"

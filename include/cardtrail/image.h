@@ -39,6 +39,7 @@ struct ct_image_opts {
 	int retries;			/* extra reads of a failing sector */
 	int resume;			/* continue from the mapfile of evidence_id */
 	int no_space_check;
+	int container_as_bytes;		/* an E01 source imaged as a file of bytes */
 	size_t bufsize;			/* pipeline buffer (default 1 MiB) */
 	size_t nslots;			/* pipeline ring slots (default 16) */
 	const char *command_line;	/* recorded in the mapfile header */
@@ -69,6 +70,11 @@ struct ct_image_result {
  * written at all) says "complete": false.
  */
 int ct_image_run(const struct ct_image_opts *o, struct ct_image_result *res);
+
+/* Does the file at path start with the EWF signature (an E01 image,
+ * libewf_check_file_signature)?  1 yes, 0 no, -errno when it cannot be
+ * read. */
+int ct_image_source_is_ewf(const char *path);
 void ct_image_result_release(struct ct_image_result *res);
 
 /*

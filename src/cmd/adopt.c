@@ -177,7 +177,7 @@ cmd_adopt(int argc, char **argv)
 		return ct_usage_error("adopt", "expected IMAGE... and CASEDIR");
 	o.images = (const char *const *)argv + optind;
 	o.nimages = (size_t)(argc - optind - 1);
-	o.casedir = argv[argc - 1];
+	o.casedir = ct_cmd_casedir(argv[argc - 1]);
 	if (progress) {
 		o.progress = show_progress;
 		o.progress_ctx = &shown;

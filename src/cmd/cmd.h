@@ -54,6 +54,10 @@ struct ct_key;
 int ct_cmd_agent_ms(int def);
 int ct_cmd_load_sign_key(const char *given, struct ct_key **key);
 
+/* A case folder as given, its trailing slashes dropped in place ("case17/"
+ * is "case17", so no path says "case17//E1.raw"; "/" stays). */
+char *ct_cmd_casedir(char *arg);
+
 /*
  * A key the agent holds signs once now (a throw-away message, in its own
  * namespace), before a long run opens its source: a refusal (a declined

@@ -174,3 +174,13 @@ ct_cmd_choose(const char *cmd, const char *opt, const char *value, const char *c
 	(void)ct_usage_error(cmd, "%s: '%s' is not %s", opt, value, list);
 	return -1;
 }
+
+char *
+ct_cmd_casedir(char *arg)
+{
+	size_t n = strlen(arg);
+
+	while (n > 1 && arg[n - 1] == '/')
+		arg[--n] = '\0';
+	return arg;
+}

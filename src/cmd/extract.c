@@ -221,7 +221,7 @@ cmd_extract(int argc, char **argv)
 		return CT_EXIT_FAIL;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		o.casedir = argv[optind];
+		o.casedir = ct_cmd_casedir(argv[optind]);
 		o.evidence = argv[optind + 1];
 	} else if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
 		o.image = argv[optind];

@@ -134,6 +134,25 @@ print_custody(uint64_t seq, const char *casedir)
 	       CT_CUSTODY_LOG);
 }
 
+/* An E01 given as the source is an image made elsewhere, not a card:
+ * imaging its container would hide the card behind it (extract then finds
+ * no filesystem).  It is refused, pointing to adopt, unless asked for. */
+static int
+check_not_ewf(const struct ct_image_opts *o)
+{
+	int ret;
+
+	if (o->container_as_bytes || o->resume)
+		return 0;
+	ret = ct_image_source_is_ewf(o->source);
+	if (ret <= 0)
+		return 0;	/* unreadable: the run says why, as for any source */
+	ct_error(0, "'%s' is an E01 (Expert Witness) image, not a card: bring it into the case "
+		 "with 'cardtrail adopt %s %s' (--container-as-bytes images the E01 file itself, "
+		 "as bytes)", o->source, o->source, o->casedir);
+	return CT_EXIT_FAIL;
+}
+
 int
 cmd_image(int argc, char **argv)
 {
@@ -153,6 +172,7 @@ cmd_image(int argc, char **argv)
 		{ "resume", no_argument, NULL, 'R' },
 		{ "allow-mounted", no_argument, NULL, 'M' },
 		{ "no-space-check", no_argument, NULL, 'S' },
+		{ "container-as-bytes", no_argument, NULL, 'B' },
 		{ "block-size", required_argument, NULL, 'b' },
 		{ "progress", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
@@ -268,6 +288,9 @@ cmd_image(int argc, char **argv)
 		case 'S':
 			o.no_space_check = 1;
 			break;
+		case 'B':
+			o.container_as_bytes = 1;
+			break;
 		case 'b':
 			if (ct_parse_size(optarg, &v, 0) < 0 || v % 4096 || v > (64u << 20))
 				return ct_usage_error("image", "--block-size: '%s' is not a multiple of "
@@ -308,14 +331,14 @@ cmd_image(int argc, char **argv)
 	if (o.format && !strcmp(o.format, "e01") && !window_given)
 		o.window = 0;
 	o.source = argv[optind];
-	o.casedir = argv[optind + 1];
+	o.casedir = ct_cmd_casedir(argv[optind + 1]);
 	if (ps.kind != PROGRESS_NONE) {
 		o.progress = show_progress;
 		o.progress_ctx = &ps;
 	}
 
 	/* a bad key or custody log must stop us before the card is touched */
-	if ((ret = ct_cmd_check_custody(o.casedir)) != 0 ||
+	if ((ret = ct_cmd_check_custody(o.casedir)) != 0 || (ret = check_not_ewf(&o)) != 0 ||
 	    (ret = ct_cmd_load_sign_key(keyfile, &key)) != 0)
 		return ret;
 	if ((ret = ct_cmd_try_sign_key(key)) != 0 || (ret = ct_cmd_check_device(o.source, 0)) != 0) {

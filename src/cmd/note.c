@@ -127,7 +127,7 @@ cmd_note(int argc, char **argv)
 		return ct_usage_error("note", "the note is empty");
 	if (evidence && item)
 		return ct_usage_error("note", "--evidence and --item: a note is about one of them");
-	casedir = argv[optind];
+	casedir = ct_cmd_casedir(argv[optind]);
 	if (evidence && (ret = check_evidence(casedir, evidence)) != 0)
 		return ret;
 	if ((ret = ct_cmd_load_sign_key(keyfile, &key)) != 0)

@@ -115,7 +115,7 @@ cmd_report(int argc, char **argv)
 		ct_trust_free(trust);
 		return ct_usage_error("report", "expected CASEDIR");
 	}
-	o.casedir = argv[optind];
+	o.casedir = ct_cmd_casedir(argv[optind]);
 	vo.trust = trust;
 	o.verify = &vo;
 	if ((ret = ct_cmd_load_sign_key(keyfile, &key)) != 0)

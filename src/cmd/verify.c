@@ -205,7 +205,7 @@ cmd_verify(int argc, char **argv)
 		ct_trust_free(trust);
 		return ct_usage_error("verify", "expected CASEDIR");
 	}
-	casedir = argv[optind];
+	casedir = ct_cmd_casedir(argv[optind]);
 	vo.trust = trust;
 	if (repair) {
 		if ((ret = ct_cmd_load_sign_key(signkey, &skey)) != 0)

@@ -9,6 +9,7 @@
 
 #include <json-c/json.h>
 
+#include "cardtrail/image.h"
 #include "cardtrail/util.h"
 #include "image/ewf.h"
 
@@ -246,4 +247,23 @@ ewf_is_date_id(const char *id)
 		if (!strcmp(id, ewf_date_ids[i]))
 			return 1;
 	return 0;
+}
+
+int
+ct_image_source_is_ewf(const char *path)
+{
+	libewf_error_t *e = NULL;
+	int r = libewf_check_file_signature(path, &e);
+
+	libewf_error_free(&e);
+	if (r < 0) {
+		/* libewf's reason is not an errno: ask the file itself */
+		FILE *f = fopen(path, "rb");
+
+		if (f == NULL)
+			return -errno;
+		fclose(f);
+		return -EIO;
+	}
+	return r == 1;
 }

@@ -59,6 +59,8 @@ options_json(struct acq *a)
 	jset(o, "retries", json_object_new_int(a->o->retries));
 	jset(o, "verify", json_object_new_string(verify_name(a->o->verify)));
 	jset(o, "allow_mounted", json_object_new_boolean(a->o->allow_mounted));
+	if (a->o->container_as_bytes)
+		jset(o, "container_as_bytes", json_object_new_boolean(1));
 	return o;
 }
 
