@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# t1120-report-unreachable: a case folder whose absolute path cannot be
+# t1125-report-unreachable: a case folder whose absolute path cannot be
 # resolved (run as a user who cannot search an ancestor folder, the case
 # given relative to the working folder).  report still knows that its files
 # are in the case (by the folder itself, not by its path), records them by
