@@ -86,15 +86,22 @@ struct ct_group_item {
 	const char *aircraft;	/* aircraft serial, or NULL */
 	const char *camera;	/* camera serial, or NULL */
 	int photo;		/* a photo: joins a flight, never makes one */
+	const char *model;	/* aircraft model as the file names it ("A / B": one
+				 * of them), or NULL; tracks only */
+	size_t card;		/* the evidence (card) it was found on */
 };
 
 /*
  * Group items into flights.  Two tracks are one flight when their times
- * (of one basis) overlap or touch and either they share an aircraft or a
- * camera serial, or one side has no serial at all (a DJI SRT next to its
- * flight record).  A group never holds two different aircraft (or camera)
- * serials; a source without a serial that touches several aircraft joins
- * the one it overlaps longest.  Tracks without an absolute time are flights
+ * (of one basis) overlap or touch, nothing contradicts it, and either they
+ * share an aircraft or a camera serial, or one side has no serial at all
+ * (a DJI SRT next to its flight record).  Contradictions: two different
+ * aircraft (or camera) serials, two different models (compared without
+ * case, spaces or punctuation: "Phantom 3" is not "Phantom3Standard"), two
+ * different cards (only the same aircraft serial joins sources of two
+ * cards; a photo joins a flight of another card only by it too).  A source
+ * without a serial that touches several aircraft joins the one it overlaps
+ * longest.  Tracks without an absolute time are flights
  * of their own.  A photo joins the flight whose time (+- the touch gap)
  * holds it, preferring one that shares its serials; a photo outside every
  * flight gets -1.  group[i] gets the flight index of item i (flights are

@@ -777,6 +777,14 @@ flight_heights(const struct rp_flight *f, FILE *out)
 		fputs("no heights", out);
 }
 
+/* "[k] " before a track's figures when the flight has several tracks. */
+static void
+track_tag(const struct rp_flight *f, size_t i, FILE *out)
+{
+	if (f->ntracks > 1)
+		fprintf(out, "%s[%zu] ", i ? "; " : "", i + 1);
+}
+
 static void
 flight_sources(const struct rp_case *c, const struct rp_flight *f, FILE *out)
 {
@@ -784,11 +792,91 @@ flight_sources(const struct rp_case *c, const struct rp_flight *f, FILE *out)
 
 	for (i = 0; i < f->ntracks; i++) {
 		const struct rp_source *s = &c->src[f->src[i]];
-		fprintf(out, "%s%s:%s (%s, %s, %zu points%s)", i ? "; " : "", c->ev[s->ev].id, s->file,
-			s->state, s->format, s->npts, s->have_track ? "" : ", first and last only");
+		track_tag(f, i, out);
+		fprintf(out, "%s:%s (%s, %s, %zu point%s%s)", c->ev[s->ev].id, s->file, s->state,
+			s->format, s->npts, s->npts == 1 ? "" : "s",
+			s->have_track ? "" : ", first and last only");
 	}
 	if (f->nsrc > f->ntracks)
 		fprintf(out, "; %zu photo%s", f->nsrc - f->ntracks, f->nsrc - f->ntracks == 1 ? "" : "s");
+}
+
+static void
+metres(double m, char *buf, size_t len)
+{
+	if (m < 1000)
+		snprintf(buf, len, "%.0f m", m);
+	else
+		ct_format_metres(m, buf, len);
+}
+
+/* Distance and points of each track: a deleted log and its carved copy
+ * are one flight, not twice the points, nor one copy's figures. */
+static void
+distance_fn(const struct rp_case *c, const struct rp_flight *f, FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < f->ntracks; i++) {
+		char b[32];
+		metres(c->src[f->src[i]].dist_m, b, sizeof(b));
+		track_tag(f, i, out);
+		fputs(b, out);
+	}
+}
+
+static void
+points_fn(const struct rp_case *c, const struct rp_flight *f, FILE *out)
+{
+	size_t i;
+
+	for (i = 0; i < f->ntracks; i++) {
+		track_tag(f, i, out);
+		fprintf(out, "%zu", c->src[f->src[i]].npts);
+	}
+}
+
+/* The flight's start or end, and with several tracks the one it comes from. */
+static void
+flight_time(const struct rp_flight *f, int end, char *buf, size_t len)
+{
+	size_t from = end ? f->last : f->first, i, k = 0;
+	char tb[96];
+
+	time_cell(end ? f->t1 : f->t0, f->basis, tb, sizeof(tb));
+	for (i = 0; i < f->ntracks; i++)
+		if (f->src[i] == from)
+			k = i + 1;
+	if (f->ntracks > 1 && (f->basis == CT_TIME_UTC || f->basis == CT_TIME_LOCAL))
+		snprintf(buf, len, "%s, from [%zu]", tb, k);
+	else
+		snprintf(buf, len, "%s", tb);
+}
+
+/* A map legend's line: the flight and every source it holds (malloc'd). */
+char *
+rp_flight_legend(const struct rp_case *c, size_t k)
+{
+	const struct rp_flight *f = &c->fl[k];
+	char *s = NULL;
+	size_t len = 0, i;
+	FILE *out = open_memstream(&s, &len);
+
+	if (out == NULL)
+		return NULL;
+	fprintf(out, "flight %zu: ", k + 1);
+	for (i = 0; i < f->ntracks; i++) {
+		const struct rp_source *src = &c->src[f->src[i]];
+		track_tag(f, i, out);
+		fprintf(out, "%s:%s", c->ev[src->ev].id, src->file);
+	}
+	if (f->nsrc > f->ntracks)
+		fprintf(out, "; %zu photo%s", f->nsrc - f->ntracks, f->nsrc - f->ntracks == 1 ? "" : "s");
+	if (fclose(out) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
 /* Run fn into a new string. */
@@ -829,29 +917,28 @@ flights_table(const struct rp_case *c, struct rp_doc *d)
 
 	for (k = 0; k < c->nfl; k++) {
 		const struct rp_flight *f = &c->fl[k];
-		char num[24], col[32], t0[96], t1[96], dur[48], dist[32], pts[32];
+		char num[24], col[32], t0[128], t1[128], dur[48];
 		char *air = capture(flight_aircraft, c, f), *hts = capture(heights_fn, c, f);
-		char *srcs = capture(flight_sources, c, f);
+		char *srcs = capture(flight_sources, c, f), *dist = capture(distance_fn, c, f);
+		char *pts = capture(points_fn, c, f);
 
 		snprintf(num, sizeof(num), "%zu", k + 1);
 		snprintf(col, sizeof(col), "#%06x%s", f->colour, f->dashed ? " dashed" : "");
-		time_cell(f->t0, f->basis, t0, sizeof(t0));
-		time_cell(f->t1, f->basis, t1, sizeof(t1));
+		flight_time(f, 0, t0, sizeof(t0));
+		flight_time(f, 1, t1, sizeof(t1));
 		if (f->basis == CT_TIME_NONE || f->basis < 0)
 			snprintf(dur, sizeof(dur), "\u2013");
 		else
 			rp_duration_str(f->t1 - f->t0, dur, sizeof(dur));
-		ct_format_metres(f->dist_m, dist, sizeof(dist));
-		if (f->dist_m < 1000)
-			snprintf(dist, sizeof(dist), "%.0f m", f->dist_m);
-		snprintf(pts, sizeof(pts), "%zu", f->npts);
-		if (!air || !hts || !srcs)
+		if (!air || !hts || !srcs || !dist || !pts)
 			d->oom = 1;
 		row(d, t, num, col, air, t0, f->basis == CT_TIME_BOOT || f->basis == CT_TIME_NONE ? "" : t1,
 		    dur, dist, hts, pts, srcs);
 		free(air);
 		free(hts);
 		free(srcs);
+		free(dist);
+		free(pts);
 	}
 }
 
@@ -888,12 +975,16 @@ flights_section(const struct rp_case *c, struct rp_doc *d)
 		return;
 	}
 	para(d, "Files that belong to one flight are grouped: their times (of the same basis) overlap "
-	     "or lie at most %d s apart, and they name the same aircraft or camera serial, or one of "
-	     "them names none (DJI subtitles do not); a flight never holds two different aircraft. "
-	     "Photos join the flight around their time. Points and distance are those of the "
-	     "flight's track with the most points (a deleted log and its carved copy are one "
-	     "flight, not twice the points); heights are maxima over its tracks, with the "
-	     "reference each format states.", CT_FLIGHT_TOUCH_S);
+	     "or lie at most %d s apart, they name the same aircraft or camera serial, or one of "
+	     "them names none (DJI subtitles do not), and nothing contradicts it: a flight never "
+	     "holds two different aircraft or camera serials, two different models (compared "
+	     "without case, spaces and punctuation: 'Phantom 3' and 'Phantom3Standard' count as "
+	     "different), or files of two cards unless they name the same aircraft serial. "
+	     "Photos join the flight around their time. A flight of several tracks gives distance "
+	     "and points per track, numbered [1], [2] as its sources (a deleted log and its carved "
+	     "copy are one flight, not twice the points), and says which track its start and end "
+	     "come from; heights are maxima over all its tracks, with the reference each format "
+	     "states.", CT_FLIGHT_TOUCH_S);
 	flights_table(c, d);
 	loose_photos(c, d);
 }

@@ -4,19 +4,23 @@
  * A drone leaves several files per flight: its flight record (DJI TXT,
  * ULog, DataFlash), subtitles of each video (SRT) and photos.  They are
  * one flight when their times touch and nothing says they come from
- * different aircraft.  Three passes over a union-find:
+ * different aircraft: no second serial, no second model, no second card
+ * (unless the aircraft serial is the same).  Three passes over a
+ * union-find:
  *
  *   1. tracks that share a serial and touch in time (one aircraft's log
- *      and a copy of it, deleted and carved);
+ *      and a copy of it, deleted and carved; across cards only the
+ *      aircraft serial counts);
  *   2. each track without a serial joins the touching group it overlaps
- *      longest, preferring a group that has serials (an SRT next to the
- *      flight record of the same minutes); a group never gets a second,
- *      different aircraft or camera serial;
+ *      longest on its own card, preferring a group that has serials (an
+ *      SRT next to the flight record of the same minutes); a group never
+ *      gets a second, different aircraft or camera serial or model;
  *   3. photos join the flight around their time and never link flights.
  *
  * Times of different bases (UTC, local wall clock of an unknown zone) are
  * never compared: a local time is not an instant.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -32,7 +36,7 @@
 struct uf {
 	size_t *parent;
 	/* per root: what the group holds */
-	const char **air, **cam;
+	const char **air, **cam, **model;
 	int64_t *t0, *t1;
 	size_t *minidx;
 };
@@ -59,10 +63,55 @@ same(const char *a, const char *b)
 	return a && b && strcmp(a, b) == 0;
 }
 
+/* The next alternative of a model name ("Phantom 3 / Inspire 1"), folded
+ * to lower-case letters and digits, into buf; the rest, or NULL at the end. */
+static const char *
+model_alt(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && *s != '/'; s++)
+		if (isalnum((unsigned char)*s) && n + 1 < len)
+			buf[n++] = (char)tolower((unsigned char)*s);
+	buf[n] = '\0';
+	return *s == '/' ? s + 1 : NULL;
+}
+
+static size_t
+model_nalts(const char *m)
+{
+	size_t n = 1;
+
+	for (; *m; m++)
+		n += *m == '/';
+	return n;
+}
+
+/* Two models contradict when no alternative of one is one of the other. */
+static int
+model_clash(const char *a, const char *b)
+{
+	char x[128], y[128];
+	const char *p, *q;
+
+	if (a == NULL || b == NULL)
+		return 0;
+	for (p = a; p;) {
+		p = model_alt(p, x, sizeof(x));
+		for (q = b; q;) {
+			q = model_alt(q, y, sizeof(y));
+			if (!strcmp(x, y))
+				return 0;
+		}
+	}
+	return 1;
+}
+
 static int
 compatible(struct uf *u, size_t a, size_t b)
 {
-	return !clash(u->air[a], u->air[b]) && !clash(u->cam[a], u->cam[b]);
+	return !clash(u->air[a], u->air[b]) && !clash(u->cam[a], u->cam[b]) &&
+	       !model_clash(u->model[a], u->model[b]);
 }
 
 static void
@@ -82,6 +131,9 @@ unite(struct uf *u, size_t a, size_t b)
 		u->air[a] = u->air[b];
 	if (u->cam[a] == NULL)
 		u->cam[a] = u->cam[b];
+	/* the narrower name stands for the group ("Inspire1" of "Phantom 3 / Inspire 1") */
+	if (u->model[a] == NULL || (u->model[b] && model_nalts(u->model[b]) < model_nalts(u->model[a])))
+		u->model[a] = u->model[b];
 	if (u->t0[b] < u->t0[a])
 		u->t0[a] = u->t0[b];
 	if (u->t1[b] > u->t1[a])
@@ -129,7 +181,9 @@ link_serials(const struct ct_group_item *it, struct uf *u, const size_t *ord, si
 			size_t a, b;
 			if (y->basis != x->basis || y->t0_us > x->t1_us + TOUCH_US)
 				break;
-			if (!same(x->aircraft, y->aircraft) && !same(x->camera, y->camera))
+			/* two cards: only the aircraft serial says it is one aircraft */
+			if (!same(x->aircraft, y->aircraft) &&
+			    (x->card != y->card || !same(x->camera, y->camera)))
 				continue;
 			a = find(u, ord[i]);
 			b = find(u, ord[j]);
@@ -158,7 +212,7 @@ attach_unnamed(const struct ct_group_item *it, struct uf *u, const size_t *ord, 
 			size_t h = find(u, ord[j]);
 			int64_t ov;
 			int named;
-			if (h == g || y->basis != x->basis)
+			if (h == g || y->basis != x->basis || y->card != x->card)
 				continue;
 			ov = overlap(x->t0_us, x->t1_us, y->t0_us, y->t1_us);
 			if (ov < -TOUCH_US || !compatible(u, g, h))
@@ -217,6 +271,8 @@ photo_flight(const struct ct_group_item *it, size_t n, const struct ct_group_ite
 		ov = overlap(p->t0_us, p->t1_us, u->t0[r], u->t1[r]);
 		if (ov < -TOUCH_US || clash(u->air[r], p->aircraft) || clash(u->cam[r], p->camera))
 			continue;
+		if (t->card != p->card && !same(u->air[r], p->aircraft))
+			continue;
 		rank = same(u->air[r], p->aircraft) || same(u->cam[r], p->camera);
 		if (rank > best_rank || (rank == best_rank && ov > best_ov) ||
 		    (rank == best_rank && ov == best_ov && group[i] < best)) {
@@ -242,19 +298,21 @@ ct_flights_group(const struct ct_group_item *items, size_t n, int *group, size_t
 	u.parent = calloc(n, sizeof(*u.parent));
 	u.air = calloc(n, sizeof(*u.air));
 	u.cam = calloc(n, sizeof(*u.cam));
+	u.model = calloc(n, sizeof(*u.model));
 	u.t0 = calloc(n, sizeof(*u.t0));
 	u.t1 = calloc(n, sizeof(*u.t1));
 	u.minidx = calloc(n, sizeof(*u.minidx));
 	ord = calloc(n, sizeof(*ord));
 	keys = calloc(n, sizeof(*keys));
 	root_flight = calloc(n, sizeof(*root_flight));
-	if (!u.parent || !u.air || !u.cam || !u.t0 || !u.t1 || !u.minidx || !ord || !keys ||
+	if (!u.parent || !u.air || !u.cam || !u.model || !u.t0 || !u.t1 || !u.minidx || !ord || !keys ||
 	    !root_flight)
 		goto out;
 	for (i = 0; i < n; i++) {
 		u.parent[i] = i;
 		u.air[i] = items[i].aircraft;
 		u.cam[i] = items[i].camera;
+		u.model[i] = items[i].photo ? NULL : items[i].model;
 		u.t0[i] = items[i].t0_us;
 		u.t1[i] = items[i].t1_us;
 		u.minidx[i] = i;
@@ -296,6 +354,7 @@ out:
 	free(u.parent);
 	free(u.air);
 	free(u.cam);
+	free(u.model);
 	free(u.t0);
 	free(u.t1);
 	free(u.minidx);
@@ -335,13 +394,18 @@ flight_add_source(struct rp_flight *f, const struct rp_source *s, size_t idx)
 		f->basis = s->basis;
 		f->t0 = s->t0;
 		f->t1 = s->t1;
+		f->first = f->last = idx;
 	} else {
 		if (f->basis != s->basis)
 			f->basis = -1;
-		if (s->t0 < f->t0)
+		if (s->t0 < f->t0) {
 			f->t0 = s->t0;
-		if (s->t1 > f->t1)
+			f->first = idx;
+		}
+		if (s->t1 > f->t1) {
 			f->t1 = s->t1;
+			f->last = idx;
+		}
 	}
 	f->ntracks++;
 	for (r = 0; r < 5; r++)
@@ -369,7 +433,7 @@ rp_flights_build(struct rp_case *c)
 		const struct rp_source *s = &c->src[i];
 		items[i] = (struct ct_group_item){ .t0_us = s->t0, .t1_us = s->t1,
 			.basis = s->basis < 0 ? CT_TIME_NONE : s->basis, .aircraft = s->aircraft,
-			.camera = s->camera, .photo = s->photo };
+			.camera = s->camera, .photo = s->photo, .model = s->model, .card = s->ev };
 	}
 	if ((ret = ct_flights_group(items, c->nsrc, group, &nf)) < 0)
 		goto out;
@@ -395,12 +459,6 @@ rp_flights_build(struct rp_case *c)
 		for (i = 0; i < c->nsrc; i++)
 			if (group[i] == (int)k && c->src[i].photo)
 				flight_add_source(f, &c->src[i], i);
-		f->primary = f->src[0];
-		for (i = 1; i < f->ntracks; i++)
-			if (c->src[f->src[i]].npts > c->src[f->primary].npts)
-				f->primary = f->src[i];
-		f->dist_m = c->src[f->primary].dist_m;
-		f->npts = c->src[f->primary].npts;
 	}
 	for (i = 0; i < c->nsrc; i++) {
 		c->src[i].flight = group[i];

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <glib.h>
@@ -183,15 +184,14 @@ map_figure(const struct rp_case *c, const struct rp_doc *d, const struct rp_bloc
 	fputs("</svg>\n<ul class=\"legend\">\n", f);
 	for (i = 0; i < n; i++) {
 		const struct rp_flight *fl = &c->fl[idx[i]];
-		const struct rp_source *p = &c->src[fl->primary];
+		char *l = rp_flight_legend(c, (size_t)idx[i]);
 		fprintf(f, "<li class=\"flight\" data-flight=\"%d\" data-colour=\"#%06x\">", idx[i] + 1,
 			fl->colour);
 		swatch(f, fl->colour, fl->dashed);
-		fprintf(f, " flight %d: ", idx[i] + 1);
-		esc(f, c->ev[p->ev].id);
-		fputs(":", f);
-		esc(f, p->file);
+		fputs(" ", f);
+		esc(f, l ? l : "");
 		fputs("</li>\n", f);
+		free(l);
 	}
 	fputs("</ul>\n<p class=\"note\">", f);
 	esc(f, rp_map_note(m));

@@ -390,7 +390,7 @@ static void
 draw_markers(const struct rp_map *m, const struct rp_case *c, const struct rp_flight *f,
 	     const struct rp_canvas *cv)
 {
-	const struct rp_source *p = &c->src[f->primary];
+	const struct rp_source *p0 = &c->src[f->first], *p1 = &c->src[f->last];
 	double x, y, x1, y1;
 	size_t i;
 
@@ -421,12 +421,15 @@ draw_markers(const struct rp_map *m, const struct rp_case *c, const struct rp_fl
 			marker_photo(cv, x, y);
 		}
 	}
-	if (p->nkept == 0)
-		return;
-	ct_map_project(&m->v, p->pts[p->nkept - 1].lat, p->pts[p->nkept - 1].lon, &x, &y);
-	marker_end(cv, x, y);
-	ct_map_project(&m->v, p->pts[0].lat, p->pts[0].lon, &x, &y);
-	marker_start(cv, x, y);
+	/* the end of the track that ends last, the start of the one that starts first */
+	if (p1->nkept) {
+		ct_map_project(&m->v, p1->pts[p1->nkept - 1].lat, p1->pts[p1->nkept - 1].lon, &x, &y);
+		marker_end(cv, x, y);
+	}
+	if (p0->nkept) {
+		ct_map_project(&m->v, p0->pts[0].lat, p0->pts[0].lon, &x, &y);
+		marker_start(cv, x, y);
+	}
 }
 
 static void

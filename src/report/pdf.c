@@ -602,8 +602,7 @@ map_block(struct pdf *p, const struct rp_block *b)
 	/* the legend: one flight a line */
 	for (i = 0; i < n; i++) {
 		const struct rp_flight *f = &p->c->fl[idx[i]];
-		const struct rp_source *s = &p->c->src[f->primary];
-		char *t = rp_strf("flight %d: %s:%s", idx[i] + 1, p->c->ev[s->ev].id, s->file);
+		char *t = rp_flight_legend(p->c, (size_t)idx[i]);
 		PangoLayout *l = layout(p, F_NOTE, t ? t : "", CONTENT_W - 26, 0);
 		double h = layout_h(l);
 

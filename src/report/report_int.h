@@ -54,12 +54,10 @@ struct rp_source {
 struct rp_flight {
 	size_t *src;			/* its sources: tracks, then photos */
 	size_t nsrc, ntracks;
-	size_t primary;			/* the track with most points */
+	size_t first, last;		/* the tracks its start and its end come from */
 	int64_t t0, t1;
 	int basis;			/* -1 mixed, CT_TIME_NONE/BOOT: no absolute time */
-	size_t npts;			/* of the primary track */
-	double dist_m;			/* of the primary track */
-	double max_alt[5];
+	double max_alt[5];		/* over all its tracks */
 	int has_alt[5];
 	double minlat, minlon, maxlat, maxlon;
 	unsigned colour;		/* 0xRRGGBB */
@@ -191,6 +189,8 @@ struct rp_doc {
 };
 
 int rp_doc_build(const struct rp_case *c, struct rp_doc *d);
+/* A map legend's line: "flight N: " and every source of flight k (malloc'd). */
+char *rp_flight_legend(const struct rp_case *c, size_t k);
 void rp_doc_release(struct rp_doc *d);
 
 /* ---- maps: a scene drawn through a canvas ---- */

@@ -100,12 +100,13 @@ flight_events(struct rp_case *c, size_t *cap)
 
 	for (k = 0; k < c->nfl; k++) {
 		const struct rp_flight *f = &c->fl[k];
-		const struct rp_source *p = &c->src[f->primary];
 		char tb[48], what[64], detail[256];
 
 		if (f->basis != CT_TIME_UTC && f->basis != CT_TIME_LOCAL)
 			continue;
 		for (i = 0; i < 2; i++) {
+			/* the time is that of the track it comes from: named with it */
+			const struct rp_source *p = &c->src[i ? f->last : f->first];
 			struct tl_add a = { .kind = RP_EV_FLIGHT, .basis = f->basis };
 			a.t = i ? f->t1 : f->t0;
 			rp_time_str(a.t, a.basis, tb, sizeof(tb));

@@ -118,23 +118,53 @@ def as_printed(text, value, scale_of):
     return abs(float(v) - value / scale_of[unit]) <= 0.5 * 10 ** -decimals + 1e-9
 
 
+REFS = {"above mean sea level": "msl", "above the WGS84 ellipsoid": "ellipsoid",
+        "above the take-off point": "takeoff", "reference not stated by the format": "unknown"}
+
+
+def per_track(cell):
+    """'[1] 89 m; [2] 60 m' -> ['89 m', '60 m']; '89 m' -> ['89 m']"""
+    return [re.sub(r"^\[\d+\] ", "", v) for v in cell.split("; ")]
+
+
 def check_tracks(rows, bundle):
+    """Every track's distance and points (per track when a flight has
+    several), and each height over all the flight's tracks, per reference
+    (a take-off height from height_above_takeoff_m where a track has it)."""
     tracks = {}
     for p in glob.glob(bundle + "/tracks/*.csv"):
         t = list(csv.DictReader(open(p, newline="")))
         tracks[t[0]["source"]] = t
     bad = []
     for c in rows:
-        src = re.match(r"E\d+:(\S+) \(", c[9]).group(1)
-        t = tracks[src]
-        d = sum(haversine(t[i], t[i + 1]) for i in range(len(t) - 1))
-        if not as_printed(c[6], d, {"m": 1, "km": 1000}):
-            bad.append("%s: distance %s, computed %.3f m" % (src, c[6], d))
-        if c[8] != str(len(t)):
-            bad.append("%s: points %s, the track has %d" % (src, c[8], len(t)))
-        alts = [float(r["alt_m"]) for r in t if r["alt_m"]]
-        if alts and not as_printed(c[7], max(alts), {"m": 1}):
-            bad.append("%s: height %s, computed %.3f m" % (src, c[7], max(alts)))
+        srcs = re.findall(r"(?:^|; )(?:\[\d+\] )?E\d+:(\S+) \(", c[9])
+        dists, pts = per_track(c[6]), per_track(c[8])
+        if len(dists) != len(srcs) or len(pts) != len(srcs):
+            bad.append("%s: %d sources, %d distances, %d point counts" % (c[0], len(srcs), len(dists), len(pts)))
+            continue
+        heights = {}
+        for src, dist, np in zip(srcs, dists, pts):
+            t = tracks[src]
+            d = sum(haversine(t[i], t[i + 1]) for i in range(len(t) - 1))
+            if not as_printed(dist, d, {"m": 1, "km": 1000}):
+                bad.append("%s: distance %s, computed %.3f m" % (src, dist, d))
+            if np != str(len(t)):
+                bad.append("%s: points %s, the track has %d" % (src, np, len(t)))
+            for r in t:
+                if r["alt_m"] and r["alt_ref"]:
+                    heights[r["alt_ref"]] = max(heights.get(r["alt_ref"], -1e300), float(r["alt_m"]))
+                if r.get("height_above_takeoff_m"):
+                    heights["takeoff"] = max(heights.get("takeoff", -1e300), float(r["height_above_takeoff_m"]))
+        shown = {}
+        if c[7] != "no heights":
+            for h in c[7].split("; "):
+                v, ref = h.split(" m ", 1)
+                shown[REFS.get(ref, ref)] = v + " m"
+        if set(shown) != set(heights):
+            bad.append("%s: heights for %s, the tracks have %s" % (c[0], sorted(shown), sorted(heights)))
+        for ref, v in shown.items():
+            if ref in heights and not as_printed(v, heights[ref], {"m": 1}):
+                bad.append("%s: height %s %s, computed %.3f m" % (c[0], v, ref, heights[ref]))
     return bad
 
 

@@ -117,7 +117,7 @@ check_eq "HTML: prints on A4" 1 "$(grep -c '@page{size:A4' "$H")"
 python3 "$HTMLPY" "$H" flights >"$T/flights.tsv"
 check_eq "flights: 9 (5 SRT, 2 TXT of two aircraft, the DataFlash log, the ULog)" 9 "$(wc -l <"$T/flights.tsv")"
 check_eq "flights: the deleted ULog and its carved copy are one flight" 1 \
-	"$(grep -c 'deleted/log/_9_12_33.ulg (deleted, ulog, 40 points); E1:carved/[0-9]*.ulg (carved, ulog, 40 points)' "$T/flights.tsv")"
+	"$(grep -c 'deleted/log/_9_12_33.ulg (deleted, ulog, 40 points); \[2\] E1:carved/[0-9]*.ulg (carved, ulog, 40 points)' "$T/flights.tsv")"
 check_eq "flights: two aircraft at the same time stay two flights" \
 	"Phantom3Standard, named gen-v7 <script>\", aircraft 03ZGEN0007, camera CAMGEN0007|Phantom3Pro, named gen-v4, aircraft 03ZGEN0004, camera CAMGEN0004" \
 	"$(grep 'dji-txt' "$T/flights.tsv" | cut -f3 | paste -sd'|')"
