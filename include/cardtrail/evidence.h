@@ -32,7 +32,8 @@ struct ct_extract_opts {
 	 * acquisition record first) ... */
 	const char *casedir;
 	const char *evidence;
-	/* ... or a bare image file and a folder for the bundle. */
+	/* ... or a bare image file and a folder for the bundle (with a case:
+	 * a folder for the bundle other than the case, verify --reproduce). */
 	const char *image;
 	const char *outdir;
 	int force;		/* extract even if the image does not match its record */
@@ -91,10 +92,38 @@ struct ct_extract_result {
 int ct_extract_run(const struct ct_extract_opts *o, struct ct_extract_result *res);
 void ct_extract_result_release(struct ct_extract_result *res);
 
+/* What makes a bundle: {name, version, parsers: [names]} (MANIFEST's
+ * "tool" and the custody record's "producer"). */
+struct json_object *ct_extract_producer_json(void);
+/* The options that shape a bundle: {carve, force, max_files, walk_timeout}. */
+struct json_object *ct_extract_options_json(const struct ct_extract_opts *o);
+
 /* The custody record of an extraction (action "extract"). */
 struct json_object *ct_extract_custody_record(const struct ct_extract_opts *o,
 					      const struct ct_extract_result *res,
 					      char *err, size_t errlen);
+
+/*
+ * verify --reproduce (reproduce.c): run again, from the case's image and
+ * with the options its record names, every extraction the custody log of
+ * casedir records, each into a temporary folder under tmpdir (removed
+ * after), and compare each bundle with the recorded one.  *report:
+ *   bundles: [{seq, path, evidence, made_by (version), parsers,
+ *              recorded_sha256, sha256 (of the reproduction), status
+ *              ("reproduced" | "NOT REPRODUCED" | "other version" |
+ *              "FAILED"), detail (a sentence), members (names that differ,
+ *              at most 20), members_differing, first {member, what
+ *              ("content", "time", …), line (text members), offset}}],
+ *   reproduced (count), ok (every bundle reproduced), version.
+ * The process must run as extract does (TZ=UTC, a UTF-8 LC_CTYPE).
+ * Returns 0, 1 if there is no log, -errno.
+ */
+struct ct_reproduce_opts {
+	const char *tmpdir;	/* NULL: /tmp */
+	size_t bufsize;
+};
+int ct_reproduce_case(const char *casedir, const struct ct_reproduce_opts *o,
+		      struct json_object **report);
 
 /*
  * Make a name from a card safe as one path component inside the bundle:

@@ -69,6 +69,15 @@ int ct_cmd_try_sign_key(const struct ct_key *key);
 
 
 /*
+ * What an extraction runs under, whatever the examiner's environment: TZ
+ * UTC (libtsk hands FAT's zone-less times through as stored) and a UTF-8
+ * LC_CTYPE (names from the card go into the bundle as UTF-8); every other
+ * category stays "C" (a decimal point, never a comma).  extract and
+ * verify --reproduce.
+ */
+void ct_cmd_extract_env(void);
+
+/*
  * SIGINT, SIGTERM and SIGHUP ask a running pipeline to stop at a safe
  * point (the command then records where it stopped) instead of killing it.
  */

@@ -2,9 +2,12 @@
  * common.c — messages, usage and JSON output for the command layer.
  */
 #include <errno.h>
+#include <locale.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -79,6 +82,19 @@ ct_print_json(struct json_object *j)
 {
 	puts(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
 					    JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+void
+ct_cmd_extract_env(void)
+{
+	/* FAT times carry no zone: let libtsk hand them through as stored */
+	setenv("TZ", "UTC", 1);
+	tzset();
+	(void)setlocale(LC_ALL, "C");
+	/* names from the card go into the bundle as UTF-8 whatever the
+	 * examiner's locale (libarchive converts through LC_CTYPE) */
+	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
+		(void)setlocale(LC_CTYPE, "");
 }
 
 int

@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -240,13 +239,7 @@ cmd_extract(int argc, char **argv)
 	}
 	o.walk_in_process = getenv("CARDTRAIL_WALK_IN_PROCESS") != NULL &&
 			    !strcmp(getenv("CARDTRAIL_WALK_IN_PROCESS"), "1");
-	/* FAT times carry no zone: let libtsk hand them through as stored */
-	setenv("TZ", "UTC", 1);
-	tzset();
-	/* names from the card go into the bundle as UTF-8 whatever the
-	 * examiner's locale (libarchive converts through LC_CTYPE) */
-	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
-		(void)setlocale(LC_CTYPE, "");
+	ct_cmd_extract_env();
 
 	ret = ct_extract_run(&o, &r);
 	if (ret < 0) {

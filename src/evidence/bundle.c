@@ -3,6 +3,12 @@
  * member names made unique in O(1) each, SHA256SUMS and the manifest's
  * list of files spooled to temporary files (a card can name a million
  * files: nothing per file is kept in memory but its name), fsync at the end.
+ *
+ * Reproducible: the same image gives the same bytes.  Every member has
+ * owner 0/0 without names, mode 0444 and a time the evidence fixes (a
+ * card file's own, else ex.gen_mtime); only ustar fields and the pax
+ * records libarchive needs for long or non-ASCII names and large values
+ * are written (no atime, ctime or process id); members follow the walk.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <archive.h>
@@ -300,6 +305,8 @@ bundle_entry_begin(struct ex *x, const char *name, uint64_t size, int64_t mtime)
 	archive_entry_set_size(e, (la_int64_t)size);
 	archive_entry_set_filetype(e, AE_IFREG);
 	archive_entry_set_perm(e, 0444);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
 	archive_entry_set_mtime(e, mtime > 0 ? mtime : 0, 0);
 	r = archive_write_header(x->ar, e);
 	archive_entry_free(e);
@@ -358,7 +365,7 @@ bundle_add_blob(struct ex *x, const char *name, const char *data, size_t len)
 	char hex[65];
 	int ret;
 
-	if ((ret = bundle_entry_begin(x, name, len, time(NULL))) < 0 ||
+	if ((ret = bundle_entry_begin(x, name, len, x->gen_mtime)) < 0 ||
 	    (ret = bundle_entry_data(x, data, len)) < 0)
 		return ret;
 	gcry_md_hash_buffer(GCRY_MD_SHA256, d, data, len);
@@ -399,7 +406,7 @@ bundle_add_spooled(struct ex *x, const char *name, const char *head, struct spoo
 	int ret;
 
 	if ((ret = bundle_entry_begin(x, name, strlen(head) + s->len + strlen(tail),
-				      time(NULL))) < 0)
+				      x->gen_mtime)) < 0)
 		return ret;
 	if (gcry_md_open(&h, GCRY_MD_SHA256, 0))
 		return -ENOMEM;
@@ -425,7 +432,7 @@ bundle_finish(struct ex *x, const char *dir)
 {
 	int ret, e;
 
-	if ((ret = bundle_entry_begin(x, "SHA256SUMS", x->sums.len, time(NULL))) < 0 ||
+	if ((ret = bundle_entry_begin(x, "SHA256SUMS", x->sums.len, x->gen_mtime)) < 0 ||
 	    (ret = copy_spool(x, &x->sums, NULL)) < 0)
 		return ret;
 	if (archive_write_close(x->ar) != ARCHIVE_OK)

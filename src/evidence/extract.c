@@ -12,6 +12,12 @@
  * runs with TZ=UTC (set by the command) so libtsk hands the stored values
  * through unchanged; the manifest prints them without a "Z" and says so.
  * exFAT times with a valid UTC offset are converted to UTC (walk.c).
+ *
+ * Reproducible: the bundle holds what the image and the options decide and
+ * nothing of the run.  Generated members are dated by the acquisition's
+ * end (0 for a bare image), the image is named by its file name, the tool
+ * by its version and parser set (library versions, time, host and
+ * examiner go into the custody record).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -959,12 +965,13 @@ write_manifest(struct ex *x, const char *image_path)
 	const struct ct_extract_opts *o = x->o;
 	struct ct_extract_result *res = x->res;
 	char *head = NULL, *tail = NULL;
-	const char *s;
+	const char *s, *base = strrchr(image_path, '/');
 	size_t i, n;
 	int ret = -ENOMEM;
 
 	json_object_object_add(img, "evidence", o->evidence ? json_object_new_string(o->evidence) : NULL);
-	json_object_object_add(img, "path", json_object_new_string(image_path));
+	/* its file name: where it lies on this machine is a fact of the run */
+	json_object_object_add(img, "path", json_object_new_string(base ? base + 1 : image_path));
 	json_object_object_add(img, "sha256", res->image_sha256[0] ?
 			       json_object_new_string(res->image_sha256) : NULL);
 	if (res->image_mismatch)
@@ -976,7 +983,7 @@ write_manifest(struct ex *x, const char *image_path)
 	json_object_object_add(img, "size", json_object_new_int64((int64_t)x->img_size));
 	json_object_object_add(img, "unreadable_ranges", json_object_new_int64((int64_t)x->nbad));
 	json_object_object_add(h, "image", img);
-	json_object_object_add(h, "tool", ct_tool_json());
+	json_object_object_add(h, "tool", ct_extract_producer_json());
 	for (i = 0; i < x->nvols; i++) {
 		struct json_object *v = volume_json(&x->vols[i]);
 		json_object_object_add(v, "size", json_object_new_int64((int64_t)x->vols[i].size));
@@ -1034,6 +1041,35 @@ out:
 
 /* ---- the run ---- */
 
+/* "2026-11-21T14:02:11Z" as seconds since 1970; 0 if it is not such a time. */
+static int64_t
+iso_utc_seconds(const char *s)
+{
+	struct tm tm;
+	const char *end;
+	time_t t;
+
+	memset(&tm, 0, sizeof(tm));
+	if (s == NULL || (end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm)) == NULL || *end != '\0' ||
+	    (t = timegm(&tm)) < 0)
+		return 0;
+	return (int64_t)t;
+}
+
+struct json_object *
+ct_extract_producer_json(void)
+{
+	struct json_object *t = json_object_new_object(), *p = json_object_new_array();
+	size_t i;
+
+	json_object_object_add(t, "name", json_object_new_string("cardtrail"));
+	json_object_object_add(t, "version", json_object_new_string(CT_VERSION));
+	for (i = 0; i < ct_parser_count; i++)
+		json_object_array_add(p, json_object_new_string(ct_parsers[i].name));
+	json_object_object_add(t, "parsers", p);
+	return t;
+}
+
 static int
 check_case_image(struct ex *x, char ***segs, int *nseg, int *ewf)
 {
@@ -1057,6 +1093,7 @@ check_case_image(struct ex *x, char ***segs, int *nseg, int *ewf)
 	}
 	snprintf(x->res->image_sha256, sizeof(x->res->image_sha256), "%s",
 		 ct_json_str(ct_json_get(acq, "hashes"), "sha256", ""));
+	x->gen_mtime = iso_utc_seconds(ct_json_str(acq, "finished", NULL));
 	ret = ct_image_rehash(o->casedir, acq, o->bufsize, &rep);
 	x->res->image_check = rep;
 	if (ret < 0 || !json_object_get_boolean(ct_json_get(rep, "match"))) {
@@ -1097,7 +1134,7 @@ locate(struct ex *x, char ***segs, int *nseg, int *ewf, const char **dir, char *
 	if (o->casedir) {
 		if ((ret = check_case_image(x, segs, nseg, ewf)) < 0)
 			return ret;
-		*dir = o->casedir;
+		*dir = o->outdir ? o->outdir : o->casedir;
 		snprintf(bname, blen, "%s.evidence", o->evidence);
 		return 0;
 	}
@@ -1250,6 +1287,20 @@ ct_extract_result_release(struct ct_extract_result *res)
 }
 
 struct json_object *
+ct_extract_options_json(const struct ct_extract_opts *o)
+{
+	struct json_object *j = json_object_new_object();
+
+	json_object_object_add(j, "carve", json_object_new_boolean(!o->no_carve));
+	json_object_object_add(j, "force", json_object_new_boolean(o->force));
+	json_object_object_add(j, "max_files", o->max_files ?
+			       json_object_new_int64((int64_t)o->max_files) : NULL);
+	json_object_object_add(j, "walk_timeout", o->walk_timeout > 0 ?
+			       json_object_new_double(o->walk_timeout) : NULL);
+	return j;
+}
+
+struct json_object *
 ct_extract_custody_record(const struct ct_extract_opts *o, const struct ct_extract_result *res,
 			  char *err, size_t errlen)
 {
@@ -1297,6 +1348,10 @@ ct_extract_custody_record(const struct ct_extract_opts *o, const struct ct_extra
 	json_object_object_add(result, "complete", json_object_new_boolean(!res->incomplete));
 	json_object_object_add(result, "unreadable_files",
 			       json_object_new_int64((int64_t)res->st.unreadable_files));
+	/* what made the bundle and what shapes it: verify --reproduce re-runs
+	 * it with the same options and names another version as such */
+	json_object_object_add(result, "producer", ct_extract_producer_json());
+	json_object_object_add(result, "options", ct_extract_options_json(o));
 	json_object_object_add(r, "result", result);
 	return r;
 }

@@ -94,6 +94,9 @@ struct ex {
 	struct json_object *warnings;	/* top-level warnings of the manifest */
 	unsigned char *buf;	/* CHUNK + 16 */
 	unsigned ntracks;
+	/* the time of generated members (MANIFEST, tracks, …): the end of the
+	 * acquisition, 0 for a bare image; never the time of the run */
+	int64_t gen_mtime;
 	uint64_t zero_budget;	/* bytes zero-fill may still add */
 	uint64_t *starts;	/* sorted image_off of the walked files */
 	size_t nstarts;
