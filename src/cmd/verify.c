@@ -1,15 +1,17 @@
 /*
  * verify.c — `cardtrail verify [--key PUBKEY | --allowed-signers FILE]
- * [--quick] [--repair] [--json] CASEDIR`.
+ * [--quick] [--repair] [--reproduce] [--json] CASEDIR`.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <json-c/json.h>
 
 #include "cardtrail/custody.h"
+#include "cardtrail/evidence.h"
 #include "cardtrail/util.h"
 #include "cmd/cmd.h"
 
@@ -66,6 +68,47 @@ print_unrecorded(struct json_object *rep)
 		       "unrecorded");
 }
 
+/* --reproduce: one line per extraction re-run from its image. */
+static void
+print_reproduce(struct json_object *rep)
+{
+	struct json_object *rp = ct_json_get(rep, "reproduce"), *b = ct_json_get(rp, "bundles");
+	size_t i, n = b ? json_object_array_length(b) : 0;
+
+	if (rp == NULL)
+		return;
+	printf("reproduce: %zu %s re-run from the image by cardtrail %s\n", n,
+	       plural((long long)n, "extraction", "extractions"), ct_json_str(rp, "version", "?"));
+	for (i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(b, i);
+		printf("  %-28s %-15s %s\n", ct_json_str(v, "path", "?"), ct_json_str(v, "status", "?"),
+		       ct_json_str(v, "detail", ""));
+	}
+}
+
+/* The verify report takes in what --reproduce found: a bundle that was not
+ * reproduced is a problem. */
+static void
+merge_reproduce(struct json_object *rep, struct json_object *rp)
+{
+	struct json_object *b = ct_json_get(rp, "bundles"), *probs = ct_json_get(rep, "problems");
+	size_t i;
+
+	for (i = 0; b && i < json_object_array_length(b); i++) {
+		struct json_object *v = json_object_array_get_idx(b, i);
+		if (!strcmp(ct_json_str(v, "status", ""), "reproduced"))
+			continue;
+		char text[1400];
+		if (ct_snprintf(text, sizeof(text), "%s (record %lld): %s", ct_json_str(v, "path", "?"),
+				(long long)json_object_get_int64(ct_json_get(v, "seq")),
+				ct_json_str(v, "detail", "?")) < 0)
+			snprintf(text, sizeof(text), "%s: not reproduced", ct_json_str(v, "path", "?"));
+		json_object_array_add(probs, json_object_new_string(text));
+		json_object_object_add(rep, "ok", json_object_new_boolean(0));
+	}
+	json_object_object_add(rep, "reproduce", rp);
+}
+
 /* The last line: what was verified, and only that. */
 static void
 print_verdict(struct json_object *rep)
@@ -102,6 +145,12 @@ print_verdict(struct json_object *rep)
 	}
 	if (nun > 0)
 		printf("; %lld unrecorded %s (see above)", nun, plural(nun, "file", "files"));
+	if (ct_json_get(rep, "reproduce")) {
+		long long nb = json_object_get_int64(ct_json_get(ct_json_get(rep, "reproduce"),
+								 "reproduced"));
+		printf("; %lld evidence %s reproduced from %s image", nb, plural(nb, "bundle", "bundles"),
+		       plural(nb, "its", "their"));
+	}
 	printf("\n");
 }
 
@@ -135,6 +184,7 @@ print_report(struct json_object *rep, const char *casedir)
 	       "trusted keys)" : " (signatures checked; signers NOT checked: no --key or "
 	       "--allowed-signers)");
 	printf("chain head: %s\n", ct_json_str(rep, "head", ""));
+	print_reproduce(rep);
 	print_verdict(rep);
 }
 
@@ -146,6 +196,7 @@ cmd_verify(int argc, char **argv)
 		{ "allowed-signers", required_argument, NULL, 'a' },
 		{ "repair", no_argument, NULL, 'r' },
 		{ "quick", no_argument, NULL, 'q' },
+		{ "reproduce", no_argument, NULL, 'R' },
 		{ "allow-unsigned", no_argument, NULL, 'U' },
 		{ "strict", no_argument, NULL, 'S' },
 		{ "examiner", required_argument, NULL, 'e' },
@@ -158,10 +209,11 @@ cmd_verify(int argc, char **argv)
 	struct ct_append_opts ao = { 0 };
 	struct ct_trust *trust = NULL;
 	struct ct_key *skey = NULL;
-	struct json_object *rep = NULL;
+	struct json_object *rep = NULL, *rp = NULL;
+	struct ct_reproduce_opts ro = { 0 };
 	const char *casedir, *signkey = NULL;
 	char err[1024] = "", side[256] = "";
-	int c, ret, json = 0, repair = 0, status = CT_EXIT_FAIL;
+	int c, ret, json = 0, repair = 0, reproduce = 0, status = CT_EXIT_FAIL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -176,6 +228,9 @@ cmd_verify(int argc, char **argv)
 			break;
 		case 'q':
 			vo.no_rehash = 1;
+			break;
+		case 'R':
+			reproduce = 1;
 			break;
 		case 'U':
 			vo.allow_unsigned = 1;
@@ -226,6 +281,16 @@ cmd_verify(int argc, char **argv)
 	if (ret != 0) {
 		status = ct_cmd_custody_error(casedir, ret);
 		goto out;
+	}
+	if (reproduce) {
+		/* the extractions run as extract runs them */
+		ct_cmd_extract_env();
+		ro.tmpdir = getenv("TMPDIR") && *getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+		if ((ret = ct_reproduce_case(casedir, &ro, &rp)) != 0) {
+			status = ct_cmd_custody_error(casedir, ret);
+			goto out;
+		}
+		merge_reproduce(rep, rp);
 	}
 	if (json)
 		ct_print_json(rep);
