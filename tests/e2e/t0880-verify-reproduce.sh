@@ -5,7 +5,9 @@
 # digit in a track CSV under a custody log re-chained to match (no
 # signatures) passes plain verify, as documented, but --reproduce exits 3
 # naming the member and line; a changed byte in a card file is named by
-# its offset; a bundle another cardtrail version made is said to be one,
+# its offset; the same members repacked by another tar writer, and a
+# record whose hash was changed over a genuine bundle, are told apart; a
+# bundle another cardtrail version made is said to be one,
 # with the members that differ, and not called altered; a missing image
 # fails.  Golden outputs (version as VERSION).
 . "$CT_TOP"/tests/e2e/lib.sh
@@ -95,6 +97,29 @@ check_file "other version: says so, lists the members, claims no alteration (gol
 	"$G/verify-reproduce-version.txt" "$T/old.tail"
 check_eq "other version: not called 'not what the image yields'" 0 \
 	"$(grep -c 'not what the image yields' "$T/old.out")"
+
+# ---- the same members, packed by another tar writer ----
+cp -a "$T/case" "$T/repack"
+python3 -c '
+import sys, tarfile
+src, dst = sys.argv[1], sys.argv[2]
+with tarfile.open(src) as i, tarfile.open(dst, "w", format=tarfile.GNU_FORMAT) as o:
+    for m in i.getmembers():
+        o.addfile(m, i.extractfile(m))
+' "$T/case/E1.evidence.tar" "$T/repack.tar" && mv "$T/repack.tar" "$T/repack/E1.evidence.tar"
+rechain "$T/repack" "$orig"
+ct repack verify --reproduce "$T/repack"
+check_eq "repacked: exit 3, every member the same, the tar's bytes not" \
+	"3 not what the image yields: every member is the same, the tar's own bytes differ (tar headers or padding)" \
+	"$RC $(grep '^  E1.evidence.tar  *NOT REPRODUCED  ' "$T/repack.out" | sed 's/^  E1.evidence.tar  *NOT REPRODUCED  //')"
+
+# ---- the genuine bundle, its record's hash changed ----
+cp -a "$T/case" "$T/rec"
+python3 "$TAMPER" rechain "$T/rec" "$orig" "$(printf '%064d' 0)"
+ct rec verify --reproduce "$T/rec"
+check_eq "record changed, bundle genuine: exit 3, says which" \
+	"3 the bundle in the case is what the image yields, but its record names another sha256" \
+	"$RC $(grep '^  E1.evidence.tar  *NOT REPRODUCED  ' "$T/rec.out" | sed 's/^  E1.evidence.tar  *NOT REPRODUCED  //')"
 
 # ---- the image is gone: nothing to re-run ----
 cp -a "$T/case" "$T/noimg"
