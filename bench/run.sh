@@ -33,7 +33,9 @@
 #           (tests/tools/gen-cardimg, BENCH_GEN): in seconds
 #   report  the extract section's card imaged and extracted into a case:
 #           `cardtrail report CASE` (verify included; target < 2 s) next to
-#           `cardtrail verify CASE` alone, and its peak RSS (<= 64 MiB)
+#           `cardtrail verify CASE` alone, and its peak RSS (<= 64 MiB); and
+#           `cardtrail verify --reproduce CASE` (the extraction run again:
+#           what --reproduce costs over verify)
 #
 # Environment:
 #   BENCH_DIR       work folder (default build/bench in the repository, so
@@ -819,9 +821,9 @@ section_report() {
 		fi
 	done
 	free=$(free_bytes "$BENCH_DIR")
-	need=$((SIZE * 3 + (1 << 30)))
+	need=$((SIZE * 4 + (1 << 30)))
 	if [ "$free" -lt "$need" ]; then
-		row "report: skipped, %s free in %s, need %s for the card, its image and its bundle" \
+		row "report: skipped, %s free in %s, need %s for the card, its image and two bundles" \
 			"$(human "$free")" "$BENCH_DIR" "$(human "$need")"
 		return
 	fi
@@ -838,6 +840,7 @@ section_report() {
 	group_begin "$prep"
 	group_add rct "$(q "$CT") report $(q "$case")"
 	group_add rver "$(q "$CT") verify $(q "$case")"
+	group_add rrep "TMPDIR=$(q "$W") $(q "$CT") verify --reproduce $(q "$case")"
 	group_run
 	# one more run: what it reported, and its peak RSS
 	bash -c "$prep" || die "prepare failed: $prep"
@@ -868,6 +871,10 @@ section_report() {
 	row_time rver "  [extra] cardtrail verify CASE (what report runs first)" "$bytes" \
 		"$(ratio "${MEDIAN[rver]}" "${MEDIAN[rct]}")"
 	row '%-60s %8s  %s' "the report's own work: report - verify (medians)" "$own s" "(reported)"
+	row_time rrep "  [extra] cardtrail verify --reproduce CASE" "$bytes" \
+		"$(ratio "${MEDIAN[rrep]}" "${MEDIAN[rct]}")"
+	row '%-60s %8s  %s' "what --reproduce adds: one extraction (verify --reproduce - verify)" \
+		"$(awk -v a="${MEDIAN[rrep]}" -v b="${MEDIAN[rver]}" 'BEGIN { printf "%.2f", a - b }') s" "(reported)"
 	row "MB/s = image and bundle bytes / median time"
 	if [ -n "$kib" ]; then
 		row '%-60s %8s  %s' "peak RSS of cardtrail report (GNU time %M)" \

@@ -81,6 +81,8 @@ else
 	fi
 	check_eq "demo.sh reports matching sha256" 1 "$(grep -c "^sha256 matches sha256sum: $want " "$T/demo.out")"
 	check_eq "demo.sh made one case folder" 1 "$(find "$T/demo" -mindepth 1 -maxdepth 1 -name 'demo-case-*' -type d | wc -l)"
+	check_eq "demo.sh reproduces the evidence bundle from the image" 1 \
+		"$(grep -c '^  E1.evidence.tar  *reproduced  *sha256 as recorded$' "$T/demo.out")"
 	if [ "$(id -u)" -eq 0 ] && command -v losetup >/dev/null; then
 		check_eq "demo.sh left no loop device behind" 0 "$(losetup -a 2>/dev/null | grep -cF "$T/cardtrail-demo." || true)"
 	fi
