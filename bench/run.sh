@@ -873,8 +873,9 @@ section_report() {
 	row '%-60s %8s  %s' "the report's own work: report - verify (medians)" "$own s" "(reported)"
 	row_time rrep "  [extra] cardtrail verify --reproduce CASE" "$bytes" \
 		"$(ratio "${MEDIAN[rrep]}" "${MEDIAN[rct]}")"
-	row '%-60s %8s  %s' "what --reproduce adds: one extraction (verify --reproduce - verify)" \
-		"$(awk -v a="${MEDIAN[rrep]}" -v b="${MEDIAN[rver]}" 'BEGIN { printf "%.2f", a - b }') s" "(reported)"
+	row '%-60s %8s  %s' "what --reproduce adds, one extraction: its median - verify's" \
+		"$(awk -v a="${MEDIAN[rrep]}" -v b="${MEDIAN[rver]}" 'BEGIN { printf "%.2f", a - b }') s" \
+		"(reported; cpu s: $(awk -v a="${CPU[rrep]:-0}" -v b="${CPU[rver]:-0}" 'BEGIN { printf "%.1f", a - b }'))"
 	row "MB/s = image and bundle bytes / median time"
 	if [ -n "$kib" ]; then
 		row '%-60s %8s  %s' "peak RSS of cardtrail report (GNU time %M)" \
