@@ -82,6 +82,9 @@ struct ct_extract_result {
 	 * The command exits 4; MANIFEST.json says what is missing.
 	 */
 	int incomplete;
+	int cut_short;			/* a volume runs past the image's end: the
+					 * image cut short, or a filesystem that
+					 * claims more than it has (a warning) */
 	uint64_t bad_ranges;		/* unreadable ranges in the acquisition record */
 	char error[1024];
 };

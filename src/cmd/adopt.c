@@ -72,8 +72,19 @@ print_summary(const struct ct_adopt_opts *o, const struct ct_adopt_result *r, ui
 	if (v && json_object_object_length(v) > 0) {
 		json_object_object_foreach(v, algo, sv) {
 			struct json_object *m = ct_json_get(sv, "match");
-			printf("  stored     %s %s\n", algo, m == NULL ? "stored, not computed" :
-			       json_object_get_boolean(m) ? "matches the image" : "DIFFERS from the image");
+
+			printf("  stored     %s %s  ", algo, ct_json_str(sv, "stored", "?"));
+			if (m == NULL)
+				printf("stored, not computed\n");
+			else if (!json_object_get_boolean(m))
+				printf("DIFFERS: the image reads as %s\n", ct_json_str(sv, "computed", "?"));
+			else if (ct_json_str(ad, "damaged_chunks", NULL))
+				/* a damaged chunk reads back as libewf gives it (zeros
+				 * where it held zeros): the hashes agree on that */
+				printf("matches what was read, but the DAMAGED chunks below were read "
+				       "as libewf gave them back: the match does not vouch for them\n");
+			else
+				printf("matches the image\n");
 		}
 	} else {
 		printf("  stored     no hashes stored in the image: nothing to check them against\n");
@@ -175,6 +186,9 @@ cmd_adopt(int argc, char **argv)
 	}
 	if (argc - optind < 2)
 		return ct_usage_error("adopt", "expected IMAGE... and CASEDIR");
+	if ((ret = ct_cmd_check_metadata("adopt", o.case_number, o.evidence_number, o.description,
+					 o.notes, ao.examiner)) != 0)
+		return ret;
 	o.images = (const char *const *)argv + optind;
 	o.nimages = (size_t)(argc - optind - 1);
 	o.casedir = ct_cmd_casedir(argv[argc - 1]);

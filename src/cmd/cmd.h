@@ -95,6 +95,12 @@ void ct_usage(const struct ct_command *c, FILE *stream);
 /* For a bad option: message, "see 'cardtrail help NAME'", return CT_EXIT_USAGE. */
 int ct_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Case metadata (and the examiner) go into an E01 header, lines of
+ * tab-separated fields: one with a control character (below 0x20, DEL) is a
+ * usage error.  Returns 0 or CT_EXIT_USAGE (said on stderr). */
+int ct_cmd_check_metadata(const char *cmd, const char *case_number, const char *evidence_number,
+			  const char *description, const char *notes, const char *examiner);
+
 /*
  * Flush and close stdout; a hash that could not be printed is a failure
  * (util-linux close_stdout).  Returns status, or CT_EXIT_FAIL on error.

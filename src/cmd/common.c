@@ -17,6 +17,7 @@
 #include "cardtrail/custody.h"
 #include "cardtrail/dev.h"
 #include "cardtrail/pipe.h"
+#include "cardtrail/util.h"
 #include "cmd/cmd.h"
 
 const struct ct_command *
@@ -199,4 +200,37 @@ ct_cmd_casedir(char *arg)
 	while (n > 1 && arg[n - 1] == '/')
 		arg[--n] = '\0';
 	return arg;
+}
+
+/* One metadata text: no control character (below 0x20, DEL). */
+static int
+check_text(const char *cmd, const char *what, const char *v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return ct_usage_error(cmd, "%s: control character 0x%02x at byte %zu is not "
+					      "allowed (an E01 header is lines of tab-separated "
+					      "fields: it would shift them)", what,
+					      (unsigned)(unsigned char)v[i], i + 1);
+	return 0;
+}
+
+int
+ct_cmd_check_metadata(const char *cmd, const char *case_number, const char *evidence_number,
+		      const char *description, const char *notes, const char *examiner)
+{
+	const struct { const char *what, *v; } f[] = {
+		{ "--case-number", case_number }, { "--evidence-number", evidence_number },
+		{ "--description", description }, { "--notes", notes },
+		{ "the examiner (--examiner, $CARDTRAIL_EXAMINER)", ct_custody_examiner(examiner) },
+	};
+	size_t i;
+	int ret;
+
+	for (i = 0; i < CT_ARRAY_SIZE(f); i++)
+		if ((ret = check_text(cmd, f[i].what, f[i].v)) != 0)
+			return ret;
+	return 0;
 }

@@ -145,6 +145,9 @@ summary(const struct ct_extract_result *r)
 	if (r->forced)
 		printf("WARNING    extracted from an image that does NOT match its acquisition record "
 		       "(--force)\n");
+	if (r->cut_short)
+		printf("WARNING    a volume runs past the end of the image: the image is cut short, "
+		       "or its filesystem claims more than it has (see MANIFEST.json)\n");
 	if (r->incomplete)
 		printf("WARNING    incomplete: %s (see the warnings in MANIFEST.json)\n",
 		       r->bad_ranges ? "the image has unreadable sectors" :

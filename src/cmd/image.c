@@ -324,6 +324,9 @@ cmd_image(int argc, char **argv)
 	}
 	if (argc - optind != 2)
 		return ct_usage_error("image", "expected SOURCE and CASEDIR");
+	if ((ret = ct_cmd_check_metadata("image", o.case_number, o.evidence_number, o.description,
+					 o.notes, ao.examiner)) != 0)
+		return ret;
 	if (o.compress && (o.format == NULL || strcmp(o.format, "e01")))
 		return ct_usage_error("image", "--compress is for --format e01");
 	/* an E01's chunks carry their own checksums, which name a damaged

@@ -353,6 +353,7 @@ check_image_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int a
 		    struct json_object *segs)
 {
 	struct json_object *outs = ct_json_get(rec, "outputs"), *acq = NULL, *rep = NULL, *rsegs;
+	struct json_object *stored;
 	const char *acq_path = NULL;
 	char path[PATH_MAX];
 	size_t i;
@@ -428,8 +429,18 @@ check_image_outputs(struct walk *w, struct json_object *rec, uint64_t seq, int a
 	if (ct_json_str(rep, "damaged_chunks", NULL))
 		problem(w, "record %" PRIu64 ": the image is damaged: %s", seq,
 			ct_json_str(rep, "damaged_chunks", NULL));
-	if (json_object_get_boolean(ct_json_get(rep, "match")) || !w->ok)
-		;	/* matched, or the segment at fault is named above */
+	/* an adopted image: what it stores against what it reads as now */
+	if ((stored = ct_json_get(rep, "stored_hashes")) != NULL) {
+		json_object_object_foreach(stored, algo, sv)
+			if (!json_object_get_boolean(ct_json_get(sv, "match")))
+				problem(w, "record %" PRIu64 ": re-checked: the %s stored in %s is %s, "
+					"the image reads as %s", seq, algo,
+					ct_json_str(ct_json_get(rec, "subject"), "evidence", "?"),
+					ct_json_str(sv, "stored", "?"), ct_json_str(sv, "computed", "?"));
+	}
+	if (json_object_get_boolean(ct_json_get(rep, "match")) || !w->ok ||
+	    (ct_json_get(rep, "adopted_ok") && !json_object_get_boolean(ct_json_get(rep, "adopted_ok"))))
+		;	/* matched, or what is at fault is named above (or by check_adopted) */
 	else if (ct_json_get(rep, "hashes"))
 		problem(w, "record %" PRIu64 ": the image does not match its acquisition "
 			"hashes", seq);
@@ -620,6 +631,24 @@ check_unrecorded(struct walk *w, struct ct_custody_log *log, struct json_object 
 	json_object_put(set);
 }
 
+/* An adopt record that says the image failed its own checks (a stored
+ * hash that differs, a damaged chunk): the case never verifies, whatever
+ * a re-hash finds; the re-check is check_image_outputs'. */
+static void
+check_adopted(struct walk *w, struct json_object *rec, uint64_t seq)
+{
+	struct json_object *res = ct_json_get(rec, "result");
+	const char *action = ct_json_str(rec, "action", ""), *status = ct_json_str(res, "status", "");
+
+	/* (adopt's statuses: complete, complete-with-unreadable-sectors,
+	 * stored-hash-mismatch for any failed check, failed: not complete) */
+	if (strcmp(action, "adopt") || strcmp(status, "stored-hash-mismatch"))
+		return;
+	problem(w, "record %" PRIu64 ": %s failed its own checks when adopted (exit %d): %s", seq,
+		ct_json_str(ct_json_get(rec, "subject"), "evidence", "?"),
+		json_object_get_int(ct_json_get(res, "exit")), ct_json_str(res, "error", status));
+}
+
 /* Links between records: extract inputs and wipe subjects. */
 static void
 check_links(struct walk *w, struct ct_custody_log *log, size_t upto, struct json_object *rec,
@@ -767,6 +796,7 @@ ct_custody_verify(const char *casedir, const struct ct_verify_opts *o, struct js
 		else
 			nunsigned++;
 		if (!o->chain_only) {
+			check_adopted(&w, rec, seq);
 			check_outputs(&w, rec, seq, action && (!strcmp(action, "image") ||
 							       !strcmp(action, "adopt")));
 			check_links(&w, &log, i, rec, seq);

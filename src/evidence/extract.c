@@ -179,6 +179,10 @@ on_volume(void *ctx, const struct ct_wvolume *v)
 		return -EPROTO;
 	x->vols[x->nvols++] = *v;
 	x->res->st.volumes = x->nvols;
+	/* a set cut short, or a filesystem that claims more than it has:
+	 * which one, the image cannot tell (the walk's warning says how much) */
+	if (v->in_image < v->size)
+		x->res->cut_short = 1;
 	return 0;
 }
 
@@ -980,6 +984,9 @@ write_manifest(struct ex *x, const char *image_path)
 	json_object_object_add(img, "verified_against_record", json_object_new_boolean(
 				       o->casedir && !res->image_mismatch));
 	json_object_object_add(img, "forced", json_object_new_boolean(res->forced));
+	if (res->image_mismatch)
+		json_object_object_add(img, "check_error", json_object_new_string(
+			ct_json_str(res->image_check, "error", "not re-hashed")));
 	json_object_object_add(img, "size", json_object_new_int64((int64_t)x->img_size));
 	json_object_object_add(img, "unreadable_ranges", json_object_new_int64((int64_t)x->nbad));
 	json_object_object_add(h, "image", img);
@@ -1099,9 +1106,15 @@ check_case_image(struct ex *x, char ***segs, int *nseg, int *ewf)
 	if (ret < 0 || !json_object_get_boolean(ct_json_get(rep, "match"))) {
 		x->res->image_mismatch = 1;
 		if (!o->force) {
-			ret = exerr(x, -EBADMSG, "the image of %s does not match its acquisition "
-				    "record (%s): nothing extracted (--force extracts anyway and "
-				    "records it)", o->evidence, ct_json_str(rep, "error", "mismatch"));
+			/* an adopted image that fails the hashes it stores (or
+			 * failed them when adopted) is refused as ours are */
+			int own = ct_json_get(rep, "adopted_ok") &&
+				  !json_object_get_boolean(ct_json_get(rep, "adopted_ok"));
+
+			ret = exerr(x, -EBADMSG, "the image of %s %s (%s): nothing extracted (--force "
+				    "extracts anyway and records it)", o->evidence, own ?
+				    "failed its own checks" : "does not match its acquisition record",
+				    ct_json_str(rep, "error", "mismatch"));
 			goto out;
 		}
 		x->res->forced = 1;

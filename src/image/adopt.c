@@ -73,25 +73,85 @@ add_file(struct adopt *ad, const char *path)
 	return 0;
 }
 
-/* IMAGE.001 alone: IMAGE.002, IMAGE.003, ... up to .999, as long as they
- * exist. */
+/* Segment i (from 1) of the split raw set whose first is FIRST (".001"). */
+static int
+split_name(struct adopt *ad, const char *first, unsigned i, char *p, size_t len)
+{
+	if (ct_snprintf(p, len, "%.*s%03u", (int)strlen(first) - 3, first, i) < 0)
+		return acq_error(&ad->a, -ENAMETOOLONG, "'%s': name too long", first);
+	return 0;
+}
+
+/* After segments 1..n of the set of FIRST, no further one may be there: a
+ * gap in the numbering, or a segment not given, is refused by name. */
+static int
+check_set_end(struct adopt *ad, const char *first, unsigned n)
+{
+	char p[PATH_MAX], q[PATH_MAX];
+	struct stat st;
+	unsigned j;
+	int ret;
+
+	for (j = n + 1; j <= 999; j++) {
+		if ((ret = split_name(ad, first, j, p, sizeof(p))) < 0)
+			return ret;
+		if (stat(p, &st) < 0)
+			continue;
+		if (j == n + 1)
+			return acq_error(&ad->a, -EINVAL, "the split raw set of '%s' is incomplete: "
+					 "'%s' is there but not given", first, p);
+		if ((ret = split_name(ad, first, n + 1, q, sizeof(q))) < 0)
+			return ret;
+		return acq_error(&ad->a, -EINVAL, "the split raw set of '%s' is incomplete: '%s' "
+				 "is missing, '%s' is there", first, q, p);
+	}
+	return 0;
+}
+
+/* IMAGE.001 alone: IMAGE.002, IMAGE.003, ... as long as they exist, and
+ * none after a gap. */
 static int
 add_split_set(struct adopt *ad, const char *first)
 {
-	int base = (int)strlen(first) - 3;
 	char p[PATH_MAX];
 	struct stat st;
 	unsigned i;
 	int ret = 0;
 
 	for (i = 1; i <= 999 && ret == 0; i++) {
-		if (ct_snprintf(p, sizeof(p), "%.*s%03u", base, first, i) < 0)
-			return acq_error(&ad->a, -ENAMETOOLONG, "'%s': name too long", first);
+		if ((ret = split_name(ad, first, i, p, sizeof(p))) < 0)
+			return ret;
 		if (i > 1 && stat(p, &st) < 0)
 			break;
 		ret = add_file(ad, p);
 	}
-	return ret;
+	return ret < 0 ? ret : check_set_end(ad, first, (unsigned)ad->n);
+}
+
+/* IMAGE.001 IMAGE.002 ... named one by one: in order, without a gap, and
+ * all of them. */
+static int
+check_split_names(struct adopt *ad)
+{
+	const struct ct_adopt_opts *o = ad->o;
+	const char *first = o->images[0];
+	char p[PATH_MAX];
+	struct stat st;
+	unsigned i;
+	int ret;
+
+	for (i = 2; i <= o->nimages; i++) {
+		if ((ret = split_name(ad, first, i, p, sizeof(p))) < 0)
+			return ret;
+		if (!strcmp(p, o->images[i - 1]))
+			continue;
+		if (stat(p, &st) < 0)
+			return acq_error(&ad->a, -EINVAL, "the split raw set of '%s' is incomplete: "
+					 "'%s' is missing, '%s' is there", first, p, o->images[i - 1]);
+		return acq_error(&ad->a, -EINVAL, "'%s' is not segment %u of the split raw set of "
+				 "'%s' ('%s')", o->images[i - 1], i, first, p);
+	}
+	return check_set_end(ad, first, (unsigned)o->nimages);
 }
 
 /* Which files and which format: an E01 set (libewf finds the segments of
@@ -119,8 +179,12 @@ find_files(struct adopt *ad)
 		return ret;
 	}
 	len = strlen(o->images[0]);
-	if (!ewf && o->nimages == 1 && len > 4 && !strcmp(o->images[0] + len - 4, ".001"))
-		return add_split_set(ad, o->images[0]);
+	if (!ewf && len > 4 && !strcmp(o->images[0] + len - 4, ".001")) {
+		if (o->nimages == 1)
+			return add_split_set(ad, o->images[0]);
+		if ((ret = check_split_names(ad)) < 0)
+			return ret;
+	}
 	for (i = 0; i < o->nimages && ret == 0; i++) {
 		if (ewf && ct_image_is_ewf(o->images[i]) != 1)
 			return acq_error(&ad->a, -EINVAL, "'%s' is not an EWF segment like '%s'",
@@ -399,7 +463,8 @@ stored_hash(libewf_handle_t *h, const char *id)
 	return v;
 }
 
-/* Stored hashes against ours; 1 if one differs. */
+/* Stored hashes against ours, both kept; 1 if one differs (the first
+ * named in the error, unless a damaged chunk is). */
 static int
 compare_stored(struct adopt *ad, libewf_handle_t *h)
 {
@@ -425,8 +490,9 @@ compare_stored(struct adopt *ad, libewf_handle_t *h)
 			ct_hex(d, ct_hash_algos[ct_hash_lookup(ids[i].algo)].len, hex);
 			jset(o, "computed", json_object_new_string(hex));
 			jset(o, "match", json_object_new_boolean(!strcmp(hex, v)));
-			if (strcmp(hex, v))
-				differ = 1;
+			if (strcmp(hex, v) && !differ++ && !ad->a.damage[0])
+				acq_error(&ad->a, 0, "the %s stored in the image (%s) differs from the "
+					  "%s of what it holds (%s)", ids[i].algo, v, ids[i].algo, hex);
 		}
 		jset(st, ids[i].algo, o);
 		free(v);

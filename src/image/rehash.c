@@ -248,6 +248,55 @@ compare_windows(struct rehash *r, const struct hashers *h, struct json_object *r
 	return match;
 }
 
+/* An adopted image: the hashes it stores against those it reads as now,
+ * side by side, and what adopt found.  1 if it passes its own checks and
+ * passed them when adopted. */
+static int
+check_adopted(struct rehash *r, const struct hashers *h, struct json_object *acq)
+{
+	struct acq *a = &r->a;
+	struct json_object *ad = ct_json_get(acq, "adopted"), *out, *set;
+	const char *status = ct_json_str(acq, "status", "");
+	size_t k;
+	int ok = 1;
+
+	if (ad == NULL)
+		return 1;
+	out = json_object_new_object();
+	jset(r->rep, "stored_hashes", out);
+	if ((set = ct_json_get(ad, "stored_hashes")) == NULL)
+		set = out;	/* none stored: an empty object */
+	json_object_object_foreach(set, algo, sv) {
+		const char *stored = ct_json_str(sv, "stored", NULL);
+		char hex[2 * CT_HASH_MAXLEN + 1];
+		struct json_object *e;
+
+		for (k = 0; k < h->nh && strcmp(ct_hash_algos[h->hj[k].algo].name, algo); k++)
+			;
+		if (stored == NULL || k == h->nh)
+			continue;	/* not computed: nothing to check it against */
+		ct_hex(h->hj[k].digest, ct_hash_algos[h->hj[k].algo].len, hex);
+		e = json_object_new_object();
+		jset(e, "stored", json_object_new_string(stored));
+		jset(e, "computed", json_object_new_string(hex));
+		jset(e, "match", json_object_new_boolean(!strcmp(stored, hex)));
+		jset(out, algo, e);
+		if (strcmp(stored, hex)) {
+			ok = 0;
+			acq_error(a, 0, "the %s stored in %s is %s, the image reads as %s", algo, a->id,
+				  stored, hex);
+		}
+	}
+	/* what the adopt record found stands, whatever a re-read finds */
+	if (strcmp(status, "complete") && strcmp(status, "complete-with-unreadable-sectors")) {
+		ok = 0;
+		acq_error(a, 0, "%s failed its own checks when adopted (%s): %s", a->id, status,
+			  ct_json_str(acq, "error", "?"));
+	}
+	jset(r->rep, "adopted_ok", json_object_new_boolean(ok));
+	return ok;
+}
+
 /* What the record says the image is: size, windows, format, algorithms. */
 static int
 rehash_setup(struct rehash *r, const char *casedir, struct json_object *acq,
@@ -346,6 +395,7 @@ ct_image_rehash(const char *casedir, struct json_object *acq, size_t bufsize,
 	match &= compare_windows(&r, &h, ct_json_get(acq, "windows"));
 	if (!match)
 		acq_error(a, 0, "the hashes of %s differ from its acquisition record", a->id);
+	match &= check_adopted(&r, &h, acq);
 done:
 	jset(r.rep, "match", json_object_new_boolean(match));
 	if (!match)
