@@ -118,7 +118,9 @@ cmd_report(int argc, char **argv)
 	o.casedir = ct_cmd_casedir(argv[optind]);
 	vo.trust = trust;
 	o.verify = &vo;
-	if ((ret = ct_cmd_load_sign_key(keyfile, &key)) != 0)
+	/* a FIFO or a device as custody.log: refused at once, with what it is */
+	if ((ret = ct_cmd_check_custody(o.casedir)) != 0 ||
+	    (ret = ct_cmd_load_sign_key(keyfile, &key)) != 0)
 		goto out;
 	ao.key = key;
 	/* names inside the bundle are UTF-8 whatever the examiner's locale */

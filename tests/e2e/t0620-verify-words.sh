@@ -135,6 +135,10 @@ fifo_case; refuses "FIFO log: wipe" wipe --case "$T/fc" --yes --progress none "$
 fifo_case; mkdir -p "$T/fc"
 cp "$T/pristine/"E1.* "$T/fc/"
 refuses "FIFO log: extract" extract "$T/fc" E1
+fifo_case; refuses "FIFO log: adopt" adopt --progress none "$T/card.bin" "$T/fc"
+check_eq "FIFO log: adopt wrote nothing" "custody.log" "$(ls "$T/fc")"
+fifo_case; refuses "FIFO log: report" report "$T/fc"
+check_eq "FIFO log: report wrote nothing" "custody.log" "$(ls "$T/fc")"
 if command -v python3 >/dev/null; then
 	rm -rf "$T/sc"; mkdir "$T/sc"
 	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/sc/custody.log"
