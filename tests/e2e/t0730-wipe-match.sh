@@ -167,6 +167,24 @@ check_msg "--key of another examiner: says so" other "record 0 is signed by SHA2
 rm -rf "$T/case"
 restore
 ct_image --sign-key "$T/k" "$adev" "$T/case" || not_ok "a signed image (2)"
+# --allowed-signers: the key must be allowed for the record's examiner, in
+# the custody namespace (as ssh-keygen -Y verify reads the file)
+ex=$(head -n 1 "$T/case/custody.log" | jq -r .examiner)
+printf '%s %s\n' "$ex" "$(cat "$T/k.pub")" >"$T/allowed"
+wipe as --case "$T/case" --force --yes --method zero --dry-run --json --allowed-signers "$T/allowed" "$adev"
+check_rc "--allowed-signers naming the examiner's key: exit 0" 0 $? as
+check_eq "--allowed-signers: the plan says the signatures were checked" "every record signed by a trusted key" \
+	"$(jf "$T/as.out" .match.chain.signatures)"
+printf 'someone-else %s\n' "$(cat "$T/k.pub")" >"$T/allowed-other"
+wipe aso --case "$T/case" --force --yes --method zero --dry-run --allowed-signers "$T/allowed-other" "$adev"
+check_rc "--allowed-signers, the key allowed for another principal: exit 1" 1 $? aso
+check_msg "--allowed-signers, another principal: says the chain does not verify" aso \
+	"the custody chain of '$T/case' does not verify \(record 0 .*not .*trusted"
+printf '%s namespaces="file" %s\n' "$ex" "$(cat "$T/k.pub")" >"$T/allowed-ns"
+wipe asn --case "$T/case" --force --yes --method zero --dry-run --allowed-signers "$T/allowed-ns" "$adev"
+check_rc "--allowed-signers, the key allowed for another namespace only: exit 1" 1 $? asn
+check_eq "--allowed-signers refusals: nothing written" "$A0" "$(h $SHM-a.img)"
+check_eq "--allowed-signers refusals: no wipe record" 0 "$(wipes "$T/case")"
 wipe signed --case "$T/case" --force --yes --method zero --key "$T/k.pub" --sign-key "$T/k" "$adev"
 check_rc "--key, every record signed by it: exit 0" 0 $? signed
 check_eq "--key: the certificate says the signatures were checked" "every record signed by a trusted key" \

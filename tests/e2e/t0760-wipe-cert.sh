@@ -43,6 +43,16 @@ check_eq "JSON: --verify last: the verification names what was read back" \
 	"read back with O_DIRECT after fsync and BLKFLSBUF and compared with the regenerated pattern: pass 3 (every byte, by this run, match)" \
 	"$(jf "$cert" .verification)"
 check_eq "no 'per pass' claim anywhere" 0 "$(grep -c 'per pass' "$txt" "$cert" | awk -F: '{ s += $2 } END { print s }')"
+# the tool string names every library with its version (cardtrail --version)
+v=$("$CARDTRAIL" --version)
+check_eq "JSON: the tool is the version string" "$v" "$(jf "$cert" .tool)"
+check_line "text: the tool is the version string" "$txt" "^  Tool: +$(printf '%s' "$v" | sed 's/[].[()*+?^$|\\]/\\&/g')$"
+check_eq "the wipe-start and wipe records' tool is the version string" "$v|$v" \
+	"$(jq -s -r '[.[] | select(.action == "wipe-start" or .action == "wipe") | .tool] | join("|")' "$T/case1/custody.log")"
+case "$v" in
+*"libtsk "[0-9]*", libexif "[0-9]*", expat "[0-9]*) ok "the tool string names libtsk, libexif and expat with versions" ;;
+*) not_ok "the tool string names libtsk, libexif and expat with versions"; printf '#   %s\n' "$v" ;;
+esac
 gen_bytes cert $SIZE | dd of="$dev" bs=1M oflag=direct status=none
 ct_image "$dev" "$T/case2" || not_ok "image again"
 wipe noorg --case "$T/case2" --force --yes --method zero "$dev"
