@@ -72,6 +72,22 @@ refused d "one byte changed in the FAT (past the first MiB)" $SHM-d.img \
 cp $SHM-a.img $SHM-e.img && poke $SHM-e.img $((17 * MiB + 3))
 refused e "one byte changed in the middle, --match full" $SHM-e.img \
 	"it differs from the image of E1 at offset $((17 * MiB));" --match full
+# the imaged card's first and last MiB and its whole filesystem metadata
+# region copied onto a card of other data: only the random sectors are left
+# to tell (the attack the first MiB alone let through, one step further)
+wipe meta --case "$T/case" --force --yes --method zero --dry-run --json "$adev"
+mend=$(jq -r '.match.sampled.metadata | map(.[0] + .[1]) | max' "$T/meta.out")
+if [ -n "$mend" ] && [ "$mend" -gt $MiB ] && [ "$mend" -lt $((SIZE - 2 * MiB)) ]; then
+	{ head -c "$mend" $SHM-a.img; gen_bytes other2 $((SIZE - MiB - mend)); tail -c $MiB $SHM-a.img; } >$SHM-g.img
+	refused g "first MiB, metadata and last MiB of the image, other data between" $SHM-g.img \
+		"it differs from the image of E1 at offset [0-9]+;"
+	gat=$(grep -oE 'differs from the image of E1 at offset [0-9]+' "$T/g.err" "$T/g.out" | grep -oE '[0-9]+$' | head -n 1)
+	[ -n "$gat" ] && [ "$gat" -ge "$mend" ] && [ "$gat" -lt $((SIZE - MiB)) ] && [ $((gat % 512)) -eq 0 ] &&
+		ok "…found at a random sector, between the metadata and the last MiB ($gat)" ||
+		not_ok "…found at a random sector, between the metadata and the last MiB (${gat:-none}, metadata ends at $mend)"
+else
+	not_ok "the metadata range of the imaged card (${mend:-none})"
+fi
 check_eq "the imaged card untouched by all of it" "$A0" "$(h $SHM-a.img)"
 
 # ---- the imaged card: how it matched is recorded -----------------------------------
@@ -91,6 +107,33 @@ check_eq "certificate: the FAT16 metadata from the partition's start" "1 $MiB" \
 seed2=$(jf "$cert" .match.sampled.seed)
 check_eq "certificate: the seed is 32 random bytes" 64 "$(printf '%s' "$seed2" | grep -cE '^[0-9a-f]{64}$' | sed 's/1/64/')"
 [ -n "$seed1" ] && [ "$seed1" != "$seed2" ] && ok "a fresh seed for each run" || not_ok "a fresh seed for each run ($seed1 $seed2)"
+# the bytes the certificate says were compared are those of its ranges: the
+# edges, the metadata and the 1024 sectors recomputed from the seed as
+# cardtrail(5) defines them (SHA-256(seed || i), one in each 1/1024)
+if command -v python3 >/dev/null; then
+	want=$(jq -c .match "$cert" | python3 -c '
+import hashlib, json, sys
+m = json.load(sys.stdin); s = m["sampled"]; size = '"$SIZE"'; sec = s["sector_size"]
+n = s["random_sectors"]; seed = bytes.fromhex(s["seed"]); nsec = size // sec
+r = [(0, s["first_bytes"]), (size - s["last_bytes"], s["last_bytes"])]
+for off, ln in s["metadata"]:
+    a = off // sec * sec; b = min(size, -(-(off + ln) // sec) * sec); r.append((a, b - a))
+for i in range(n):
+    lo, hi = nsec * i // n, nsec * (i + 1) // n
+    d = hashlib.sha256(seed + i.to_bytes(8, "little")).digest()
+    r.append(((lo + int.from_bytes(d[:8], "little") % (hi - lo)) * sec, sec))
+tot, end = 0, 0
+for a, ln in sorted(r):
+    b = a + ln
+    if b > end: tot += b - max(a, end); end = b
+print(tot, m["bytes_compared"])')
+	read -r bc_want bc_got <<<"$want"
+	[ -n "$bc_want" ] && [ "$bc_want" = "${bc_got:-}" ] && [ "$bc_want" -gt $((2 * MiB + 1000 * 512)) ] &&
+		ok "certificate: bytes compared = edges + metadata + the seed's 1024 sectors ($bc_want)" ||
+		not_ok "certificate: bytes compared = edges + metadata + the seed's 1024 sectors (recomputed, recorded: $want)"
+else
+	skip "certificate: bytes compared from the seed" "python3 missing"
+fi
 case "$(jf "$cert" .image_check)" in
 "the card matches E1, imaged and verified in the case (custody record 1, in a chain that verifies): sampled: its first 1048576 and last 1048576 bytes, 1 filesystem metadata range and 1024 sectors at offsets drawn from the seed ${seed2:0:16}…"*)
 	ok "certificate: image_check says how" ;;
