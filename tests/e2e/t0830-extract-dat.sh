@@ -72,7 +72,7 @@ check_eq "carved V3: its end is its last valid record's (junk after it left out)
 check_eq "carved V3: no fragment warning" 0 \
 	"$(man "carved/$C_OFF.DAT" '[.warnings[] | select(test("end of a free run"))] | length')"
 check_eq "encrypted DAT: identified, no points, the warning" 'dji-dat|0|1' \
-	"$(man files/FLY003.DAT '"\(.parser)|\(.points)|\([.warnings[] | select(test("encrypted with keys DJI holds"))] | length)"')"
+	"$(man files/FLY003.DAT '"\(.parser)|\(.points)|\([.warnings[] | select(test("the mark of the logs DJI encrypts"))] | length)"')"
 check_eq "encrypted DAT in flights.json: its kind" 'encrypted (LOGH)' \
 	"$(fl files/FLY003.DAT .identity.log_version)"
 

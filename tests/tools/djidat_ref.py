@@ -198,12 +198,14 @@ class Dat:
 
     def decode(self):
         b = self.buf
-        if b[:4] == b"LOGH":
-            self.kind = "encrypted (LOGH)"
-        elif b[242:252] == b"DJI_LOG_V3":
+        # the plain header's marks before LOGH (four bytes written over a
+        # plain log do not make it encrypted)
+        if b[242:252] == b"DJI_LOG_V3":
             self.kind = "V3"
         elif b[16:21] == b"BUILD":
             self.kind = "V1"
+        elif b[:4] == b"LOGH":
+            self.kind = "encrypted (LOGH)"
         else:
             return
         self.facts["log_version"] = self.kind
@@ -298,18 +300,31 @@ class Dat:
         how, rate, ref, a = "ticks", rates[0], None, 0.0
         fixes = [c for c in cands if c[1] is not None] if best is not None and best < OSD_RANK \
             else []
+        def fit(r):
+            xs = [(c[0] - first) / r for c in fixes]
+            lo = max(float(c[1] - ref) - x for c, x in zip(fixes, xs))
+            hi = min(float(c[1] - ref) + 1.0 - x for c, x in zip(fixes, xs))
+            return (lo + hi) / 2 if lo - hi <= 2 * TOL else None
+
+        confirmed = True
         if fixes:
             how = "seconds"
             ref = fixes[0][1]
             for r in rates:
-                xs = [(c[0] - first) / r for c in fixes]
-                lo = max(float(c[1] - ref) - x for c, x in zip(fixes, xs))
-                hi = min(float(c[1] - ref) + 1.0 - x for c, x in zip(fixes, xs))
-                if lo - hi <= 2 * TOL:
-                    how, rate, a = "gps", r, (lo + hi) / 2
+                a = fit(r)
+                if a is not None:
+                    how, rate = "gps", r
+                    # one fix, or fixes a second apart, fit any rate: confirmed
+                    # only when rates 10 % off do not fit
+                    confirmed = fit(r * 1.1) is None and fit(r / 1.1) is None
                     break
         self.facts["tick_rate"] = fmt_rate(rate)
-        if how == "gps":
+        if how == "gps" and not confirmed:
+            utcs = [c[1] for c in fixes]
+            self.facts["time_source"] = ("GPS UTC and ticks at the rate assumed for the "
+                                         "product (%d GPS times over %d s cannot confirm it)"
+                                         % (len(fixes), max(utcs) - min(utcs)))
+        elif how == "gps":
             self.facts["time_source"] = ("GPS UTC and ticks (the tick rate agrees with %d GPS "
                                          "times within %.1f s)" % (len(fixes), TOL))
         elif how == "seconds":

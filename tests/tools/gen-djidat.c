@@ -4,7 +4,7 @@
  *
  * usage: gen-djidat v1|v3|logh [-s seed] [-n seconds] [-p product] [-r rate]
  *                   [-T tick0] [-c corruptions] [-k kinds] [-g gps|nogps|nofix]
- *                   [-t] -o out.DAT [-e expect.txt]
+ *                   [-t] [-R] -o out.DAT [-e expect.txt]
  *
  * Written from the format description (header, 0x55 records with a
  * length, CRC-8, type, tick, payload XOR tick & 0xff, CRC-16 seed 0x3692;
@@ -33,6 +33,8 @@
  * passes: they must be isolated (at most every other record).  -t cuts
  * the last record in half.  -g nogps writes no GPS records, -g nofix GPS
  * records that never have a fix (the track is then the OSD records').
+ * -R restarts the tick counter halfway: the second half's ticks begin
+ * again at the first record's (the expect file's times do not hold then).
  *
  * The expect file: "key value" lines (kind, product, rate, records,
  * crc_failures, unknown_types, unknown_type_records, nofix, source,
@@ -192,13 +194,13 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: gen-djidat v1|v3|logh [-s seed] [-n seconds] [-p product] "
-		"[-r rate] [-T tick0] [-c corruptions] [-g gps|nogps|nofix] [-t] -o out.DAT "
+		"[-r rate] [-T tick0] [-c corruptions] [-g gps|nogps|nofix] [-t] [-R] -o out.DAT "
 		"[-e expect.txt]\n");
 	exit(2);
 }
 
 struct opts {
-	int v3, logh, cut, no_gps, nofix_gps, osd_track;
+	int v3, logh, cut, no_gps, nofix_gps, osd_track, restart;
 	unsigned seed, product, seconds, ncorrupt;
 	const char *kinds;
 	double rate, u0;
@@ -457,7 +459,7 @@ main(int argc, char **argv)
 	if (!o.v3 && !o.logh && strcmp(argv[1], "v1"))
 		usage();
 	optind = 2;
-	while ((opt = getopt(argc, argv, "s:n:p:r:T:c:k:g:to:e:")) != -1) {
+	while ((opt = getopt(argc, argv, "s:n:p:r:T:c:k:g:tRo:e:")) != -1) {
 		switch (opt) {
 		case 's': o.seed = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'n': o.seconds = (unsigned)strtoul(optarg, NULL, 0); break;
@@ -468,6 +470,7 @@ main(int argc, char **argv)
 		case 'k': o.kinds = optarg; break;
 		case 'g': gps = optarg; break;
 		case 't': o.cut = 1; break;
+		case 'R': o.restart = 1; break;
 		case 'o': o.out = optarg; break;
 		case 'e': o.expect = optarg; break;
 		default: usage();
@@ -499,6 +502,12 @@ main(int argc, char **argv)
 			buf[len] = (unsigned char)rng();
 	} else {
 		fly(&o);
+		if (o.restart && nrecs > 1) {
+			uint64_t back = recs[nrecs / 2].tick64 - recs[0].tick64;
+
+			for (i = nrecs / 2; i < nrecs; i++)
+				recs[i].tick64 -= back;
+		}
 		/* corruptions, spread over the records (not the first 20, not the last) */
 		if (o.ncorrupt > nrecs - 21)
 			o.ncorrupt = (unsigned)(nrecs - 21);

@@ -414,6 +414,73 @@ test_clock_facts(void **state)
 	free(b.data);
 }
 
+static int
+has_warning(const struct ct_flight *f, const char *what)
+{
+	size_t k;
+
+	for (k = 0; k < f->nwarnings; k++)
+		if (strstr(f->warnings[k], what))
+			return 1;
+	return 0;
+}
+
+/*
+ * What the clock facts claim must have been checked: one second of GPS
+ * fixes fits any tick rate, so the rate is assumed, not confirmed; a tick
+ * counter that goes back is said; "LOGH" written over a plain log does not
+ * make its records "encrypted".
+ */
+static void
+test_clock_honesty(void **state)
+{
+	struct ct_flight f;
+	struct blob b;
+
+	(void)state;
+	b = gen("hon1", "v3 -s 13 -n 2");
+	assert_int_equal(parse(b.data, b.len, &f), 0);
+	assert_non_null(strstr(ct_flight_get_fact(&f, "time_source"),
+			       "GPS UTC and ticks at the rate assumed for the product ("));
+	assert_non_null(strstr(ct_flight_get_fact(&f, "time_source"), "s cannot confirm it)"));
+	assert_true(has_warning(&f, "the tick rate 4500000/s is assumed for product 16, not "
+				"confirmed"));
+	same_as_python("hon1", &f, 0);
+	ct_flight_release(&f);
+	free(b.data);
+
+	/* the same aircraft's 30 s log confirms its rate: no such warning */
+	b = gen("hon2", "v3 -s 13 -n 30");
+	assert_int_equal(parse(b.data, b.len, &f), 0);
+	assert_non_null(strstr(ct_flight_get_fact(&f, "time_source"), "the tick rate agrees with"));
+	assert_false(has_warning(&f, "not confirmed"));
+	ct_flight_release(&f);
+	free(b.data);
+
+	b = gen("hon3", "v3 -s 14 -n 20 -g nogps -R");
+	assert_int_equal(parse(b.data, b.len, &f), 0);
+	assert_true(has_warning(&f, "the tick counter goes back 1 time (the first here)"));
+	ct_flight_release(&f);
+	free(b.data);
+
+	b = gen("hon4", "v3 -s 14 -n 20 -g nogps");
+	assert_int_equal(parse(b.data, b.len, &f), 0);
+	assert_false(has_warning(&f, "the tick counter goes back"));
+	ct_flight_release(&f);
+	free(b.data);
+
+	b = gen("hon5", "v3 -s 15 -n 10");
+	memcpy(b.data, "LOGH", 4);
+	assert_int_equal(parse(b.data, b.len, &f), 0);
+	expect_fact(&f, "log_version", "V3");
+	assert_true(f.npts > 0);
+	assert_true(has_warning(&f, "begins with LOGH, the mark of the logs DJI encrypts, yet "
+				"has the plain header (DJI_LOG_V3 at 242)"));
+	assert_false(has_warning(&f, "not decoded"));
+	ct_flight_release(&f);
+	free(b.data);
+}
+
 static void
 kind(const unsigned char *h, size_t n, const char *ver, const char *build)
 {
@@ -473,7 +540,7 @@ test_logh(void **state)
 	assert_int_equal(f.npts, 0);
 	assert_int_equal(f.has_home, 0);
 	assert_int_equal(f.nwarnings, 1);
-	assert_non_null(strstr(f.warnings[0], "encrypted with keys DJI holds"));
+	assert_non_null(strstr(f.warnings[0], "the mark of the logs DJI encrypts"));
 	ct_flight_release(&f);
 	free(b.data);
 }
@@ -712,6 +779,7 @@ main(void)
 		cmocka_unit_test(test_clock_facts),
 		cmocka_unit_test(test_kinds),
 		cmocka_unit_test(test_logh),
+		cmocka_unit_test(test_clock_honesty),
 		cmocka_unit_test(test_mostly_failing),
 		cmocka_unit_test(test_carve_end),
 		cmocka_unit_test(test_hostile),

@@ -237,6 +237,7 @@ struct dat {
 	int have_tick;
 	uint32_t raw_prev;
 	int64_t tick_prev, tick_first;
+	uint64_t tick_back, tick_back_at;	/* a tick below the one before */
 
 	/* the track: candidates of the best source seen so far */
 	struct cand *c;
@@ -286,12 +287,16 @@ ct_djidat_crc16(uint16_t seed, const void *p, size_t n)
 static enum dat_kind
 dat_kind(const unsigned char *h, size_t n)
 {
-	if (n >= 4 && memcmp(h, "LOGH", 4) == 0)
-		return DAT_LOGH;
+	/*
+	 * The plain header's marks first: four bytes of "LOGH" written over a
+	 * plain log must not hide its records behind the word "encrypted".
+	 */
 	if (n >= V3_AT + 10 && memcmp(h + V3_AT, "DJI_LOG_V3", 10) == 0)
 		return DAT_V3;
 	if (n >= BUILD_AT + 5 && memcmp(h + BUILD_AT, "BUILD", 5) == 0)
 		return DAT_V1;
+	if (n >= 4 && memcmp(h, "LOGH", 4) == 0)
+		return DAT_LOGH;
 	return DAT_NONE;
 }
 
@@ -438,12 +443,14 @@ rec_at(struct dat *d, uint64_t pos, const unsigned char **rec, size_t *len)
 
 /* Unwrap a record's 32-bit tick. */
 static int64_t
-tick_unwrap(struct dat *d, uint32_t raw)
+tick_unwrap(struct dat *d, uint32_t raw, uint64_t pos)
 {
 	if (!d->have_tick) {
 		d->have_tick = 1;
 		d->tick_first = d->tick_prev = raw;
 	} else {
+		if ((int32_t)(raw - d->raw_prev) < 0 && d->tick_back++ == 0)
+			d->tick_back_at = pos;
 		d->tick_prev += (int32_t)(raw - d->raw_prev);
 	}
 	d->raw_prev = raw;
@@ -585,7 +592,7 @@ on_record(struct dat *d, uint64_t pos, const unsigned char *rec, size_t len)
 	d->records++;
 	d->last_end = pos + len;
 	memset(&c, 0, sizeof(c));
-	c.tick = tick_unwrap(d, raw);
+	c.tick = tick_unwrap(d, raw, pos);
 	c.off = pos;
 	c.reclen = (uint32_t)len;
 	c.utc = NO_UTC;
@@ -757,6 +764,8 @@ struct clock {
 	double a;
 	size_t nfix;		/* GPS times used */
 	double rejected;	/* a rate the GPS times refuted, or 0 */
+	int unconfirmed;	/* CLK_GPS: a rate 10 % off fits the GPS times too */
+	int64_t span;		/* CLK_GPS: seconds from the first GPS time to the last */
 };
 
 static double
@@ -796,6 +805,31 @@ clock_fits(const struct dat *d, double rate, struct clock *k)
 	return 1;
 }
 
+/*
+ * A fit proves the rate only when the GPS times could refute it: one fix,
+ * or fixes a second apart, fit any rate.  The rate is confirmed when rates
+ * 10 % off it (closer than any two rates of the product table) do not fit.
+ */
+static void
+clock_confirm(const struct dat *d, struct clock *k)
+{
+	struct clock other;
+	int64_t lo = NO_UTC, hi = NO_UTC;
+	size_t i;
+
+	for (i = 0; i < d->nc; i++) {
+		if (d->c[i].utc == NO_UTC)
+			continue;
+		if (lo == NO_UTC || d->c[i].utc < lo)
+			lo = d->c[i].utc;
+		if (hi == NO_UTC || d->c[i].utc > hi)
+			hi = d->c[i].utc;
+	}
+	k->span = lo == NO_UTC ? 0 : hi - lo;
+	k->unconfirmed = clock_fits(d, k->rate * 1.1, &other) ||
+			 clock_fits(d, k->rate / 1.1, &other);
+}
+
 static void
 clock_choose(const struct dat *d, struct clock *k)
 {
@@ -808,8 +842,10 @@ clock_choose(const struct dat *d, struct clock *k)
 	if (d->best < 0 || d->best >= RANK_OSD)
 		return;
 	for (i = 0; i < 2 && rates[i] > 0; i++) {
-		if (clock_fits(d, rates[i], k))
+		if (clock_fits(d, rates[i], k)) {
+			clock_confirm(d, k);
 			return;
+		}
 		if (k->nfix == 0)
 			return;
 		if (!k->rejected)
@@ -900,8 +936,13 @@ clock_facts(struct dat *d, const struct clock *k)
 		return ret;
 	switch (k->how) {
 	case CLK_GPS:
-		snprintf(buf, sizeof(buf), "GPS UTC and ticks (the tick rate agrees with %zu GPS "
-			 "times within %.1f s)", k->nfix, CLOCK_TOL);
+		if (k->unconfirmed)
+			snprintf(buf, sizeof(buf), "GPS UTC and ticks at the rate assumed for the "
+				 "product (%zu GPS times over %" PRId64 " s cannot confirm it)",
+				 k->nfix, k->span);
+		else
+			snprintf(buf, sizeof(buf), "GPS UTC and ticks (the tick rate agrees with "
+				 "%zu GPS times within %.1f s)", k->nfix, CLOCK_TOL);
 		break;
 	case CLK_GPS_SECONDS:
 		snprintf(buf, sizeof(buf), "GPS UTC, whole seconds (no tick rate of product %u "
@@ -912,6 +953,11 @@ clock_facts(struct dat *d, const struct clock *k)
 	}
 	if ((ret = ct_flight_fact(d->f, "time_source", buf)) < 0)
 		return ret;
+	if (k->how == CLK_GPS && k->unconfirmed)
+		ct_flight_warn(d->f, 0, "the tick rate %.15g/s is assumed for product %u, not "
+			       "confirmed: %zu GPS times over %" PRId64 " s fit a rate 10 %% off as "
+			       "well, so a time away from a GPS fix is only as right as that rate",
+			       k->rate, d->product, k->nfix, k->span);
 	if (k->rejected && k->how == CLK_GPS)
 		ct_flight_warn(d->f, 0, "a tick rate of %.15g/s for product %u disagrees with the "
 			       "GPS times; %.15g/s agrees and was used", k->rejected, d->product,
@@ -1079,11 +1125,17 @@ ct_djidat_parse(const struct ct_input *in, struct ct_flight *f)
 	if ((ret = header_facts(&d, h, got)) < 0)
 		goto out;
 	if (d.kind == DAT_LOGH) {
-		ct_flight_warn(f, 0, "DJI .DAT (LOGH): the records are encrypted with keys DJI "
-			       "holds; file identified, hashed and bundled, not decoded");
+		ct_flight_warn(f, 0, "DJI .DAT (LOGH): the mark of the logs DJI encrypts (with "
+			       "keys DJI holds) and no plain header; file identified, hashed and "
+			       "bundled, not decoded");
 		ret = 1;
 		goto out;
 	}
+	if (got >= 4 && memcmp(h, "LOGH", 4) == 0)
+		ct_flight_warn(f, 0, "begins with LOGH, the mark of the logs DJI encrypts, yet "
+			       "has the plain header (%s): read as plain records, whose CRCs say "
+			       "whether it is one", d.kind == DAT_V3 ? "DJI_LOG_V3 at 242" :
+			       "BUILD at 16");
 	if (d.kind == DAT_V3 && !has_build(h, got))
 		ct_flight_warn(f, BUILD_AT, "DJI_LOG_V3 at 242 but no BUILD at 16: a damaged "
 			       "header, read as V3");
@@ -1096,6 +1148,11 @@ ct_djidat_parse(const struct ct_input *in, struct ct_flight *f)
 	if ((ret = walk(&d)) < 0)
 		goto out;
 	warn_totals(&d);
+	if (d.tick_back)
+		ct_flight_warn(f, d.tick_back_at, "the tick counter goes back %" PRIu64 " time%s "
+			       "(the first here): the clock restarted or records are out of order, "
+			       "so times from ticks after it are not a duration since the first "
+			       "record", d.tick_back, d.tick_back == 1 ? "" : "s");
 	f->bytes_parsed = d.end;
 	if ((ret = count_facts(&d)) < 0)
 		goto out;
