@@ -51,8 +51,17 @@ need_fuse() {
 mkloop() {
 	local __dev
 	if [ "${3:-}" = ro ]; then __dev=$(losetup -f --show -r "$2"); else __dev=$(losetup -f --show "$2"); fi || return 1
-	at_exit "losetup -d $__dev"
+	at_exit "loop_release $__dev '$(realpath -m "$2")'"
 	printf -v "$1" '%s' "$__dev"
+}
+# loop_release DEV FILE: detach DEV only while it is still the loop device
+# over FILE.  A test that detached DEV itself may find the number given to
+# another test (another worktree's run) by the time its exit handler runs.
+loop_release() {
+	local back
+	back=$(losetup -n -O BACK-FILE "$1" 2>/dev/null) || return 0
+	[ "$back" = "$2" ] && losetup -d "$1"
+	return 0
 }
 # Seeded pseudo-random bytes: gen_bytes SEED BYTES > file
 gen_bytes() {

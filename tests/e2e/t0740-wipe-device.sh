@@ -39,7 +39,7 @@ refused() {
 # ---- a device that backs a loop device is in use -----------------------------------
 # a "partition" of the card at 1 MiB as a loop device over the card
 part=$(losetup -f --show -o $MiB --sizelimit $((8 * MiB)) "$dev") || not_ok "losetup -o over the card"
-at_exit "losetup -d $part"
+at_exit "loop_release $part $dev"
 refused lb "the card backs a loop device" \
 	"'$dev' is in use: $part is a loop device over $dev at offset 1048576; detach it first \\(losetup -d\\)"
 refused lbd "the card backs a loop device (--dry-run)" "'$dev' is in use: $part is a loop device over $dev" \
@@ -68,7 +68,7 @@ H0=$(h $SHM-a.img)
 
 # ---- a read-only card is refused before anything is written --------------------------------
 rodev=$(losetup -f --show -r $SHM-a.img) || not_ok "losetup -r"
-at_exit "losetup -d $rodev"
+at_exit "loop_release $rodev $SHM-a.img"
 wipe ro --case "$T/case" --force --yes --method nist-clear "$rodev"
 check_rc "a read-only card (losetup -r): exit 1" 1 $? ro
 check_msg "a read-only card: says why" ro \
