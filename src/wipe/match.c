@@ -875,8 +875,10 @@ match_images(struct wipe *w, struct json_object *match, char *why, size_t len, c
 			cand_release(&c);
 			continue;
 		}
-		if (ser == 1) {
-			/* both know the card's own serial: serial and size decide */
+		if (ser == 1 && w->o->match != CT_WIPE_MATCH_FULL) {
+			/* both know the card's own serial: serial and size decide
+			 * (--match full asks for every byte all the same: a CID
+			 * can be rewritten on some cards) */
 			json_object_object_add(match, "method", json_object_new_string(
 				ct_json_str(w->card, "cid", NULL) ? "cid" : "serial"));
 			ret = 1;
