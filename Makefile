@@ -13,7 +13,7 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
 CC        ?= cc
-PKGS      := blkid libgcrypt libarchive json-c tsk libexif expat cairo pangocairo sqlite3 libewf zlib
+PKGS      := blkid libgcrypt libarchive json-c tsk libexif expat cairo pangocairo sqlite3 libewf zlib libudev
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 # libexif cannot tell its version at run time: the tool string names the one built against
@@ -33,7 +33,7 @@ ALL_CFLAGS := -std=c11 -Isrc -Isrc/evidence/parsers -D_GNU_SOURCE -DCT_VERSION='
 LDLIBS    := $(PKG_LIBS) -lpthread -lm
 
 LIB_SRC   := $(sort $(wildcard src/dev/*.c src/pipe/*.c src/hash/*.c src/image/*.c src/custody/*.c src/wipe/*.c src/util/*.c \
-		src/evidence/*.c src/evidence/parsers/*.c src/report/*.c))
+		src/evidence/*.c src/evidence/parsers/*.c src/report/*.c src/station/*.c))
 CMD_SRC   := $(sort $(wildcard src/cmd/*.c)) src/main.c
 LIB_OBJ   := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ   := $(CMD_SRC:%.c=$(BUILD)/%.o)
