@@ -71,6 +71,7 @@ struct ct_station_policy {
 	/* wipe and format */
 	char wipe_method[256];
 	int wipe_verify;		/* enum ct_wipe_verify */
+	int wipe_match;			/* enum ct_wipe_match: sampled or full */
 	int wipe_damaged;		/* wipe a card imaged with unreadable sectors */
 	int wipe_discard;
 	const char *format_fs;		/* "auto", "fat32" or "exfat" */

@@ -348,6 +348,20 @@ set_wipe_verify(struct ct_station_policy *p, const char *v, char *err, size_t er
 }
 
 static int
+set_wipe_match(struct ct_station_policy *p, const char *v, char *err, size_t errlen)
+{
+	static const char *const names[] = {
+		[CT_WIPE_MATCH_SAMPLED] = "sampled", [CT_WIPE_MATCH_FULL] = "full",
+	};
+	int i = word_index(v, names, CT_ARRAY_SIZE(names));
+
+	if (i < 0)
+		return bad_value(err, errlen, "sampled or full", v);
+	p->wipe_match = i;
+	return 0;
+}
+
+static int
 set_wipe_damaged(struct ct_station_policy *p, const char *v, char *err, size_t errlen)
 {
 	return parse_bool(v, &p->wipe_damaged, err, errlen);
@@ -450,6 +464,7 @@ static const struct policy_key {
 	{ "extract.carve", set_extract_carve },
 	{ "wipe.method", set_wipe_method },
 	{ "wipe.verify", set_wipe_verify },
+	{ "wipe.match", set_wipe_match },
 	{ "wipe.damaged", set_wipe_damaged },
 	{ "wipe.discard", set_wipe_discard },
 	{ "format.fs", set_format_fs },
@@ -704,6 +719,8 @@ ct_station_policy_json(const struct ct_station_policy *p)
 	json_object_object_add(j, "extract.carve", json_object_new_boolean(p->extract_carve));
 	json_object_object_add(j, "wipe.method", json_object_new_string(p->wipe_method));
 	json_object_object_add(j, "wipe.verify", json_object_new_string(wverifies[p->wipe_verify]));
+	json_object_object_add(j, "wipe.match", json_object_new_string(
+				       p->wipe_match == CT_WIPE_MATCH_FULL ? "full" : "sampled"));
 	json_object_object_add(j, "wipe.damaged", json_object_new_boolean(p->wipe_damaged));
 	json_object_object_add(j, "wipe.discard", json_object_new_boolean(p->wipe_discard));
 	json_object_object_add(j, "format.fs", json_object_new_string(p->format_fs));

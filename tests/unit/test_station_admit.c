@@ -238,6 +238,33 @@ test_case_names(void **state)
 	assert_string_equal(slug, "bung-s-d");
 }
 
+static void
+test_status_row(void **state)
+{
+	struct ct_station_row r;
+	char line[256];
+
+	(void)state;
+	memset(&r, 0, sizeof(r));
+	strcpy(r.reader, "loop200");
+	strcpy(r.card, "2026-12-02-loop200-935f14ec");
+	strcpy(r.step, "image");
+	r.fraction = 0.5;
+	r.rate = 100 << 20;
+	r.eta = 75;
+	ct_station_row_format(&r, line, sizeof(line));
+	assert_string_equal(line, "loop200   2026-12-02-loop200-935f14ec        image       50% "
+			    "100.0 MiB/s   1:15  ");
+	r.fraction = -1;
+	r.rate = 0;
+	r.eta = -1;
+	strcpy(r.step, "done");
+	strcpy(r.result, "VERIFIED");
+	ct_station_row_format(&r, line, sizeof(line));
+	assert_string_equal(line, "loop200   2026-12-02-loop200-935f14ec        done                "
+			    "                VERIFIED");
+}
+
 int
 main(void)
 {
@@ -248,6 +275,7 @@ main(void)
 		cmocka_unit_test(test_safety_beats_allow),
 		cmocka_unit_test(test_allow_patterns),
 		cmocka_unit_test(test_case_names),
+		cmocka_unit_test(test_status_row),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -62,6 +62,7 @@ test_defaults_are_safe(void **state)
 	assert_int_equal(p.wipe_damaged, 0);
 	assert_string_equal(p.wipe_method, "nist-clear");
 	assert_int_equal(p.wipe_verify, CT_WIPE_VERIFY_ALL);
+	assert_int_equal(p.wipe_match, CT_WIPE_MATCH_SAMPLED);
 	assert_int_equal(p.min_size, 1u << 20);
 	assert_int_equal(p.max_size, 2ULL << 40);
 	assert_int_equal(p.image_hashes, 1u << ct_hash_lookup("sha256"));
@@ -89,6 +90,7 @@ test_every_key(void **state)
 		"extract.carve = no\n"
 		"wipe.method = custom:0x5a,random\n"
 		"wipe.verify = last\n"
+		"wipe.match = full\n"
 		"wipe.damaged = yes\n"
 		"wipe.discard = yes\n"
 		"format.fs = exfat\n"
@@ -117,6 +119,7 @@ test_every_key(void **state)
 	assert_int_equal(p.extract_carve, 0);
 	assert_string_equal(p.wipe_method, "custom:0x5a,random");
 	assert_int_equal(p.wipe_verify, CT_WIPE_VERIFY_LAST);
+	assert_int_equal(p.wipe_match, CT_WIPE_MATCH_FULL);
 	assert_int_equal(p.wipe_damaged, 1);
 	assert_int_equal(p.wipe_discard, 1);
 	assert_string_equal(p.format_fs, "exfat");
@@ -206,6 +209,7 @@ test_bad_values(void **state)
 	expect_error("wipe.method = shred", "t.conf:1: wipe.method: unknown method 'shred' (see "
 		     "--list-methods)");
 	expect_error("wipe.verify = some", "t.conf:1: wipe.verify: 'some' is not all, last or none");
+	expect_error("wipe.match = half", "t.conf:1: wipe.match: 'half' is not sampled or full");
 	expect_error("format.fs = ntfs", "t.conf:1: format.fs: 'ntfs' is not auto, fat32 or exfat");
 	expect_error("format.label = drone", "t.conf:1: format.label: 'drone' is not a label of A-Z, "
 		     "0-9, '_' and '-'");
