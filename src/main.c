@@ -196,6 +196,47 @@ const struct ct_command ct_commands[] = {
 "\n"
 "Exit status: 0 every pass written and verified, 1 refused or failed,\n"
 "2 usage, 3 a read-back did not match (or addresses wrap).\n" },
+	{ .name = "station", .fn = cmd_station,
+	  .summary = "every card of a mission: image, extract, wipe, report, unattended",
+	  .usage =
+"usage: cardtrail station [options] --cases DIR\n"
+"       cardtrail station --check-policy [--policy FILE]\n"
+"\n"
+"Watch for cards (udev events, or /sys/block polled when no udev daemon\n"
+"runs) and take those the policy admits: SD cards, USB card readers and\n"
+"removable media by default, never a device that is mounted, holds the\n"
+"running system, swap or a device-mapper/RAID member.  Each card gets a\n"
+"case folder in DIR (date, card serial or reader, fingerprint) and goes\n"
+"through the policy's chain on its own, several cards at once: image,\n"
+"extract, wipe, format, report, each the same code and custody records as\n"
+"the command of that name.  A step that fails stops the card's chain; a\n"
+"card pulled out waits, and resumes when it comes back; a card processed\n"
+"before is flagged before anything is written.  Ctrl-C stops running\n"
+"steps at a safe point.  At the end: the mission summary (text, JSON and\n"
+"an HTML index) in DIR.\n"
+"\n"
+"  --cases DIR            where the cases go (made when missing)\n"
+"  --mission NAME         the mission's name (default: the date)\n"
+"  --policy FILE          the steps and their options (station(5)); without\n"
+"                         it: image, extract, report, and no wipe\n"
+"  --allow PATTERN        admit devices whose name or /dev path matches the\n"
+"                         shell PATTERN too (a loop device, a fixed disk);\n"
+"                         repeatable.  The wipe treats them as --force\n"
+"  --watch KIND           auto (default), udev or sysfs\n"
+"  --poll-interval MS     sysfs: look every MS milliseconds (default 250)\n"
+"  --max-cards N          stop when N chains have ended and none runs\n"
+"  --idle-exit SECONDS    stop when nothing has happened for SECONDS\n"
+"  --progress KIND        status (a line per reader, redrawn; default on a\n"
+"                         terminal), log, json (events as JSON lines) or none\n"
+"  --json                 print the mission summary as JSON\n"
+"  --check-policy         print the policy as JSON and exit\n"
+"  --examiner NAME        who runs the station (default $CARDTRAIL_EXAMINER,\n"
+"                         then the login name), for the custody logs\n"
+"  --sign-key FILE        sign every custody record (default $CARDTRAIL_SIGN_KEY)\n"
+"\n"
+"Exit status: 0 every card done and verified (duplicates skipped included),\n"
+"1 a chain failed or was stopped, 2 usage or a bad policy, 3 a card did\n"
+"not verify, 4 a card had unreadable sectors.\n" },
 	{ .name = "verify", .fn = cmd_verify,
 	  .summary = "verify a case's custody chain, signatures and files",
 	  .usage =

@@ -38,6 +38,7 @@ int cmd_wipe(int argc, char **argv);
 int cmd_extract(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_adopt(int argc, char **argv);
+int cmd_station(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
