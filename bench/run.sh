@@ -36,6 +36,15 @@
 #           `cardtrail verify CASE` alone, and its peak RSS (<= 64 MiB); and
 #           `cardtrail verify --reproduce CASE` (the extraction run again:
 #           what --reproduce costs over verify)
+#   station three 64 MiB flight cards (the bundled demo card and two made
+#           by fixtures/mkflightcard.sh) on loop devices over /dev/shm:
+#           `cardtrail station` taking them through image (md5+sha256, read
+#           back twice), extract, wipe and report at once, against three
+#           stations of one card each (the chains' own time, median of the
+#           runs; target: at once <= one after another), and its peak RSS
+#           against one `cardtrail image` of one card (target <= 3x).  The
+#           cards are RAM: this is the chains' CPU and memory, not a card's
+#           speed (root and loop devices needed; skipped otherwise)
 #
 # Environment:
 #   BENCH_DIR       work folder (default build/bench in the repository, so
@@ -45,7 +54,7 @@
 #                   (default 16G; skipped unless BENCH_SPARSE + 4G is free)
 #   BENCH_RUNS      timed runs per command, at least 3 (default 3)
 #   BENCH_SECTIONS  sections to run (default "image e01 rss verify wipe extract
-#                   report")
+#                   report station")
 #   BENCH_SEED      seed of the extract section's card image (default 1)
 #   BENCH_SYNC      1 (default): each peer run ends with `sync` on its output,
 #                   because cardtrail fsyncs everything it writes; 0: time
@@ -74,7 +83,7 @@ BENCH_DIR=${BENCH_DIR:-$top/build/bench}
 BENCH_SIZE=${BENCH_SIZE:-2G}
 BENCH_SPARSE=${BENCH_SPARSE:-16G}
 BENCH_RUNS=${BENCH_RUNS:-3}
-BENCH_SECTIONS=${BENCH_SECTIONS:-image e01 rss verify wipe extract report}
+BENCH_SECTIONS=${BENCH_SECTIONS:-image e01 rss verify wipe extract report station}
 BENCH_SEED=${BENCH_SEED:-1}
 BENCH_SYNC=${BENCH_SYNC:-1}
 if [ -z "${BENCH_HYPERFINE:-}" ]; then
@@ -92,14 +101,14 @@ mkdir -p "$BENCH_DIR"
 W=$(mktemp -d "$BENCH_DIR/run.XXXXXX")
 OUT=$W/out
 SRC=$W/source.bin
-# The wipe section's loop devices and their /dev/shm backing files.
+# The wipe and station sections' loop devices and their /dev/shm backing files.
 WIPE_DEVS=() WIPE_IMGS=()
 cleanup() {
 	local d
 	for d in "${WIPE_DEVS[@]}"; do
 		losetup -d "$d" 2>/dev/null || note "bench: cannot detach $d"
 	done
-	for d in "${WIPE_IMGS[@]}"; do rm -f "$d"; done
+	for d in "${WIPE_IMGS[@]}"; do rm -rf "$d"; done
 	rm -rf "$W"
 }
 trap cleanup EXIT
@@ -888,7 +897,95 @@ section_report() {
 }
 
 # ---------------------------------------------------------------------------
-SECTIONS=(image e01 rss verify wipe extract report)
+# station: three flight cards at once against one after another.
+station_cards() {	# make the three cards in /dev/shm: prints their paths
+	local d=/dev/shm/cardtrail-bench-station.$$ i
+	mkdir -p "$d" && WIPE_IMGS+=("$d")
+	xz -dc "$top/fixtures/card-demo.img.xz" >"$d/card1.img" &&
+		"$top/fixtures/mkflightcard.sh" "$d" mbr >/dev/null &&
+		"$top/fixtures/mkflightcard.sh" "$d" superfloppy >/dev/null &&
+		mv "$d/flightcard-mbr.img" "$d/card2.img" && mv "$d/flightcard-superfloppy.img" "$d/card3.img" ||
+		return 1
+	for i in 1 2 3; do printf '%s\n' "$d/card$i.img"; done
+}
+
+# detach_dev DEV: detach a loop device of ours, and forget it
+detach_dev() {
+	local i
+	losetup -d "$1" || note "bench: cannot detach $1"
+	for i in "${!WIPE_DEVS[@]}"; do [ "${WIPE_DEVS[$i]}" = "$1" ] && unset "WIPE_DEVS[$i]"; done
+}
+
+# station_run CASES MISSION CARD...: fresh copies of the cards on loop
+# devices, one station over them; prints its chains' seconds
+station_run() {
+	local cases=$1 mission=$2 args=() devs=() card d n=0
+	shift 2
+	for card in "$@"; do
+		n=$((n + 1))
+		cp "$card" "$card.run" || return 1
+		d=$(losetup -f --show "$card.run" 2>"$W/losetup.err") || return 1
+		WIPE_DEVS+=("$d") devs+=("$d") args+=(--allow "${d#/dev/}")
+	done
+	/usr/bin/time -f %M -o "$W/station.rss" "$CT" station --cases "$cases" --mission "$mission" \
+		--policy "$W/station.conf" --max-cards "$n" --progress none "${args[@]}" \
+		</dev/null >/dev/null 2>"$W/station.err" || return 1
+	for d in "${devs[@]}"; do detach_dev "$d"; done
+	jq -r .chains_seconds "$cases/mission-$mission.json"
+}
+
+section_station() {
+	local cards r par seq t kib d all=() ser=() rss=() tool
+	note "bench: station section"
+	row ""
+	if [ "$(id -u)" != 0 ] || ! command -v losetup >/dev/null || [ ! -e /dev/loop-control ]; then
+		row "station: skipped, needs root and loop devices (cards appear as loop devices)"
+		return
+	fi
+	for tool in mkfs.fat mcopy sfdisk xz jq /usr/bin/time; do
+		command -v "$tool" >/dev/null || { row "station: skipped, %s is not installed" "$tool"; return; }
+	done
+	mapfile -t cards < <(station_cards) && [ ${#cards[@]} -eq 3 ] ||
+		{ row "station: skipped, the flight cards could not be made"; return; }
+	printf 'steps = image, extract, wipe, report\nimage.hash = md5, sha256\n' >"$W/station.conf"
+	for r in $(seq "$BENCH_RUNS"); do
+		note "bench: station run $r of $BENCH_RUNS"
+		rm -rf "$W/st"
+		par=$(station_run "$W/st/at-once" "at-once" "${cards[@]}") || die "cardtrail station failed: $(cat "$W/station.err")"
+		all+=("$par") rss+=("$(tail -n 1 "$W/station.rss")")
+		seq=0
+		for t in 1 2 3; do
+			# a folder of its own: in the first, the card is a duplicate
+			t=$(station_run "$W/st/alone-$t" "alone-$t" "${cards[$((t - 1))]}") ||
+				die "cardtrail station failed: $(cat "$W/station.err")"
+			seq=$(awk -v a="$seq" -v b="$t" 'BEGIN { print a + b }')
+		done
+		ser+=("$seq")
+	done
+	cp "${cards[0]}" "${cards[0]}.run" && d=$(losetup -f --show "${cards[0]}.run") && WIPE_DEVS+=("$d") ||
+		die "losetup failed"
+	/usr/bin/time -f %M -o "$W/image.rss" "$CT" image --hash md5,sha256 --progress none "$d" "$W/st/one" \
+		</dev/null >/dev/null || die "cardtrail image $d failed"
+	detach_dev "$d"
+	kib=$(tail -n 1 "$W/image.rss")
+	par=$(printf '%s\n' "${all[@]}" | median)
+	seq=$(printf '%s\n' "${ser[@]}" | median)
+	row "station: three 64 MiB flight cards on loop devices over /dev/shm, image (md5+sha256, read"
+	row "  back twice), extract, wipe (nist-clear), report; the chains' own seconds, median of %d runs" \
+		"$BENCH_RUNS"
+	row '%-60s %8s' "three at once (one station)" "$par s"
+	row '%-60s %8s  %s' "one after another (three stations)" "$seq s" \
+		"at once / one after another $(ratio "$par" "$seq")  <= 1  $(verdict "$par" '<=' "$seq")"
+	row '%-60s %8s' "peak RSS: cardtrail image of one card" "$(awk -v k="$kib" 'BEGIN { printf "%.1f MiB", k / 1024 }')"
+	t=$(printf '%s\n' "${rss[@]}" | sort -g | tail -n 1)
+	row '%-60s %8s  %s' "peak RSS: the station with three cards (the largest run)" \
+		"$(awk -v k="$t" 'BEGIN { printf "%.1f MiB", k / 1024 }')" \
+		"$(ratio "$t" "$kib")x  <= 3x  $(verdict "$(ratio "$t" "$kib")" '<=' 3)"
+	rm -rf "$W/st"
+}
+
+# ---------------------------------------------------------------------------
+SECTIONS=(image e01 rss verify wipe extract report station)
 for s in $BENCH_SECTIONS; do
 	case " ${SECTIONS[*]} " in *" $s "*) ;; *) die "unknown section '$s' (${SECTIONS[*]})" ;; esac
 done
