@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cardtrail/evidence.h"
 #include "cmd/cmd.h"
 
 const struct ct_command ct_commands[] = {
@@ -332,6 +333,9 @@ main(int argc, char **argv)
 		return ct_finish_stdout(cmd_help(1, (char *[]){ "help", NULL }));
 	if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))
 		return ct_finish_stdout(cmd_version(1, (char *[]){ "version", NULL }));
+	/* extract's own child, spawned by it: no command of the user's */
+	if (!strcmp(argv[1], CT_EXTRACT_WALK_COMMAND))
+		return cmd_walk_child(argc - 1, argv + 1);
 	c = ct_command_find(argv[1]);
 	if (c == NULL) {
 		ct_error(0, "'%s' is not a cardtrail command; see 'cardtrail --help'", argv[1]);

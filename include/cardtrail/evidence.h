@@ -49,7 +49,26 @@ struct ct_extract_opts {
 	int walk_in_process;
 	void (*progress)(const struct ct_extract_progress *p, void *ctx);
 	void *progress_ctx;
+	/*
+	 * The program whose CT_EXTRACT_WALK_COMMAND runs the walk's child
+	 * (ct_extract_walk_child), spawned afresh for each volume: the
+	 * command layer names its own executable ("/proc/self/exe").  NULL:
+	 * the child is forked, which only a process with one thread may do
+	 * (with more, the extraction fails with -ENOEXEC).
+	 */
+	const char *walk_exe;
 };
+
+/* The hidden subcommand of walk_exe that walks (not a user's command). */
+#define CT_EXTRACT_WALK_COMMAND "__walk"
+
+/*
+ * The walk's child, spawned by ct_extract_run with walk_exe: argv[0] is
+ * CT_EXTRACT_WALK_COMMAND, then what the parent passes (isolate.c); the
+ * records go out on fd 3.  Returns the child's exit status (3: not called
+ * as the parent calls it).  Prints nothing.
+ */
+int ct_extract_walk_child(int argc, char **argv);
 
 struct ct_extract_stats {
 	uint64_t files, allocated, deleted, orphan, carved;

@@ -205,6 +205,9 @@ struct ct_station_opts {
 	const char *examiner;		/* as the custody log records it */
 	const struct ct_key *key;	/* signs every custody record when set */
 	const char *command_line;	/* for the records */
+	/* the extract step's child (ct_extract_opts.walk_exe): cards run in
+	 * threads, so without it the extract step fails */
+	const char *walk_exe;
 	/*
 	 * Every event as a JSON object (borrowed for the call) with "event",
 	 * "time" and "text" (a sentence) and the event's facts; called from

@@ -41,6 +41,12 @@ int cmd_adopt(int argc, char **argv);
 int cmd_station(int argc, char **argv);
 int cmd_help(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+/* `cardtrail __walk`: extract's child (not in the table, not in help) */
+int cmd_walk_child(int argc, char **argv);
+
+/* This very executable, for the children a command spawns (the walk of
+ * extract): the file the kernel ran, even if replaced on disk since. */
+#define CT_CMD_SELF_EXE "/proc/self/exe"
 
 struct ct_key;
 /*

@@ -240,6 +240,7 @@ cmd_extract(int argc, char **argv)
 		o.progress = show_progress;
 		o.progress_ctx = &ps;
 	}
+	o.walk_exe = CT_CMD_SELF_EXE;
 	o.walk_in_process = getenv("CARDTRAIL_WALK_IN_PROCESS") != NULL &&
 			    !strcmp(getenv("CARDTRAIL_WALK_IN_PROCESS"), "1");
 	ct_cmd_extract_env();
@@ -273,5 +274,16 @@ cmd_extract(int argc, char **argv)
 	}
 	ct_extract_result_release(&r);
 	ct_key_free(key);
+	return status;
+}
+
+int
+cmd_walk_child(int argc, char **argv)
+{
+	int status = ct_extract_walk_child(argc, argv);
+
+	if (status == 3)
+		ct_error(0, "'%s' is the walk of 'cardtrail extract', run by it, not a command",
+			 argv[0]);
 	return status;
 }

@@ -253,6 +253,7 @@ run(struct options *op, char *cmdline)
 					      op->policy.examiner[0] ? op->policy.examiner : NULL);
 	op->so.key = key;
 	op->so.command_line = cmdline;
+	op->so.walk_exe = CT_CMD_SELF_EXE;
 	op->so.event = on_event;
 	op->so.status = on_status;
 	op->so.ctx = &v;

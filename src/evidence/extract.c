@@ -125,17 +125,6 @@ ex_phase(struct ex *x, enum ct_extract_phase phase, uint64_t total)
 
 /* ---- the image ---- */
 
-/* Open the card image (its segments, in order) for reading: the one place
- * that knows its format.  Card images are raw (dd-style, split or not) or
- * E01 (libewf finds the other segments of a bare .E01); libtsk's format
- * probing is not used (its probes through libvmdk leak). */
-static TSK_IMG_INFO *
-image_open(int nseg, char *const *segs, int ewf)
-{
-	return tsk_img_open_utf8(nseg, (const char *const *)segs,
-				 ewf ? TSK_IMG_TYPE_EWF_EWF : TSK_IMG_TYPE_RAW, 0);
-}
-
 static int
 cmp_span(const void *a, const void *b)
 {
@@ -308,7 +297,7 @@ on_done(void *ctx, uint32_t vol, int ok)
  * stays, and carve() scans all of it.
  */
 static int
-walk_card(struct ex *x, const char *image_name)
+walk_card(struct ex *x, int nseg, char *const *segs, int ewf)
 {
 	const struct ct_walk_sink sink = {
 		on_volume, on_item, on_alias, on_unalloc, on_warn, on_done, x,
@@ -317,7 +306,12 @@ walk_card(struct ex *x, const char *image_name)
 		.seconds = x->o->walk_timeout > 0 ? x->o->walk_timeout : CT_ISOLATE_SECONDS,
 		.max_bytes = CT_ISOLATE_MAX_BYTES,
 		.max_items = x->o->max_files ? x->o->max_files : CT_WALK_MAX_ITEMS,
+		.exe = x->o->walk_exe,
+		.nseg = nseg,
+		.segs = segs,
+		.ewf = ewf,
 	};
+	const char *image_name = segs[0];
 	size_t k;
 	int ret;
 
@@ -328,6 +322,9 @@ walk_card(struct ex *x, const char *image_name)
 		ex_progress(x, CT_EXTRACT_WALK, x->nitems, 0, 1);
 	if (ret == 1)
 		return exerr(x, -EINVAL, "no FAT or exFAT filesystem found in '%s'", image_name);
+	if (ret == -ENOEXEC)
+		return exerr(x, ret, "the walk of '%s' needs a child process, and this process "
+			     "has threads: it must be spawned (walk_exe), not forked", image_name);
 	if (ret < 0)
 		return exerr(x, ret, "the walk of '%s' failed: %s", image_name, strerror(-ret));
 	if (ret == 2)
@@ -1255,14 +1252,14 @@ ct_extract_run(const struct ct_extract_opts *o, struct ct_extract_result *res)
 	}
 	if ((ret = locate(&x, &segs, &nseg, &ewf, &dir, bname, sizeof(bname))) < 0)
 		goto out;
-	if ((x.img = image_open(nseg, segs, ewf)) == NULL) {
+	if ((x.img = ct_walk_open(nseg, segs, ewf)) == NULL) {
 		ret = exerr(&x, -EINVAL, "The Sleuth Kit cannot open the image '%s': %s", segs[0],
 			    tsk_error_get() ? tsk_error_get() : "unknown error");
 		tsk_error_reset();
 		goto out;
 	}
 	x.img_size = (uint64_t)x.img->size;
-	if ((ret = walk_card(&x, segs[0])) < 0)
+	if ((ret = walk_card(&x, nseg, segs, ewf)) < 0)
 		goto out;
 	alias_warnings(&x);
 	/* zero-fill never adds more than the volumes hold */

@@ -1,35 +1,52 @@
 /*
  * isolate.c — the walk in child processes (see isolate.h).
  *
+ * The child is a fresh process: the parent spawns its own executable
+ * (`cardtrail __walk`, ct_extract_walk_child), which opens the image by
+ * its paths, sets its limits and walks one volume.  A fork would share
+ * the parent's state at the moment of the fork, locks held by other
+ * threads included, and the station runs extract in a thread per card.
+ * A forked child remains for callers with one thread and no executable
+ * to name (checked each time): it reads the image the parent opened.
+ *
  * The wire: frames of u32 length, u8 type, payload, written by the child
  * as each record is made (nothing waits in a buffer when it dies).  The
  * parent trusts none of it: a child that ran libtsk over a hostile card
  * may be corrupt, so every frame is checked (sizes, indexes, lengths, no
  * NUL in a path) and a bad one ends the child like a crash would.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cardtrail/evidence.h"
 #include "cardtrail/util.h"
 #include "isolate.h"
 
-enum { F_VOLUME = 1, F_ITEM, F_ALIAS, F_UNALLOC, F_WARN, F_DONE };
+enum { F_VOLUME = 1, F_ITEM, F_ALIAS, F_UNALLOC, F_WARN, F_DONE, F_READY };
 
 #define MAX_FRAME (64u << 20)		/* an item with 4M ranges */
 #define MAX_RUNS ((MAX_FRAME - 4096 - CT_WALK_MAX_PATH) / sizeof(struct ct_run))
 #define ERR_TAIL 2048			/* the child's last stderr bytes kept */
+#define WALK_FD 3			/* a spawned child's records */
+/* A child's time budget counts from its first frame (F_READY, sent before
+ * it opens the image): starting a process (a sanitized one takes a while)
+ * is not the walk.  Until then it has this long. */
+#define STARTUP_SECONDS 30
 
 #if defined(__SANITIZE_ADDRESS__)
 #define UNDER_ASAN 1
@@ -147,6 +164,12 @@ w_unalloc(void *ctx, uint32_t vol, uint64_t off, uint64_t len)
 }
 
 static int
+w_ready(struct wire *w)
+{
+	return frame(w, F_READY, NULL, 0, NULL, 0, NULL, 0);
+}
+
+static int
 w_done(void *ctx, uint32_t vol, int ok)
 {
 	uint32_t h[2] = { vol, (uint32_t)ok };
@@ -175,24 +198,99 @@ child_limits(const struct ct_isolate_opts *o)
 #endif
 }
 
-static void __attribute__((noreturn))
-child(TSK_IMG_INFO *img, int vol, uint64_t max_items, const struct ct_isolate_opts *o,
-      int out, int err)
+static void
+child_signals(void)
+{
+	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_IGN);	/* the parent decides */
+}
+
+/* The walk of one volume with its records on out: the child's exit status
+ * (0, 4 no filesystem, 2 an error). */
+static int
+child_walk(TSK_IMG_INFO *img, int vol, uint64_t max_items, int out)
 {
 	struct wire w = { out };
 	const struct ct_walk_sink s = { w_volume, w_item, w_alias, w_unalloc, w_warn, w_done, &w };
 	int ret;
 
-	signal(SIGPIPE, SIG_DFL);
-	signal(SIGINT, SIG_IGN);	/* the parent decides */
-	if (dup2(err, STDERR_FILENO) < 0)
+	ret = ct_walk_image(img, vol, max_items, &s);
+	close(out);
+	return ret < 0 ? 2 : ret == 1 ? 4 : 0;
+}
+
+/* A forked child (a caller with one thread): the image the parent opened. */
+static void __attribute__((noreturn))
+child(TSK_IMG_INFO *img, int vol, uint64_t max_items, const struct ct_isolate_opts *o,
+      int out, int err)
+{
+	struct wire w = { out };
+
+	child_signals();
+	if (dup2(err, STDERR_FILENO) < 0 || dup2(err, STDOUT_FILENO) < 0 || w_ready(&w) < 0)
 		_exit(3);
 	close(err);
 	child_limits(o);
-	ret = ct_walk_image(img, vol, max_items, &s);
-	close(out);
 	/* exit, not _exit: a sanitized build checks the child for leaks too */
-	exit(ret < 0 ? 2 : ret == 1 ? 4 : 0);
+	exit(child_walk(img, vol, max_items, out));
+}
+
+static int
+parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+
+	errno = 0;
+	*v = strtoull(s, &end, 10);
+	return *s >= '0' && *s <= '9' && *end == '\0' && errno == 0 ? 0 : -EINVAL;
+}
+
+/*
+ * A spawned child (see ct_walk_isolated): argv is CT_EXTRACT_WALK_COMMAND,
+ * the volume, the most files, the seconds, the address space, "raw" or
+ * "ewf", the image's segments; the records go to fd WALK_FD, a pipe.
+ */
+int
+ct_extract_walk_child(int argc, char **argv)
+{
+	struct ct_isolate_opts o;
+	struct wire w = { WALK_FD };
+	struct stat st;
+	TSK_IMG_INFO *img;
+	uint64_t vol, max_items;
+	char *end;
+	int ewf, ret;
+
+	memset(&o, 0, sizeof(o));
+	if (argc < 7 || fstat(WALK_FD, &st) < 0 || !S_ISFIFO(st.st_mode) ||
+	    parse_u64(argv[1], &vol) < 0 || vol >= CT_WALK_MAX_VOLUMES ||
+	    parse_u64(argv[2], &max_items) < 0 || parse_u64(argv[4], &o.max_bytes) < 0 ||
+	    (strcmp(argv[5], "raw") && strcmp(argv[5], "ewf")))
+		return 3;
+	o.seconds = strtod(argv[3], &end);
+	if (*end != '\0' || !(o.seconds > 0))
+		return 3;
+	ewf = !strcmp(argv[5], "ewf");
+	if (w_ready(&w) < 0)
+		return 3;
+	child_signals();
+	/* nothing of the parent's but the pipe and stdio (other threads'
+	 * descriptors without close-on-exec) */
+	close_range(WALK_FD + 1, ~0u, 0);
+	/* before anything reads the image: libewf parses its headers */
+	child_limits(&o);
+	if ((img = ct_walk_open(argc - 6, argv + 6, ewf)) == NULL) {
+		char text[700];
+
+		snprintf(text, sizeof(text), "The Sleuth Kit cannot open the image '%.300s': %.300s",
+			 argv[6], tsk_error_get() ? tsk_error_get() : "unknown error");
+		tsk_error_reset();
+		(void)w_warn(&w, UINT32_MAX, text);
+		return 2;
+	}
+	ret = child_walk(img, (int)vol, max_items, WALK_FD);
+	tsk_img_close(img);
+	return ret;
 }
 
 /* ---- the parent: records in ---- */
@@ -207,6 +305,8 @@ struct run {
 	uint64_t vol_items;		/* this child */
 	char last[200];			/* the last file this child reported */
 	int done_seen, done_ok;
+	int ready;			/* its F_READY came ... */
+	double ready_at;		/* ... then */
 	char *buf;			/* frames in */
 	size_t len, cap;
 	char errtail[ERR_TAIL + 1];
@@ -343,6 +443,12 @@ take_frame(struct run *r, uint8_t type, const unsigned char *p, size_t n)
 		if ((int64_t)u[0] != r->vol || u[1] + u[2] < u[1])
 			return bad_frame(r, "unalloc");
 		return r->sink->unalloc ? r->sink->unalloc(r->sink->ctx, (uint32_t)u[0], u[1], u[2]) : 0;
+	case F_READY:
+		if (n != 0 || r->ready)
+			return bad_frame(r, "ready");
+		r->ready = 1;
+		r->ready_at = ct_now();
+		return 0;
 	case F_DONE:
 		if (n != sizeof(d))
 			return bad_frame(r, "done");
@@ -461,7 +567,9 @@ verdict(struct run *r, int status, int timed_out, char *buf, size_t len)
 	char line[300];
 
 	buf[0] = '\0';
-	if (timed_out) {
+	if (timed_out && !r->ready) {
+		snprintf(buf, len, "it did not start within %d s", STARTUP_SECONDS);
+	} else if (timed_out) {
 		snprintf(buf, len, "it ran over its time budget of %g s (--walk-timeout)",
 			 r->o->seconds);
 	} else if (WIFSIGNALED(status)) {
@@ -483,46 +591,134 @@ verdict(struct run *r, int status, int timed_out, char *buf, size_t len)
 	}
 }
 
-/* Fork the child of volume vol and take its records until it ends. */
+/* A pipe whose ends are not stdin, stdout or stderr (a spawned child gets
+ * them as 1, 2 and WALK_FD), both close-on-exec. */
+static int
+pipe_above_stdio(int p[2])
+{
+	int i, fd;
+
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -errno;
+	for (i = 0; i < 2; i++) {
+		if (p[i] > STDERR_FILENO)
+			continue;
+		fd = fcntl(p[i], F_DUPFD_CLOEXEC, STDERR_FILENO + 1);
+		close(p[i]);
+		p[i] = fd;
+	}
+	if (p[0] < 0 || p[1] < 0) {
+		int ret = -errno;
+
+		if (p[0] >= 0)
+			close(p[0]);
+		if (p[1] >= 0)
+			close(p[1]);
+		return ret;
+	}
+	return 0;
+}
+
+/*
+ * Start `exe __walk VOL MAX_ITEMS SECONDS MAX_BYTES raw|ewf SEG...` with
+ * stdin /dev/null, stdout and stderr on err, the records on WALK_FD, SIGINT
+ * blocked (the parent decides) and every other signal at its default.
+ */
+static int
+spawn_child(const struct ct_isolate_opts *o, int vol, uint64_t max_items, int out, int err,
+	    pid_t *pid)
+{
+	char a_vol[16], a_items[24], a_secs[40], a_bytes[24], **argv;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t mask, def;
+	int i, ret;
+
+	if (o->nseg < 1 || o->segs == NULL)
+		return -EINVAL;
+	if (ct_snprintf(a_vol, sizeof(a_vol), "%d", vol) < 0 ||
+	    ct_snprintf(a_items, sizeof(a_items), "%" PRIu64, max_items) < 0 ||
+	    ct_snprintf(a_secs, sizeof(a_secs), "%.17g", o->seconds) < 0 ||
+	    ct_snprintf(a_bytes, sizeof(a_bytes), "%" PRIu64, o->max_bytes) < 0)
+		return -EINVAL;
+	if ((argv = calloc((size_t)o->nseg + 8, sizeof(*argv))) == NULL)
+		return -ENOMEM;
+	argv[0] = (char *)o->exe;
+	argv[1] = (char *)CT_EXTRACT_WALK_COMMAND;
+	argv[2] = a_vol;
+	argv[3] = a_items;
+	argv[4] = a_secs;
+	argv[5] = a_bytes;
+	argv[6] = (char *)(o->ewf ? "ewf" : "raw");
+	for (i = 0; i < o->nseg; i++)
+		argv[7 + i] = o->segs[i];
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigfillset(&def);
+	sigdelset(&def, SIGINT);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	/* err, then out: either may be WALK_FD (a dup2 onto itself clears
+	 * close-on-exec) */
+	if ((ret = posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0)) == 0 &&
+	    (ret = posix_spawn_file_actions_adddup2(&fa, err, STDOUT_FILENO)) == 0 &&
+	    (ret = posix_spawn_file_actions_adddup2(&fa, err, STDERR_FILENO)) == 0 &&
+	    (ret = posix_spawn_file_actions_adddup2(&fa, out, WALK_FD)) == 0 &&
+	    (ret = posix_spawnattr_setsigmask(&at, &mask)) == 0 &&
+	    (ret = posix_spawnattr_setsigdefault(&at, &def)) == 0 &&
+	    (ret = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0)
+		ret = posix_spawn(pid, o->exe, &fa, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	free(argv);
+	return -ret;
+}
+
+/* Start the child of volume vol and take its records until it ends. */
 static int
 walk_one(TSK_IMG_INFO *img, struct run *r, int vol)
 {
 	int out[2], err[2], status = 0, timed_out = 0, ret = 0;
-	double deadline;
+	uint64_t max_items = r->o->max_items > r->items ? r->o->max_items - r->items : 0;
+	double started;
 	char why[600];
 	pid_t pid;
 
 	r->vol = vol;
 	r->vol_items = 0;
 	r->last[0] = '\0';
-	r->done_seen = r->done_ok = r->bad = 0;
+	r->done_seen = r->done_ok = r->bad = r->ready = 0;
 	r->len = r->errlen = 0;
-	if (pipe2(out, O_CLOEXEC) < 0)
-		return -errno;
-	if (pipe2(err, O_CLOEXEC) < 0) {
-		ret = -errno;
+	if ((ret = pipe_above_stdio(out)) < 0)
+		return ret;
+	if ((ret = pipe_above_stdio(err)) < 0) {
 		close(out[0]);
 		close(out[1]);
 		return ret;
 	}
-	fflush(NULL);
-	if ((pid = fork()) < 0) {
-		ret = -errno;
+	if (r->o->exe) {
+		ret = spawn_child(r->o, vol, max_items, out[1], err[1], &pid);
+	} else {
+		fflush(NULL);
+		if ((pid = fork()) < 0)
+			ret = -errno;
+		else if (pid == 0) {
+			close(out[0]);
+			close(err[0]);
+			child(img, vol, max_items, r->o, out[1], err[1]);
+		}
+	}
+	if (ret < 0) {
 		close(out[0]), close(out[1]), close(err[0]), close(err[1]);
 		return ret;
 	}
-	if (pid == 0) {
-		close(out[0]);
-		close(err[0]);
-		child(img, vol, r->o->max_items > r->items ? r->o->max_items - r->items : 0, r->o,
-		      out[1], err[1]);
-	}
 	close(out[1]);
 	close(err[1]);
-	deadline = ct_now() + r->o->seconds;
+	started = ct_now();
 	for (;;) {
 		struct pollfd p[2] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 } };
-		double left = deadline - ct_now();
+		double left = (r->ready ? r->ready_at + r->o->seconds : started + STARTUP_SECONDS) -
+			      ct_now();
 		int n;
 
 		if (left <= 0) {
@@ -593,6 +789,21 @@ walk_one(TSK_IMG_INFO *img, struct run *r, int vol)
 	return ret;
 }
 
+unsigned
+ct_thread_count(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	unsigned n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
 int
 ct_walk_isolated(TSK_IMG_INFO *img, const struct ct_isolate_opts *o,
 		 const struct ct_walk_sink *sink)
@@ -600,6 +811,9 @@ ct_walk_isolated(TSK_IMG_INFO *img, const struct ct_isolate_opts *o,
 	struct run r;
 	int vol, ret = 0, failed = 0;
 
+	/* fork is for a caller with one thread (isolate.h); unknown: no */
+	if (o->exe == NULL && ct_thread_count() != 1)
+		return -ENOEXEC;
 	memset(&r, 0, sizeof(r));
 	r.sink = sink;
 	r.o = o;

@@ -1093,6 +1093,13 @@ walk_volume(struct walk *w, struct volume *v)
 	return w->sink->done ? w->sink->done(w->sink->ctx, v->v.index, !w->capped) : 0;
 }
 
+TSK_IMG_INFO *
+ct_walk_open(int nseg, char *const *segs, int ewf)
+{
+	return tsk_img_open_utf8(nseg, (const char *const *)segs,
+				 ewf ? TSK_IMG_TYPE_EWF_EWF : TSK_IMG_TYPE_RAW, 0);
+}
+
 int
 ct_walk_image(TSK_IMG_INFO *img, int vol, uint64_t max_items, const struct ct_walk_sink *sink)
 {

@@ -107,4 +107,13 @@ struct ct_walk_sink {
 int ct_walk_image(TSK_IMG_INFO *img, int vol, uint64_t max_items,
 		  const struct ct_walk_sink *sink);
 
+/*
+ * Open a card image (its segments, in order) for reading: the one place
+ * that knows its format.  Card images are raw (dd-style, split or not) or
+ * E01 (ewf: libewf finds the other segments of a bare .E01); libtsk's
+ * format probing is not used (its probes through libvmdk leak).  NULL with
+ * libtsk's error set.
+ */
+TSK_IMG_INFO *ct_walk_open(int nseg, char *const *segs, int ewf);
+
 #endif

@@ -176,6 +176,7 @@ step_extract(struct card *c, struct step_out *out)
 	o.casedir = c->casedir;
 	o.evidence = c->evidence;
 	o.no_carve = !c->st->p->extract_carve;
+	o.walk_exe = c->st->o->walk_exe;
 	progress_set(c, "extract", 0, 0, 0, 0);
 	ret = ct_extract_run(&o, &r);
 	if (ret < 0) {
