@@ -105,6 +105,9 @@ struct card {
 	uint64_t tracks, points;
 	long flights;			/* from the report, -1 unknown */
 	char wipe_result[256];
+	/* the format the wipe laid down after its passes (format_result):
+	 * what the format step says; STEP_PENDING until the wipe ended */
+	struct step_out format;
 	char wipe_method[512];
 	uint64_t real_capacity;
 	int wrapped;

@@ -230,17 +230,17 @@ wipe_progress(const struct ct_wipe_progress *p, void *ctx)
 	progress_set(ctx, phase, p->done, p->total, p->elapsed, p->done == p->total);
 }
 
-/* What the certificate says of the format laid down after the wipe. */
+/* What the certificate says of the format laid down after the wipe: the
+ * format step's outcome, kept until that step runs. */
 static void
 format_result(struct card *c, const struct ct_wipe_result *r)
 {
-	struct step_out *f = &c->steps[CT_STEP_FORMAT];
+	struct step_out *f = &c->format;
 	struct json_object *fmt = ct_json_get(r->cert, "format");
 	const char *res = ct_json_str(fmt, "result", NULL);
 
 	if (!ct_station_policy_has(c->st->p, CT_STEP_FORMAT))
 		return;
-	f->runs++;
 	if (res && !strcmp(res, "formatted")) {
 		f->status = STEP_OK;
 		f->exit = 0;
@@ -341,8 +341,14 @@ step_wipe(struct card *c, struct step_out *out)
 static enum step_status
 step_format(struct card *c, struct step_out *out)
 {
-	*out = c->steps[CT_STEP_FORMAT];
-	return out->status == STEP_PENDING ? STEP_FAILED : out->status;
+	if (c->format.status == STEP_PENDING) {
+		out->exit = 1;
+		snprintf(out->text, sizeof(out->text), "not formatted: the wipe did not reach it");
+		return STEP_FAILED;
+	}
+	out->exit = c->format.exit;
+	snprintf(out->text, sizeof(out->text), "%s", c->format.text);
+	return c->format.status;
 }
 
 /* ---- report ---- */
