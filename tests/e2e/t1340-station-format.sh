@@ -3,7 +3,8 @@
 # image, extract, wipe, format and report comes out with a fresh FAT32
 # filesystem under the policy's label (blkid, fsck.fat), nothing of the
 # card left in it, the format in its certificate, the summary and the
-# custody log, and its case verifies.  A loop device at a fixed free number,
+# custody log, and its case verifies.  Its case folder is named by the
+# date, the reader and the card's fingerprint.  A loop device at a fixed free number,
 # the only device the station admits.
 . "$CT_TOP/tests/e2e/lib.sh"
 . "$CT_TOP/tests/e2e/station.sh"
@@ -24,6 +25,7 @@ check_eq "the policy: fat32, labelled DRONE7" "fat32 DRONE7" "$(jq -r '"\(."form
 cp "$T/flightcard-superfloppy.img" "$T/card.img"
 files_before=$(mdir -i "$T/card.img" -b -/ :: 2>/dev/null | wc -l)
 slot_loop F "${N[0]}" || skip_all "losetup failed"
+day=$(date -u +%F)
 station_start --cases "$T/cases" --mission format --policy "$T/format.conf" --allow "loop${N[0]}" --max-cards 1
 slot_insert "${N[0]}" "$T/card.img"
 station_wait 600
@@ -31,6 +33,19 @@ check_eq "format: the station exits 0" 0 "$ST_RC"
 [ "$ST_RC" = 0 ] || station_show
 c=$(jq -c '.cards[0]' "$T/cases/mission-format.json")
 case=$T/cases/$(jq -r .case <<<"$c")
+# the case folder: date, reader (a loop device has no CID), the first 8
+# hex digits of the fingerprint: SHA-256 of a tag, the size (u64 LE), the
+# first and the last MiB (computed here with python's hashlib)
+fp=$(python3 -c 'import hashlib, struct, sys
+d = open(sys.argv[1], "rb").read()
+print(hashlib.sha256(b"cardtrail-station-fingerprint-v1" + struct.pack("<Q", len(d)) +
+                     d[:1 << 20] + d[-(1 << 20):]).hexdigest())' "$T/card.img")
+check_eq "format: the fingerprint, as hashlib computes it" "$fp" "$(jq -r .fingerprint <<<"$c")"
+case "$(jq -r .case <<<"$c")" in
+"$day-loop${N[0]}-${fp:0:8}"|"$(date -u +%F)-loop${N[0]}-${fp:0:8}")
+	ok "format: the case is named by date, reader and fingerprint" ;;
+*) not_ok "format: the case is named by date, reader and fingerprint ($(jq -r .case <<<"$c"), fingerprint $fp)" ;;
+esac
 check_eq "format: the steps" "image:ok extract:ok wipe:ok format:ok report:ok" \
 	"$(jq -r '[.steps[] | "\(.step):\(.status)"] | join(" ")' <<<"$c")"
 check_eq "format: blkid says vfat, DRONE7" "vfat DRONE7" \
