@@ -507,14 +507,15 @@ read_into(struct run *r, int fd)
 	return n > 0;
 }
 
-static void
+/* Read what the child wrote on its stderr; the bytes read, 0 at its end. */
+static ssize_t
 keep_err(struct run *r, int fd)
 {
 	char b[512];
 	ssize_t n = read(fd, b, sizeof(b));
 
 	if (n <= 0)
-		return;
+		return n;
 	/* the child's stderr goes on to ours (sanitizer reports, libtsk's
 	 * assertion); its tail names what killed it */
 	if (write(STDERR_FILENO, b, (size_t)n) < 0) {
@@ -529,6 +530,7 @@ keep_err(struct run *r, int fd)
 	memcpy(r->errtail + r->errlen, b, (size_t)n);
 	r->errlen += (size_t)n;
 	r->errtail[r->errlen] = '\0';
+	return n;
 }
 
 /* The last non-empty line of the child's stderr. */
@@ -759,12 +761,10 @@ walk_one(TSK_IMG_INFO *img, struct run *r, int vol)
 	/* what it said last */
 	if (err[0] >= 0) {
 		struct pollfd p = { err[0], POLLIN, 0 };
-		while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN)) {
-			size_t before = r->errlen;
-			keep_err(r, err[0]);
-			if (r->errlen == before)
-				break;
-		}
+		/* all of it (a sanitizer's report at its exit runs long: the
+		 * tail kept stops growing, the reading must not) */
+		while (poll(&p, 1, 0) > 0 && (p.revents & POLLIN) && keep_err(r, err[0]) > 0)
+			;
 		close(err[0]);
 	}
 	close(out[0]);
