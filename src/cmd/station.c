@@ -257,11 +257,9 @@ run(struct options *op, char *cmdline)
 	op->so.event = on_event;
 	op->so.status = on_status;
 	op->so.ctx = &v;
-	/* FAT times carry no zone; names from cards are UTF-8 (as extract) */
-	setenv("TZ", "UTC", 1);
-	tzset();
-	if (setlocale(LC_CTYPE, "C.UTF-8") == NULL)
-		(void)setlocale(LC_CTYPE, "");
+	/* each card's extract makes the bundle `cardtrail extract` makes (UTC,
+	 * the C locale, UTF-8 names): set once, before any thread starts */
+	ct_cmd_extract_env();
 	ct_cmd_catch_signals();
 
 	ret = ct_station_run(&op->so, &res);
