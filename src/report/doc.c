@@ -348,8 +348,9 @@ case_section(const struct rp_case *c, struct rp_doc *d)
 		kv(d, t, "evidence", "%s", or_dash(ids));
 		free(ids);
 	}
-	kv(d, t, "flights", "%zu (from %zu sources), %zu photos (%zu outside any flight)", c->nfl,
-	   c->nsrc - c->nphotos, c->nphotos, c->loose_photos);
+	kv(d, t, "flights", "%zu (grouped from %zu file%s with a track), %zu photo%s (%zu outside "
+	   "any flight)", c->nfl, c->nsrc - c->nphotos, c->nsrc - c->nphotos == 1 ? "" : "s",
+	   c->nphotos, c->nphotos == 1 ? "" : "s", c->loose_photos);
 	kv(d, t, "recorded by", "%s", or_dash(tools));
 	free(examiners);
 	free(tools);
@@ -365,13 +366,24 @@ identity_rows(struct rp_doc *d, long t, struct json_object *id, struct json_obje
 	char hs[32];
 	size_t i;
 
-	kv(d, t, "source", "%s (%s)", ct_json_str(id, "path", ct_json_str(ct_json_get(acq, "source"),
-			"path", "?")), ct_json_str(id, "kind", "?"));
+	struct json_object *src = ct_json_get(acq, "source");
+	struct json_object *media = ct_json_get(ct_json_get(acq, "adopted"), "media");
+
+	kv(d, t, "source", "%s (%s)", ct_json_str(id, "path", ct_json_str(src, "path", "?")),
+	   ct_json_str(id, "kind", ct_json_str(src, "kind", "?")));
 	ct_human_size((uint64_t)json_object_get_int64(ct_json_get(acq, "bytes")), hs, sizeof(hs));
-	kv(d, t, "size", "%" PRId64 " bytes (%s), sectors %d/%d bytes",
-	   json_object_get_int64(ct_json_get(acq, "bytes")), hs,
-	   json_object_get_int(ct_json_get(id, "logical_sector_size")),
-	   json_object_get_int(ct_json_get(id, "physical_sector_size")));
+	if (ct_json_get(id, "logical_sector_size"))
+		kv(d, t, "size", "%" PRId64 " bytes (%s), sectors %d/%d bytes",
+		   json_object_get_int64(ct_json_get(acq, "bytes")), hs,
+		   json_object_get_int(ct_json_get(id, "logical_sector_size")),
+		   json_object_get_int(ct_json_get(id, "physical_sector_size")));
+	else if (ct_json_get(media, "bytes_per_sector"))
+		kv(d, t, "size", "%" PRId64 " bytes (%s), sectors %d bytes (as the image file states)",
+		   json_object_get_int64(ct_json_get(acq, "bytes")), hs,
+		   json_object_get_int(ct_json_get(media, "bytes_per_sector")));
+	else
+		kv(d, t, "size", "%" PRId64 " bytes (%s), sector size not recorded",
+		   json_object_get_int64(ct_json_get(acq, "bytes")), hs);
 	if (ct_json_str(id, "vendor", NULL) || ct_json_str(id, "model", NULL) ||
 	    ct_json_str(id, "serial", NULL))
 		kv(d, t, "device", "%s %s, serial %s, transport %s", or_dash(ct_json_str(id, "vendor", NULL)),
@@ -436,9 +448,13 @@ outputs_now(const struct rp_case *c, struct rp_doc *d, long t, struct json_objec
 		struct json_object *o = json_object_array_get_idx(outs, i);
 		if (json_object_get_int64(ct_json_get(o, "seq")) != seq)
 			continue;
-		kv(d, t, "checked now", "%s: %s%s%s", ct_json_str(o, "path", "?"),
-		   ct_json_str(o, "status", "?"), ct_json_str(o, "detail", NULL) ? ", " : "",
-		   ct_json_str(o, "detail", ""));
+		const char *st = ct_json_str(o, "status", "?"), *det = ct_json_str(o, "detail", NULL);
+		/* a detail that starts with the status says it already */
+		if (det && !strncmp(det, st, strlen(st)))
+			kv(d, t, "checked now", "%s: %s", ct_json_str(o, "path", "?"), det);
+		else
+			kv(d, t, "checked now", "%s: %s%s%s", ct_json_str(o, "path", "?"), st,
+			   det ? ", " : "", det ? det : "");
 	}
 }
 
@@ -455,6 +471,75 @@ metadata_rows(struct rp_doc *d, long t, struct json_object *m)
 	for (i = 0; i < CT_ARRAY_SIZE(keys); i++)
 		if (ct_json_str(m, keys[i].key, NULL))
 			kv(d, t, keys[i].label, "%s", ct_json_str(m, keys[i].key, NULL));
+}
+
+/* An unreadable range as words, not JSON. */
+static void
+range_text(struct json_object *r, char *buf, size_t len)
+{
+	int64_t off = json_object_get_int64(ct_json_get(r, "offset"));
+	int64_t n = json_object_get_int64(ct_json_get(r, "length"));
+
+	if (n > 0)
+		snprintf(buf, len, "bytes %" PRId64 " to %" PRId64 " (%" PRId64 " byte%s)", off,
+			 off + n - 1, n, n == 1 ? "" : "s");
+	else
+		snprintf(buf, len, "%s", json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
+}
+
+/* What an adopted image (cardtrail adopt) holds: when it was adopted, what
+ * its own header says of its making, and its stored hashes checked. */
+static void
+adopted_rows(struct rp_doc *d, long t, struct json_object *acq)
+{
+	static const struct { const char *key, *label; } hdr[] = {
+		{ "examiner_name", "examiner" }, { "acquiry_date", "acquired" },
+		{ "system_date", "system date" }, { "acquiry_software", "software" },
+		{ "acquiry_software_version", "software version" },
+		{ "acquiry_operating_system", "operating system" },
+		{ "case_number", "case number" }, { "evidence_number", "evidence number" },
+		{ "description", "description" }, { "notes", "notes" },
+		{ "model", "media model" }, { "serial_number", "media serial" },
+	};
+	struct json_object *ad = ct_json_get(acq, "adopted"), *found = ct_json_get(ad, "found");
+	struct json_object *st = ct_json_get(ad, "stored_hashes"), *media = ct_json_get(ad, "media");
+	size_t i;
+
+	kv(d, t, "adopted", "%s .. %s, %s (cardtrail adopt: when the image was brought into the "
+	   "case, not when it was made)", ct_json_str(acq, "started", "?"),
+	   ct_json_str(acq, "finished", "?"), ct_json_str(acq, "status", "?"));
+	for (i = 0; i < CT_ARRAY_SIZE(hdr); i++)
+		if (ct_json_str(found, hdr[i].key, NULL))
+			kv(d, t, "image header", "%s: %s (as the image file states, not checked)",
+			   hdr[i].label, ct_json_str(found, hdr[i].key, NULL));
+	if (media && json_object_object_length(media)) {
+		char *m = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&m, &len);
+		int any = 0;
+		if (f) {
+			json_object_object_foreach(media, k, v) {
+				fprintf(f, "%s%s %s", any++ ? ", " : "", k, json_object_get_string(v));
+			}
+			fclose(f);
+		}
+		kv(d, t, "image media", "%s", or_dash(m));
+		free(m);
+	}
+	if (st == NULL || json_object_object_length(st) == 0) {
+		kv(d, t, "stored hashes", "none in the image file");
+	} else {
+		json_object_object_foreach(st, algo, h) {
+			struct json_object *m = ct_json_get(h, "match");
+			kv(d, t, "stored hash", "%s %s: %s", algo, ct_json_str(h, "stored", "?"),
+			   m == NULL ? "not computed here" : json_object_get_boolean(m) ?
+			   "matches the image as read at adoption" :
+			   "DOES NOT MATCH the image as read at adoption");
+		}
+	}
+	if (ct_json_get(ad, "in_place"))
+		kv(d, t, "image files", "%s", json_object_get_boolean(ct_json_get(ad, "in_place")) ?
+		   "left where they were (adopted in place)" : "copied into the case");
 }
 
 static void
@@ -477,17 +562,28 @@ image_section(const struct rp_case *c, struct rp_doc *d, const struct rp_evidenc
 	   ct_json_str(ct_json_get(acq, "options"), "format", ct_json_str(acq, "format", "raw")),
 	   nseg, nseg == 1 ? "" : "s", e->acq_name);
 	metadata_rows(d, t, ct_json_get(acq, "metadata"));
-	kv(d, t, "acquired", "%s .. %s, %s", ct_json_str(acq, "started", "?"),
-	   ct_json_str(acq, "finished", "?"), ct_json_str(acq, "status", "?"));
+	if (ct_json_get(acq, "adopted"))
+		adopted_rows(d, t, acq);
+	else
+		kv(d, t, "acquired", "%s .. %s, %s", ct_json_str(acq, "started", "?"),
+		   ct_json_str(acq, "finished", "?"), ct_json_str(acq, "status", "?"));
 	kv(d, t, "unreadable", "%" PRId64 " bytes in %zu range%s",
 	   json_object_get_int64(ct_json_get(acq, "bad_bytes")), bad ? json_object_array_length(bad) : 0,
 	   bad && json_object_array_length(bad) == 1 ? "" : "s");
-	kv(d, t, "verification of the image", "%s (re-read: %s)", match_text(ct_json_get(ver, "image")),
-	   ct_json_str(ct_json_get(ver, "image"), "reread", "image"));
-	kv(d, t, "verification of the source", "%s (%s, %" PRId64 " bytes compared)",
-	   match_text(ct_json_get(ver, "source")),
-	   ct_json_str(ct_json_get(ver, "source"), "method", "not done"),
-	   json_object_get_int64(ct_json_get(ct_json_get(ver, "source"), "compared_bytes")));
+	if (ct_json_get(acq, "adopted") && ver == NULL) {
+		kv(d, t, "verification of the image", "no re-read by cardtrail: the image was made "
+		   "elsewhere; its stored hashes are above");
+		kv(d, t, "verification of the source", "not possible: the source was not read by "
+		   "cardtrail");
+	} else {
+		kv(d, t, "verification of the image", "%s (re-read: %s)",
+		   match_text(ct_json_get(ver, "image")),
+		   ct_json_str(ct_json_get(ver, "image"), "reread", "image"));
+		kv(d, t, "verification of the source", "%s (%s, %" PRId64 " bytes compared)",
+		   match_text(ct_json_get(ver, "source")),
+		   ct_json_str(ct_json_get(ver, "source"), "method", "not done"),
+		   json_object_get_int64(ct_json_get(ct_json_get(ver, "source"), "compared_bytes")));
+	}
 	if (e->image_rec)
 		outputs_now(c, d, t, e->image_rec);
 
@@ -505,9 +601,11 @@ image_section(const struct rp_case *c, struct rp_doc *d, const struct rp_evidenc
 	}
 	if (bad && json_object_array_length(bad)) {
 		t = table(d, (const struct col[]){ { "unreadable range", 0, 1.0 } }, 1, 1);
-		for (i = 0; i < json_object_array_length(bad); i++)
-			row(d, t, json_object_to_json_string_ext(json_object_array_get_idx(bad, i),
-								  JSON_C_TO_STRING_PLAIN));
+		for (i = 0; i < json_object_array_length(bad); i++) {
+			char rb[128];
+			range_text(json_object_array_get_idx(bad, i), rb, sizeof(rb));
+			row(d, t, rb);
+		}
 	}
 }
 
@@ -537,8 +635,12 @@ extract_section(const struct rp_case *c, struct rp_doc *d, const struct rp_evide
 	kv(d, t, "files", "%" PRId64 " (%" PRId64 " allocated, %" PRId64 " deleted, %" PRId64 " carved)",
 	   json_object_get_int64(ct_json_get(res, "files")), json_object_get_int64(ct_json_get(res, "allocated")),
 	   json_object_get_int64(ct_json_get(res, "deleted")), json_object_get_int64(ct_json_get(res, "carved")));
-	kv(d, t, "tracks", "%" PRId64 " source files with a track, %" PRId64 " points",
-	   json_object_get_int64(ct_json_get(res, "flights")), json_object_get_int64(ct_json_get(res, "points")));
+	{
+		int64_t nt = json_object_get_int64(ct_json_get(res, "flights"));
+		int64_t np = json_object_get_int64(ct_json_get(res, "points"));
+		kv(d, t, "tracks", "%" PRId64 " file%s with a track (before grouping into flights), "
+		   "%" PRId64 " point%s", nt, nt == 1 ? "" : "s", np, np == 1 ? "" : "s");
+	}
 	kv(d, t, "image checked first", "%s", json_object_get_boolean(ct_json_get(res, "forced")) ?
 	   "NO: extracted with --force from an image that did not match its record" :
 	   "yes: the image matched its acquisition record");
@@ -551,6 +653,39 @@ extract_section(const struct rp_case *c, struct rp_doc *d, const struct rp_evide
 	for (i = 0; outs && i < json_object_array_length(outs); i++) {
 		struct json_object *o = json_object_array_get_idx(outs, i);
 		row(d, t, ct_json_str(o, "path", "?"), ct_json_str(o, "sha256", NULL));
+	}
+}
+
+static const char *
+file_path(struct json_object *f)
+{
+	return ct_json_str(f, "path", NULL) ? ct_json_str(f, "path", NULL) :
+	       ct_json_str(f, "bundle_path", "?");
+}
+
+/* What extraction said about each file (MANIFEST.json), word for word. */
+static void
+file_warnings(struct rp_doc *d, struct json_object *files)
+{
+	size_t i, k, n = json_object_array_length(files), nw = 0;
+	long t;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *w = ct_json_get(json_object_array_get_idx(files, i), "warnings");
+		if (w && json_object_is_type(w, json_type_array))
+			nw += json_object_array_length(w);
+	}
+	if (nw == 0)
+		return;
+	heading(d, 4, NULL, "Warnings about the files (%zu)", nw);
+	note(d, "What extraction said about each file, as MANIFEST.json records it.");
+	t = table(d, (const struct col[]){ { "path", 0, 0.24 }, { "warning", 0, 0.76 } }, 2, 1);
+	for (i = 0; i < n; i++) {
+		struct json_object *f = json_object_array_get_idx(files, i);
+		struct json_object *w = ct_json_get(f, "warnings");
+		for (k = 0; w && json_object_is_type(w, json_type_array) &&
+			    k < json_object_array_length(w); k++)
+			row(d, t, file_path(f), json_object_get_string(json_object_array_get_idx(w, k)));
 	}
 }
 
@@ -575,11 +710,11 @@ files_section(struct rp_doc *d, const struct rp_evidence *e)
 		struct json_object *f = json_object_array_get_idx(files, i);
 		char b[32], tb[64];
 		snprintf(b, sizeof(b), "%" PRId64, json_object_get_int64(ct_json_get(f, "size")));
-		row(d, t, ct_json_str(f, "path", NULL) ? ct_json_str(f, "path", NULL) :
-		    ct_json_str(f, "bundle_path", "?"), ct_json_str(f, "state", "?"), b,
+		row(d, t, file_path(f), ct_json_str(f, "state", "?"), b,
 		    disp_time(ct_json_str(ct_json_get(f, "times"), "modified", NULL), tb, sizeof(tb)),
 		    ct_json_str(f, "sha256", NULL));
 	}
+	file_warnings(d, files);
 }
 
 /* Serials, models and firmware the files name, each once, with where. */
@@ -1023,8 +1158,8 @@ timeline_section(const struct rp_case *c, struct rp_doc *d)
 	     "folder as CSV and as a Sleuth Kit body file (mactime -b); the custody record of this "
 	     "report names both with their SHA-256.");
 	t = table(d, (const struct col[]){ { "time", 0, 0.17 }, { "basis", 0, 0.06 },
-					   { "evidence", 0, 0.06 }, { "event", 0, 0.14 },
-					   { "state", 0, 0.08 }, { "path", 0, 0.30 }, { "detail", 0, 0.19 } },
+					   { "evidence", 0, 0.08 }, { "event", 0, 0.14 },
+					   { "state", 0, 0.08 }, { "path", 0, 0.28 }, { "detail", 0, 0.19 } },
 		  7, 1);
 	for (i = 0; i < c->ntl; i++) {
 		const struct rp_event *e = &c->tl[i];
@@ -1036,6 +1171,38 @@ timeline_section(const struct rp_case *c, struct rp_doc *d)
 
 /* ---- custody ---- */
 
+/* The examiners' notes (cardtrail note), word for word. */
+static void
+custody_notes(const struct rp_case *c, struct rp_doc *d)
+{
+	size_t i;
+	long t = -1;
+
+	for (i = 0; i < c->log.n; i++) {
+		struct json_object *r = c->log.lines[i].rec, *subj = ct_json_get(r, "subject");
+		const char *text = ct_json_str(ct_json_get(r, "result"), "text", NULL);
+		char seq[24], about[160];
+		if (r == NULL || text == NULL || strcmp(ct_json_str(r, "action", ""), "note") != 0)
+			continue;
+		if (t < 0) {
+			heading(d, 3, "notes", "Notes");
+			t = table(d, (const struct col[]){ { "seq", RC_RIGHT, 0.05 },
+							   { "time (UTC)", 0, 0.17 },
+							   { "examiner", 0, 0.14 }, { "about", 0, 0.1 },
+							   { "note", 0, 0.54 } }, 5, 1);
+		}
+		snprintf(seq, sizeof(seq), "%" PRId64, json_object_get_int64(ct_json_get(r, "seq")));
+		if (ct_json_str(subj, "evidence", NULL))
+			snprintf(about, sizeof(about), "%s", ct_json_str(subj, "evidence", NULL));
+		else if (ct_json_str(subj, "item", NULL))
+			snprintf(about, sizeof(about), "item %s", ct_json_str(subj, "item", NULL));
+		else
+			snprintf(about, sizeof(about), "the case");
+		row(d, t, seq, ct_json_str(r, "time", NULL), ct_json_str(r, "examiner", NULL), about,
+		    text);
+	}
+}
+
 static void
 custody_section(const struct rp_case *c, struct rp_doc *d)
 {
@@ -1046,8 +1213,8 @@ custody_section(const struct rp_case *c, struct rp_doc *d)
 	heading(d, 2, "custody", "Custody");
 	t = table(d, (const struct col[]){ { "seq", RC_RIGHT, 0.05 }, { "time (UTC)", 0, 0.17 },
 					   { "examiner", 0, 0.14 }, { "action", 0, 0.09 },
-					   { "evidence", 0, 0.08 }, { "signature", 0, 0.1 },
-					   { "signer", RC_MONO, 0.27 }, { "verdict", 0, 0.1 } }, 8, 1);
+					   { "evidence", 0, 0.09 }, { "signature", 0, 0.1 },
+					   { "signer", RC_MONO, 0.26 }, { "verdict", 0, 0.1 } }, 8, 1);
 	for (i = 0; recs && i < json_object_array_length(recs); i++) {
 		struct json_object *r = json_object_array_get_idx(recs, i);
 		char seq[24];
@@ -1057,6 +1224,7 @@ custody_section(const struct rp_case *c, struct rp_doc *d)
 		    ct_json_str(r, "signature", NULL), ct_json_str(r, "signer", NULL),
 		    ct_json_str(r, "verdict", NULL));
 	}
+	custody_notes(c, d);
 	t = table(d, KV_MONO, 2, 0);
 	kv(d, t, "chain head", "%s", c->head);
 	note(d, "The chain head is the SHA-256 of the last record. A log cut short still verifies "

@@ -71,7 +71,8 @@ custody_events(struct rp_case *c, size_t *cap)
 	for (i = 0; i < c->log.n; i++) {
 		struct json_object *r = c->log.lines[i].rec, *v = json_object_array_get_idx(vrecs, i);
 		struct tl_add a = { .kind = RP_EV_CUSTODY };
-		char what[96], detail[256];
+		const char *text = ct_json_str(ct_json_get(r, "result"), "text", NULL);
+		char what[96], *detail;
 		int d;
 
 		if (r == NULL || rp_parse_time(ct_json_str(r, "time", NULL), &a.t, &a.basis, &d) < 0 ||
@@ -79,14 +80,19 @@ custody_events(struct rp_case *c, size_t *cap)
 			continue;
 		snprintf(what, sizeof(what), "custody #%" PRId64 " %s",
 			 json_object_get_int64(ct_json_get(r, "seq")), ct_json_str(r, "action", "?"));
-		snprintf(detail, sizeof(detail), "by %s; record %s",
-			 ct_json_str(r, "examiner", "?"), ct_json_str(v, "verdict", "?"));
+		/* a note's text is what the record is for */
+		detail = rp_strf("by %s; record %s%s%s", ct_json_str(r, "examiner", "?"),
+				 ct_json_str(v, "verdict", "?"), text ? "; note: " : "", text ? text : "");
+		if (detail == NULL)
+			return -ENOMEM;
 		a.time = ct_json_str(r, "time", "");
 		a.evidence = ct_json_str(ct_json_get(r, "subject"), "evidence", "");
 		a.what = what;
 		a.state = ct_json_str(v, "signature", "");
 		a.detail = detail;
-		if ((ret = add_event(c, &a, cap)) < 0)
+		ret = add_event(c, &a, cap);
+		free(detail);
+		if (ret < 0)
 			return ret;
 	}
 	return 0;

@@ -461,7 +461,7 @@ D=$T/democase
 	"$T/demo.img" "$D" >/dev/null 2>&1 && "$CARDTRAIL" extract "$D" E1 >/dev/null 2>&1
 ct demo report "$D"
 check_eq "demo card: report exits 0; 2 flights (the SRT and the deleted one), no photo position" \
-	"0|contents   1 evidence, 2 flights from 2 sources, 0 photos, $(jq -r .result.events <<<"$(last_rec "$D")") timeline events" \
+	"0|contents   1 evidence, 2 flights (grouped from 2 files with a track), 0 photos, $(jq -r .result.events <<<"$(last_rec "$D")") timeline events" \
 	"$RC|$(grep '^contents' "$T/demo.out")"
 check_eq "demo card: the case number and description given at acquisition, in the case table" "2 2" \
 	"$(grep -c '<td>case number</td><td>CT-2026/0042</td>' "$D/report.html") $(grep -c '<td>description</td><td>Drone found at the &lt;fence&gt;</td>' "$D/report.html")"

@@ -8,7 +8,7 @@
 . "$CT_TOP"/tests/e2e/lib.sh
 
 PATH=$PATH:/usr/sbin:/sbin
-for t in mkfs.fat mcopy mmd mdel jq pdftotext python3; do
+for t in mkfs.fat mcopy mmd mdel jq pdftotext python3 split md5sum sha1sum; do
 	command -v "$t" >/dev/null 2>&1 ||
 		skip_all "$t not found (needs dosfstools, mtools, jq, poppler-utils, python3)"
 done
@@ -64,7 +64,7 @@ check_eq "H1 two cards: each flight's points are its own card's (flights.json)" 
 	"$(for e in E1 E2; do tar -xOf "$C/$e.evidence.tar" flights.json | jq -r '.[0].points'; done | paste -sd' ')" \
 	"$(cut -f9 "$T/two.tsv" | paste -sd' ')"
 check_eq "H1 two cards: the summary counts two flights" 1 \
-	"$(grep -c '^contents   2 evidence, 2 flights from 2 sources' "$T/two.out")"
+	"$(grep -c '^contents   2 evidence, 2 flights (grouped from 2 files with a track), 0 photos' "$T/two.out")"
 check_eq "H1 two cards: the legend names each flight's source" \
 	"flight 1: E1:files/MISC/FLY001.DAT|flight 2: E2:files/MISC/FLY001.DAT" \
 	"$(legend "$C/report.html" | paste -sd'|')"
@@ -105,5 +105,141 @@ check_eq "H1 one card: timeline flight start and end name the track they come fr
 	"$(printf '%s\n' "flight 1 start E1 files/MISC/FLY001.DAT True" "flight 1 end E1 files/MISC/FLY003.DAT True" \
 	"flight 2 start E1 deleted/MISC/_LY002.DAT True" "flight 2 end E1 deleted/MISC/_LY002.DAT True" | sort)" \
 	"$(sort "$T/one.tl")"
+
+# ---- M1: the files' extraction warnings ------------------------------------------
+"$GENDAT" logh -s 5 -n 10 -o "$T/L.DAT"
+{ printf 'garbled!'; head -c 20000 "$T/A.DAT"; } >"$T/K.DAT"
+card "$T/cardW.img" && mcopy -i "$T/cardW.img" "$T/L.DAT" ::MISC/FLY010.DAT &&
+	mcopy -i "$T/cardW.img" "$T/K.DAT" ::MISC/FLY011.DAT && mcopy -i "$T/cardW.img" "$T/A.DAT" ::MISC/FLY001.DAT
+W=$T/warn
+"$CARDTRAIL" image --progress none "$T/cardW.img" "$W" >/dev/null 2>&1 &&
+	"$CARDTRAIL" extract "$W" E1 >/dev/null 2>&1
+check_eq "M1 setup: a card with an encrypted and a garbled DAT" 0 $?
+"$CARDTRAIL" note --evidence E1 "$W" "card returned to evidence store" >/dev/null 2>&1 &&
+	"$CARDTRAIL" note "$W" 'seal <7> "intact"' >/dev/null 2>&1
+check_eq "M5 setup: two notes" 0 $?
+ct warn report "$W"
+check_eq "M1: report exits 0" 0 "$RC"
+tar -xOf "$W/E1.evidence.tar" MANIFEST.json >"$T/warn.manifest"
+check_eq "M1: MANIFEST.json warns about the LOGH DAT and the garbled one" "2" \
+	"$(jq '[.files[] | select(.path | test("FLY01[01]")) | select((.warnings | length) > 0)] | length' "$T/warn.manifest")"
+python3 - "$T/warn.manifest" "$W/report.html" >"$T/warn.check" <<'EOF'
+import html, json, re, sys
+m = json.load(open(sys.argv[1]))
+t = open(sys.argv[2], encoding="utf-8").read()
+rows = {tuple(html.unescape(c) for c in r)
+        for r in re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", t)}
+bad = [f["path"] + ": " + w for f in m["files"] for w in f.get("warnings") or []
+       if (f["path"], w) not in rows]
+n = sum(len(f.get("warnings") or []) for f in m["files"])
+print("\n".join(bad) if bad else "ok %d" % n)
+EOF
+check_eq "M1: the HTML shows every warning of every file, with its path, word for word" \
+	"ok $(jq '[.files[].warnings // [] | length] | add' "$T/warn.manifest")" "$(cat "$T/warn.check")"
+pdftotext "$W/report.pdf" - 2>/dev/null | tr -s ' \n' '  ' >"$T/warn.pdf.txt"
+check_eq "M1: the PDF too (the encrypted and the unknown DAT)" "1 1" \
+	"$(grep -c 'the records are encrypted with keys DJI holds; file identified, hashed and bundled, not decoded' "$T/warn.pdf.txt") $(grep -c "$(jq -r '.files[] | select(.path == "MISC/FLY011.DAT") | .warnings[0]' "$T/warn.manifest" | cut -c1-40)" "$T/warn.pdf.txt")"
+
+# ---- M5: the notes' text ----------------------------------------------------------
+check_eq "M5: the custody section lists both notes with their text (HTML)" "1 1" \
+	"$(grep -c '<td>E1</td><td>card returned to evidence store</td>' "$W/report.html") $(grep -c '<td>the case</td><td>seal &lt;7&gt; &quot;intact&quot;</td>' "$W/report.html")"
+python3 - "$W/timeline.csv" >"$T/notes.tl" <<'EOF'
+import csv, sys
+for r in csv.DictReader(open(sys.argv[1], newline="")):
+    if r["event"].endswith(" note"):
+        print("|".join([r["event"], r["evidence"], r["detail"]]))
+EOF
+check_eq "M5: timeline.csv: each note's text in its custody event" \
+	"custody #3 note|E1|by tester; record ok; note: card returned to evidence store
+custody #4 note||by tester; record ok; note: seal <7> \"intact\"" "$(cat "$T/notes.tl")"
+check_eq "M5: the PDF has the notes' text" "1 1" \
+	"$(grep -c 'card returned to evidence store' "$T/warn.pdf.txt") $(grep -c 'seal <7> "intact"' "$T/warn.pdf.txt")"
+
+# ---- M9 and the lower findings: what each count counts, plurals, PDF columns ------
+check_eq "M9: the summary says flights are grouped from files with a track; singulars" \
+	"contents   1 evidence, 1 flight (grouped from 1 file with a track), 0 photos, $(jq -r .result.events <<<"$(tail -n 1 "$W/custody.log")") timeline events" \
+	"$(grep '^contents' "$T/warn.out")"
+check_eq "M9: the case table and the extraction say what they count" \
+	"1 1" \
+	"$(grep -c '<td>flights</td><td>1 (grouped from 1 file with a track), 0 photos (0 outside any flight)</td>' "$W/report.html") $(grep -c '<td>tracks</td><td>1 file with a track (before grouping into flights), 143 points</td>' "$W/report.html")"
+check_eq "PDF: no header word broken inside a column ('evide nce')" 0 \
+	"$(pdftotext -layout "$W/report.pdf" - 2>/dev/null | grep -cw 'evide')"
+
+# ---- "not re-hashed" said once: a split image with a segment cut short -----------
+mkdir "$T/split"
+split -b 16M -d -a 3 --numeric-suffixes=1 "$T/cardA.img" "$T/split/card."
+S=$T/splitcase
+"$CARDTRAIL" adopt --progress none "$T/split/card.001" "$S" >/dev/null 2>&1
+check_eq "split adopt: 4 segments" 4 "$(jq '.segments | length' "$S/E1.acquisition.json")"
+truncate -s 1M "$S/E1.002"
+ct rh report "$S"
+check_eq "a cut segment: report exits 3" 3 "$RC"
+check_eq "a cut segment: the others are 'not re-hashed' once, with why" \
+	"E1.003: not re-hashed: another segment of the image is missing or has the wrong size|0" \
+	"$(grep -o '<td>checked now</td><td>E1.003: [^<]*' "$S/report.html" | sed 's/.*<td>//')|$(grep -c 'not re-hashed, not re-hashed' "$S/report.html")"
+
+# ---- M2: an adopted E01: what the adopt record holds, labelled as such ------------
+if ! command -v ewfacquire >/dev/null; then
+	skip "M2: an adopted E01 in the report" "ewfacquire is not installed (ewf-tools)"
+else
+	mkdir "$T/ewf"
+	ewfacquire -u -q -c fast -d sha1 -C "CASE-9" -D "card nine" -e "Field Officer" -E "BAG-9" \
+		-N "from the RC" -t "$T/ewf/card9" "$T/cardA.img" >"$T/ewf.log" 2>&1 &&
+		"$CARDTRAIL" adopt --progress none "$T/ewf/card9.E01" "$T/adopted" >"$T/adopt.out" 2>&1
+	check_eq "M2 setup: ewfacquire and adopt" 0 $?
+	A=$T/adopted
+	AJ=$A/E1.acquisition.json
+	ct adr report "$A"
+	check_eq "M2: report exits 0" 0 "$RC"
+	python3 "$HTMLPY" "$A/report.html" check >"$T/adr.check"
+	check_eq "M2: the HTML is well formed" ok "$(cat "$T/adr.check")"
+	# the evidence table's rows as "key|value"
+	python3 - "$A/report.html" >"$T/adr.kv" <<'EOF'
+import html, re, sys
+t = open(sys.argv[1], encoding="utf-8").read()
+for k, v in re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td></tr>", t):
+    print(html.unescape(k) + "|" + html.unescape(v))
+EOF
+	kvrow() { grep "^$1|" "$T/adr.kv" | cut -d'|' -f2- | paste -sd'#'; }
+	check_eq "M2: the source is the E01, of kind image" "$T/ewf/card9.E01 (image)" "$(kvrow source)"
+	check_eq "M2: sectors of 512 bytes, as the E01 states" \
+		"67108864 bytes (64.0 MiB), sectors 512 bytes (as the image file states)" "$(kvrow size)"
+	check_eq "M2: the adoption time is labelled as such, not as the acquisition" \
+		"$(jq -r '"\(.started) .. \(.finished), \(.status)"' "$AJ") (cardtrail adopt: when the image was brought into the case, not when it was made)|" \
+		"$(kvrow adopted)|$(kvrow acquired)"
+	check_eq "M2: the E01's own header: examiner, acquisition date and software (ewfacquire names its version), labelled" \
+		"examiner: Field Officer (as the image file states, not checked)#acquired: $(jq -r .adopted.found.acquiry_date "$AJ") (as the image file states, not checked)#software version: $(jq -r .adopted.found.acquiry_software_version "$AJ") (as the image file states, not checked)" \
+		"$(kvrow 'image header' | tr '#' '\n' | grep -E '^(examiner|acquired|software version):' | paste -sd'#')"
+	check_eq "M2: the stored MD5 and SHA-1 (computed apart) match the image as read" \
+		"md5 $(md5sum <"$T/cardA.img" | cut -d' ' -f1): matches the image as read at adoption#sha1 $(sha1sum <"$T/cardA.img" | cut -d' ' -f1): matches the image as read at adoption" \
+		"$(kvrow 'stored hash')"
+	check_eq "M2: no verification called 'not done' when the stored hashes were checked" \
+		"no re-read by cardtrail: the image was made elsewhere; its stored hashes are above" \
+		"$(kvrow 'verification of the image')"
+	# unreadable ranges in words: the record with a range, the log re-chained
+	X=$T/adopted-bad
+	cp -a "$A" "$X"
+	jq '.bad_ranges = [{offset: 2089472, length: 512}] | .bad_bytes = 512' "$AJ" >"$X/E1.acquisition.json"
+	python3 - "$X" <<'EOF'
+import hashlib, json, sys
+case = sys.argv[1]
+lines = open(case + "/custody.log", "rb").read().decode().splitlines()
+acq = open(case + "/E1.acquisition.json", "rb").read()
+out, prev = [], "0" * 64
+for l in lines:
+    r = json.loads(l)
+    for o in r.get("outputs", []):
+        if o.get("path") == "E1.acquisition.json":
+            o["sha256"], o["bytes"] = hashlib.sha256(acq).hexdigest(), len(acq)
+    r["prev"] = prev
+    l = json.dumps(r, separators=(",", ":"), ensure_ascii=False)
+    prev = hashlib.sha256(l.encode()).hexdigest()
+    out.append(l)
+open(case + "/custody.log", "w").write("\n".join(out) + "\n")
+EOF
+	ct adb report "$X"
+	check_eq "M2: unreadable ranges in words, no JSON" "1 0" \
+		"$(grep -c '<td>bytes 2089472 to 2089983 (512 bytes)</td>' "$X/report-2.html") $(grep -c '{&quot;offset&quot;\|{"offset"' "$X/report-2.html")"
+fi
 
 done_testing
