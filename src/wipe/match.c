@@ -153,6 +153,53 @@ wipe_samples_make(struct wipe_samples *s, uint64_t size, unsigned sector)
 	return 0;
 }
 
+/*
+ * Leave out of the sampled ranges the bytes the acquisition could not read
+ * (its bad_ranges): the image holds zeros there, not the card's bytes, and
+ * the card most likely still cannot give them.  Returns the bytes left out.
+ */
+static int
+samples_exclude_bad(struct wipe_samples *s, struct json_object *acq, uint64_t *left_out)
+{
+	struct json_object *bad = ct_json_get(acq, "bad_ranges");
+	size_t nb = bad && json_object_is_type(bad, json_type_array) ? json_object_array_length(bad) : 0;
+	struct wipe_range *out;
+	size_t i, j, n = 0, cap;
+
+	*left_out = 0;
+	if (nb == 0)
+		return 0;
+	/* the acquisition's ranges are sorted and apart: each splits at most
+	 * one range in two, so nall + nb pieces are enough */
+	cap = s->nall + nb;
+	if ((out = malloc(cap * sizeof(*out))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < s->nall; i++) {
+		uint64_t off = s->all[i].off, end = off + s->all[i].len;
+
+		/* cut every bad range out of [off, end) */
+		for (j = 0; j < nb && off < end; j++) {
+			struct json_object *r = json_object_array_get_idx(bad, j);
+			uint64_t bo = (uint64_t)json_object_get_int64(ct_json_get(r, "offset"));
+			uint64_t be = bo + (uint64_t)json_object_get_int64(ct_json_get(r, "length"));
+
+			if (be <= off || bo >= end)
+				continue;
+			if (bo > off && n < cap)
+				out[n++] = (struct wipe_range){ off, bo - off };
+			*left_out += (be < end ? be : end) - (bo > off ? bo : off);
+			off = be < end ? be : end;
+		}
+		if (off < end && n < cap)
+			out[n++] = (struct wipe_range){ off, end - off };
+	}
+	free(s->all);
+	s->all = out;
+	s->nall = n;
+	s->bytes -= *left_out;
+	return 0;
+}
+
 /* ---- filesystem metadata of the image (The Sleuth Kit) ---- */
 
 struct meta_walk {
@@ -611,6 +658,7 @@ compare(struct wipe *w, const struct wipe_model *m, struct json_object *acq,
 {
 	struct wipe_samples s;
 	struct json_object *j, *meta;
+	uint64_t left_out = 0;
 	char hex[65];
 	size_t i;
 	int ret;
@@ -626,6 +674,8 @@ compare(struct wipe *w, const struct wipe_model *m, struct json_object *acq,
 		goto out;
 	if ((ret = wipe_samples_make(&s, w->dev.size, w->dev.lss)) < 0)
 		goto out;
+	if (acq && (ret = samples_exclude_bad(&s, acq, &left_out)) < 0)
+		goto out;
 	ret = wipe_model_check(&w->dev, m, s.all, s.nall, at);
 	ct_hex(s.seed, sizeof(s.seed), hex);
 	j = json_object_new_object();
@@ -634,6 +684,8 @@ compare(struct wipe *w, const struct wipe_model *m, struct json_object *acq,
 	json_object_object_add(j, "sector_size", json_object_new_int((int)w->dev.lss));
 	json_object_object_add(j, "first_bytes", wipe_jint(s.head.len));
 	json_object_object_add(j, "last_bytes", wipe_jint(s.tail.len));
+	/* what fell into the acquisition's unreadable ranges: not compared */
+	json_object_object_add(j, "unreadable_bytes_left_out", wipe_jint(left_out));
 	meta = json_object_new_array();
 	for (i = 0; i < s.nmeta; i++) {
 		struct json_object *r = json_object_new_array();

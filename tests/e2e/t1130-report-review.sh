@@ -138,7 +138,7 @@ check_eq "M1: the HTML shows every warning of every file, with its path, word fo
 	"ok $(jq '[.files[].warnings // [] | length] | add' "$T/warn.manifest")" "$(cat "$T/warn.check")"
 pdftotext "$W/report.pdf" - 2>/dev/null | tr -s ' \n' '  ' >"$T/warn.pdf.txt"
 check_eq "M1: the PDF too (the encrypted and the unknown DAT)" "1 1" \
-	"$(grep -c 'the records are encrypted with keys DJI holds; file identified, hashed and bundled, not decoded' "$T/warn.pdf.txt") $(grep -c "$(jq -r '.files[] | select(.path == "MISC/FLY011.DAT") | .warnings[0]' "$T/warn.manifest" | cut -c1-40)" "$T/warn.pdf.txt")"
+	"$(grep -c 'and no plain header; file identified, hashed and bundled, not decoded' "$T/warn.pdf.txt") $(grep -c "$(jq -r '.files[] | select(.path == "MISC/FLY011.DAT") | .warnings[0]' "$T/warn.manifest" | cut -c1-40)" "$T/warn.pdf.txt")"
 
 # ---- M5: the notes' text ----------------------------------------------------------
 check_eq "M5: the custody section lists both notes with their text (HTML)" "1 1" \
