@@ -144,6 +144,8 @@ struct ct_report_result {
 	struct ct_report_file files[4];
 	size_t nfiles;
 	char tiles_sha256[65];		/* of --tiles, when given */
+	unsigned tiles_refused;		/* tiles not drawn: not 256 or 512 px square */
+	uint32_t tile_w, tile_h;	/* the first of those declares (0: unreadable) */
 	char first_problem[1024];
 	char error[1024];
 };

@@ -128,6 +128,13 @@ cmd_report(int argc, char **argv)
 		(void)setlocale(LC_CTYPE, "");
 
 	ret = ct_report_run(&o, &r);
+	if (r.tiles_refused && r.tile_w)
+		ct_warn("tiles of '%s' not drawn (%u times): a tile declares %ux%u pixels, not 256 "
+			"or 512 square", o.tiles, r.tiles_refused, (unsigned)r.tile_w,
+			(unsigned)r.tile_h);
+	else if (r.tiles_refused)
+		ct_warn("tiles of '%s' not drawn (%u times): not a PNG or JPEG whose size can be "
+			"read", o.tiles, r.tiles_refused);
 	if (ret == 1) {
 		ct_error(0, "no custody log in '%s': not a case folder", o.casedir);
 		goto out;

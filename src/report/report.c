@@ -292,6 +292,8 @@ out:
 		free(b[i].data);
 	rp_doc_release(&d);
 	rp_case_release(&c);
+	if (tiles)
+		res->tiles_refused = rp_tiles_refused(tiles, &res->tile_w, &res->tile_h);
 	rp_tiles_close(tiles);
 	return ret;
 }

@@ -239,6 +239,9 @@ int rp_tiles_zoom(const struct rp_tiles *t, double upm);
 /* A tile's bytes (XYZ numbering; MBTiles stores TMS rows), malloc'd; 1 if absent. */
 int rp_tiles_get(struct rp_tiles *t, int z, long x, long y, unsigned char **data, size_t *len);
 const char *rp_tiles_describe(const struct rp_tiles *t);
+/* How many tiles were not drawn (not 256 or 512 pixels square), and the
+ * size the first of them declares (0x0: not a PNG or JPEG header). */
+unsigned rp_tiles_refused(const struct rp_tiles *t, uint32_t *w, uint32_t *h);
 
 /* ---- writers ---- */
 

@@ -22,7 +22,34 @@ struct rp_tiles {
 	sqlite3_stmt *get;
 	int minz, maxz;
 	char describe[512];
+	unsigned refused;	/* tiles not 256 or 512 pixels square */
+	uint32_t refused_w, refused_h;	/* the first one's */
 };
+
+/* The pixels a PNG or JPEG tile declares, read from its header (PNG's
+ * IHDR, JPEG's SOF): 0 when found, -1 when not. */
+static int
+tile_dims(const unsigned char *b, size_t n, uint32_t *w, uint32_t *h)
+{
+	size_t i;
+
+	if (n >= 24 && !memcmp(b, "\x89PNG\r\n\x1a\n", 8) && !memcmp(b + 12, "IHDR", 4)) {
+		*w = (uint32_t)b[16] << 24 | (uint32_t)b[17] << 16 | (uint32_t)b[18] << 8 | b[19];
+		*h = (uint32_t)b[20] << 24 | (uint32_t)b[21] << 16 | (uint32_t)b[22] << 8 | b[23];
+		return 0;
+	}
+	for (i = 2; n >= 4 && b[0] == 0xff && b[1] == 0xd8 && i + 9 <= n && b[i] == 0xff;
+	     i += 2 + ((size_t)b[i + 2] << 8 | b[i + 3])) {
+		unsigned m = b[i + 1];
+
+		if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) {
+			*h = (uint32_t)b[i + 5] << 8 | b[i + 6];
+			*w = (uint32_t)b[i + 7] << 8 | b[i + 8];
+			return 0;
+		}
+	}
+	return -1;
+}
 
 static void
 meta(sqlite3 *db, const char *key, char *out, size_t len)
@@ -139,7 +166,17 @@ rp_tiles_get(struct rp_tiles *t, int z, long x, long y, unsigned char **data, si
 	if (rc == SQLITE_ROW) {
 		const void *b = sqlite3_column_blob(t->get, 0);
 		int bl = sqlite3_column_bytes(t->get, 0);
-		if (b && bl > 0 && (size_t)bl <= MAX_TILE_BYTES) {
+		uint32_t w = 0, h = 0;
+
+		/* decoded, a tile of 6000x6000 pixels is 144 MB: only the sizes
+		 * tiles have are drawn */
+		if (b && bl > 0 && (tile_dims(b, (size_t)bl, &w, &h) < 0 || w != h ||
+				    (w != 256 && w != 512))) {
+			if (t->refused++ == 0) {
+				t->refused_w = w;
+				t->refused_h = h;
+			}
+		} else if (b && bl > 0 && (size_t)bl <= MAX_TILE_BYTES) {
 			if ((*data = malloc((size_t)bl)) == NULL) {
 				ret = -ENOMEM;
 			} else {
@@ -153,6 +190,14 @@ rp_tiles_get(struct rp_tiles *t, int z, long x, long y, unsigned char **data, si
 	}
 	sqlite3_reset(t->get);
 	return ret;
+}
+
+unsigned
+rp_tiles_refused(const struct rp_tiles *t, uint32_t *w, uint32_t *h)
+{
+	*w = t->refused_w;
+	*h = t->refused_h;
+	return t->refused;
 }
 
 const char *
