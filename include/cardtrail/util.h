@@ -8,6 +8,7 @@
 #ifndef CARDTRAIL_UTIL_H
 #define CARDTRAIL_UTIL_H
 
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -74,4 +75,6 @@ struct json_object;
 struct json_object *ct_json_get(struct json_object *o, const char *k);
 /* The string member k of o, or dflt when it is missing or not a string. */
 const char *ct_json_str(struct json_object *o, const char *k, const char *dflt);
+/* Text s written to f as HTML character data or an attribute value. */
+void ct_html_escape(FILE *f, const char *s);
 #endif

@@ -24,6 +24,7 @@
 
 #include <tsk/libtsk.h>
 
+#include "cardtrail/flight.h"
 #include "walk.h"
 
 /*
@@ -317,20 +318,6 @@ tsk_time(struct ct_wtime *t, time_t sec, uint32_t nsec, int date_only)
 	t->kind = date_only ? CT_WT_LOCAL_DATE : CT_WT_LOCAL;
 }
 
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	int64_t era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 /* An exFAT timestamp (DOS date and time), its 10 ms increment and its
  * UTC offset byte (bit 7 valid, bits 0-6 signed 15-minute units). */
 static void
@@ -343,7 +330,7 @@ exfat_time(struct ct_wtime *t, uint32_t ts, unsigned cs10, unsigned utcoff)
 	memset(t, 0, sizeof(*t));
 	if (ts == 0 || day == 0 || mon == 0 || mon > 12 || hour > 23 || min > 59 || sec2 > 29)
 		return;
-	t->sec = days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec2 * 2;
+	t->sec = ct_days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec2 * 2;
 	if (cs10 < 200) {
 		t->sec += cs10 / 100;
 		t->nsec = (cs10 % 100) * 10000000u;

@@ -12,6 +12,7 @@
 #include <glib.h>
 
 #include "cardtrail/report.h"
+#include "cardtrail/util.h"
 #include "report_int.h"
 
 static const char CSS[] =
@@ -40,20 +41,10 @@ static const char CSS[] =
 "footer{margin-top:16px;font-size:7pt;color:#454b54;border-top:1px solid #c8ccd2}\n"
 "@media print{body{max-width:none;padding:0}figure.map svg.map{width:100%;height:auto}}\n";
 
-/* Text as HTML character data or attribute value. */
 static void
 esc(FILE *f, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default: fputc(*s, f);
-		}
-	}
+	ct_html_escape(f, s);
 }
 
 /* ---- the SVG canvas ---- */

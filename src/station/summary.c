@@ -374,16 +374,7 @@ mission_text(struct json_object *m)
 static void
 esc(FILE *f, const char *s)
 {
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default: fputc(*s, f); break;
-		}
-	}
+	ct_html_escape(f, s);
 }
 
 /* A link to a file of a case, by a relative path of safe names. */
