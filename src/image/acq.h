@@ -72,19 +72,34 @@ struct window_job {
 	uint64_t count;
 };
 
+/* The hashes one consumer thread computes, one after the other on each
+ * buffer (an index into hashers.hj, or WINDOWS for the windows). */
+#define WINDOWS (-1)
+struct hash_thread {
+	struct hashers *h;
+	int job[MAX_HASHES + 1];
+	size_t n;
+	double cost;		/* seconds per MiB, measured */
+	char name[64];
+};
+
 /* The hashers of one pass over the stream. */
 struct hashers {
 	struct hash_job hj[MAX_HASHES];
 	size_t nh;
 	struct window_job wj;
 	int windows;		/* wj in use */
+	struct hash_thread th[MAX_HASHES + 1];
+	size_t nth;
 };
 
 /* Hashers for a->mask (and windows when a->window); per-segment digests
  * when segs and the sink cuts the stream into fixed-size segments. */
 int hashers_init(struct acq *a, struct hashers *h, int segs);
 void hashers_release(struct hashers *h);
-/* Add the consumers to cons (at most max); returns how many. */
+/* Add the consumers to cons (at most max); returns how many.  The hashes
+ * share threads where that does not slow the pass: as few threads as keep
+ * the slowest hash (measured on this machine) the one that sets the pace. */
 size_t hashers_consumers(struct hashers *h, struct ct_consumer *cons, size_t max);
 struct json_object *hashers_json(const struct hashers *h);
 struct json_object *windows_json(struct acq *a, const struct hashers *h);
