@@ -118,6 +118,8 @@ struct ct_wipe_opts {
 	const char *format;		/* NULL, "fat32" or "exfat" */
 	const char *label;
 	const char *destination;	/* post-sanitization destination */
+	const char *evidence_root;	/* a folder of cases (the station's --cases): a loop
+					 * device over a file under it is refused too */
 	const char *examiner;
 	const char *organization;	/* of the person performing it */
 	const char *validator;		/* who validates the certificate */
@@ -166,5 +168,22 @@ struct ct_wipe_result {
  */
 int ct_wipe_run(const struct ct_wipe_opts *o, struct ct_wipe_result *res);
 void ct_wipe_result_release(struct ct_wipe_result *res);
+
+/*
+ * Is the block device rdev a loop device whose file -- through loop
+ * devices over loop devices -- is a case's evidence?  That is a file in a
+ * folder (or below one) that holds a custody log; any file under one of
+ * roots[] (case folders, or a folder of them), by device and inode, so a
+ * hard link elsewhere, or one whose name is gone, is the file; an image
+ * that a record of a case under roots[] names where it lies (adopt
+ * --in-place) or was adopted from.  The file is told by LOOP_GET_STATUS64
+ * (fd: rdev open; -1: its node is opened read-only, not exclusively), or
+ * by the name in sysfs.  1 with why ("a loop device over 'FILE', a file of
+ * the case in 'DIR'"), 0 when not (or no loop device), -errno with why
+ * when that cannot be told.  The wipe refuses such a device; the station
+ * does not take it.
+ */
+int ct_wipe_loop_evidence(dev_t rdev, int fd, const char *const *roots, size_t nroots, char *why,
+			  size_t len);
 
 #endif

@@ -161,6 +161,18 @@ int wipe_read_only(struct wipe *w, char *why, size_t len);
  * it is mounted), 0 when none, -errno.
  */
 int wipe_loop_users(const char *sysblock, const dev_t *devs, size_t n, char *msg, size_t len);
+/*
+ * Is the file dev:ino (named path, or NULL when its name is gone) a case's
+ * evidence: a file of a folder (or below one) that holds a custody log,
+ * found from path; a file anywhere under one of roots[], whatever its name
+ * (a hard link is the file); an image a record of a case under roots[]
+ * names where it lies (adopted in place) or was adopted from?  1 with why
+ * the rest of the sentence "a loop device over 'path'…": ", a file of the
+ * case in 'DIR'" or " (the same file as 'FILE'), …"; 0 not; -errno with
+ * why saying what could not be looked through.
+ */
+int wipe_evidence_file(dev_t dev, ino_t ino, const char *path, const char *const *roots, size_t nroots,
+		       char *why, size_t len);
 
 /* match.c */
 /* Is the card the evidence of an image in the case (or what the last wipe

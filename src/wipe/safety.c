@@ -3,22 +3,29 @@
  * the wipe holds open (its number from fstat), never at a path looked up
  * again: not mounted (nor a partition of it), not the running system, not
  * swap, not held by device-mapper/RAID, not the backing of a loop device,
- * not read-only, and a removable card unless --force.  Each refusal says
- * why; nothing has been written when one happens.
+ * not a loop device over a case's evidence (its own image would match the
+ * image trivially), not read-only, and a removable card unless --force.
+ * Each refusal says why; nothing has been written when one happens.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/loop.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "cardtrail/custody.h"
 #include "cardtrail/identity.h"
+#include "cardtrail/image.h"
 #include "cardtrail/util.h"
 #include "wipe/internal.h"
 
@@ -204,6 +211,8 @@ removable_card(struct wipe *w)
 	return 0;
 }
 
+static int evidence(struct wipe *w);
+
 int
 wipe_safety(struct wipe *w)
 {
@@ -241,6 +250,8 @@ wipe_safety(struct wipe *w)
 	if (ret > 0)
 		return wipe_err(w, -EBUSY, "'%s' is in use: %s; detach it first (losetup -d)",
 				w->o->device, why);
+	if ((ret = evidence(w)) < 0)
+		return ret;
 	if ((ret = wipe_read_only(w, why, sizeof(why))) < 0)
 		return wipe_err(w, ret, "cannot tell whether '%s' is read-only: %s", w->o->device,
 				strerror(-ret));
@@ -249,4 +260,362 @@ wipe_safety(struct wipe *w)
 				"card (its switch) or clear the flag (blockdev --setrw) if it may be "
 				"wiped", w->o->device, why);
 	return w->o->force ? 0 : removable_card(w);
+}
+
+/* ---- a loop device over a case's evidence ---- */
+
+#define LOOP_CHAIN_MAX 8	/* loop devices over loop devices, followed at most */
+#define WALK_DEPTH_MAX 32	/* folders below a root, looked into at most */
+
+/* What a loop device reads: the kernel's name for it and, when it can be
+ * told, which file that is (device and inode) or which block device. */
+struct backing {
+	char path[PATH_MAX];	/* backing_file, " (deleted)" kept */
+	int deleted;
+	int known;		/* dev and ino say which file */
+	dev_t dev, rdev;	/* rdev: a block device's number, else 0 */
+	ino_t ino;
+};
+
+/* The evidence a backing file was found to be. */
+struct found {
+	dev_t dev;
+	ino_t ino;
+	char path[PATH_MAX];	/* the file as a case names it */
+	char what[PATH_MAX + 128];	/* "a file of the case in '…'", … */
+};
+
+/* The loop device rdev open read-only (fd given, or its node from sysfs's
+ * DEVNAME), for LOOP_GET_STATUS64: what it reads, by device and inode. */
+static int
+loop_status(dev_t rdev, int fd, struct backing *b)
+{
+	struct loop_info64 info;
+	char path[PATH_MAX], *ue, *name;
+	struct stat st;
+	int own = -1, ret = 0;
+
+	if (fd < 0) {
+		if (ct_snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/uevent", major(rdev),
+				minor(rdev)) < 0 || (ue = ct_read_text(path)) == NULL)
+			return -ENOENT;
+		name = strstr(ue, "DEVNAME=");
+		if (name == NULL || ct_snprintf(path, sizeof(path), "/dev/%.*s", (int)strcspn(name + 8, "\n"),
+						name + 8) < 0) {
+			free(ue);
+			return -ENOENT;
+		}
+		free(ue);
+		/* read-only, not exclusive: no other program is kept from it */
+		if ((own = fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) < 0)
+			return -errno;
+		if (fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode) || st.st_rdev != rdev)
+			ret = -ENODEV;
+	}
+	if (ret == 0 && ioctl(fd, LOOP_GET_STATUS64, &info) < 0)
+		ret = -errno;
+	if (own >= 0)
+		close(own);
+	if (ret < 0)
+		return ret;
+	b->known = 1;
+	b->dev = (dev_t)info.lo_device;
+	b->ino = (ino_t)info.lo_inode;
+	b->rdev = (dev_t)info.lo_rdevice;
+	return 0;
+}
+
+/* What loop device rdev reads: 1 (b filled), 0 when it is no loop device
+ * (or one not bound), -errno when the file cannot be told. */
+static int
+loop_backing(dev_t rdev, int fd, struct backing *b)
+{
+	char path[PATH_MAX], *bf, *del;
+	struct stat st;
+
+	memset(b, 0, sizeof(*b));
+	if (ct_snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/loop/backing_file", major(rdev),
+			minor(rdev)) < 0 || (bf = ct_read_text(path)) == NULL)
+		return 0;
+	snprintf(b->path, sizeof(b->path), "%s", bf);
+	free(bf);
+	/* the kernel appends " (deleted)" to a file whose name is gone */
+	if ((del = strstr(b->path, " (deleted)")) != NULL && del[10] == '\0')
+		b->deleted = 1;
+	if (loop_status(rdev, fd, b) == 0)
+		return 1;
+	/* no status: the name, while it is there */
+	if (b->deleted || stat(b->path, &st) < 0)
+		return -ENOENT;
+	b->known = 1;
+	b->dev = st.st_dev;
+	b->ino = st.st_ino;
+	b->rdev = S_ISBLK(st.st_mode) ? st.st_rdev : 0;
+	return 1;
+}
+
+static int
+is_case(const char *dir)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	return ct_snprintf(path, sizeof(path), "%s/%s", dir, CT_CUSTODY_LOG) == 0 &&
+	       lstat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* The case folder that holds path (the nearest folder above it with a
+ * custody log, not above stop, if given): 1 with dir set, 0 none. */
+static int
+case_of(const char *path, const char *stop, char *dir, size_t len)
+{
+	char *slash;
+
+	if (ct_snprintf(dir, len, "%s", path) < 0)
+		return 0;
+	while ((slash = strrchr(dir, '/')) != NULL) {
+		*(slash == dir ? slash + 1 : slash) = '\0';
+		if (is_case(dir))
+			return 1;
+		if (slash == dir || (stop && !strcmp(dir, stop)))
+			break;
+	}
+	return 0;
+}
+
+/* f found at path under root: say whose it is. */
+static void
+found_at(struct found *f, const char *path, const char *root)
+{
+	char dir[PATH_MAX];
+
+	snprintf(f->path, sizeof(f->path), "%s", path);
+	if (case_of(path, root, dir, sizeof(dir)))
+		snprintf(f->what, sizeof(f->what), "a file of the case in '%s'", dir);
+	else
+		snprintf(f->what, sizeof(f->what), "a file under '%s'", root);
+}
+
+static int
+same_file(const char *path, const struct found *f)
+{
+	struct stat st;
+
+	return path && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_dev == f->dev &&
+	       st.st_ino == f->ino;
+}
+
+/* An image a record of the case in dir names outside it: its segments
+ * where they lie (adopted in place) or the files it was adopted from. */
+static int
+named_image(const char *dir, struct json_object *acq, struct found *f)
+{
+	struct json_object *adopted = ct_json_get(acq, "adopted");
+	struct json_object *from = ct_json_get(adopted, "from");
+	const char *ev = ct_json_str(acq, "evidence", "?"), *format;
+	char **paths = NULL;
+	size_t n = 0, i;
+	int hit = 0;
+
+	if (ct_image_paths(dir, acq, &paths, &n, &format) == 0)
+		for (i = 0; !hit && i < n; i++)
+			if ((hit = same_file(paths[i], f)) != 0) {
+				snprintf(f->path, sizeof(f->path), "%s", paths[i]);
+				snprintf(f->what, sizeof(f->what), "image %s of the case in '%s'%s", ev,
+					 dir, json_object_get_boolean(ct_json_get(adopted, "in_place")) ?
+					 " (adopted where it lies)" : "");
+			}
+	ct_image_paths_free(paths);
+	for (i = 0; !hit && from && i < json_object_array_length(from); i++) {
+		const char *p = ct_json_str(json_object_array_get_idx(from, i), "path", NULL);
+		if ((hit = same_file(p, f)) != 0) {
+			snprintf(f->path, sizeof(f->path), "%s", p);
+			snprintf(f->what, sizeof(f->what), "the file image %s of the case in '%s' was "
+				 "adopted from", ev, dir);
+		}
+	}
+	return hit;
+}
+
+/* The images the records of the case in dir name: 1 when f is one. */
+static int
+case_records(const char *dir, struct found *f)
+{
+	struct ct_custody_log log;
+	size_t i, j;
+	int ret, hit = 0;
+
+	if ((ret = ct_custody_read(dir, &log)) != 0)
+		return ret > 0 ? 0 : ret;
+	for (i = 0; !hit && i < log.n; i++) {
+		struct json_object *outs = ct_json_get(log.lines[i].rec, "outputs");
+
+		for (j = 0; !hit && outs && j < json_object_array_length(outs); j++) {
+			struct json_object *o = json_object_array_get_idx(outs, j), *acq;
+			const char *name = ct_json_str(o, "path", NULL);
+			char path[PATH_MAX];
+
+			if (strcmp(ct_json_str(o, "role", ""), "acquisition-record") || name == NULL ||
+			    strchr(name, '/') || ct_snprintf(path, sizeof(path), "%s/%s", dir, name) < 0 ||
+			    (acq = json_object_from_file(path)) == NULL)
+				continue;
+			hit = named_image(dir, acq, f);
+			json_object_put(acq);
+		}
+	}
+	ct_custody_release(&log);
+	return hit;
+}
+
+/* Every regular file under the folder dfd (path, under root), by device
+ * and inode, then the images its records name if it is a case.  Takes
+ * dfd.  1 found, 0 not, -errno. */
+static int
+walk(int dfd, const char *path, const char *root, unsigned depth, struct found *f)
+{
+	DIR *d = fdopendir(dfd);
+	struct dirent *de;
+	int ret = 0;
+
+	if (d == NULL) {
+		ret = -errno;
+		close(dfd);
+		return ret;
+	}
+	while (ret == 0 && (de = readdir(d)) != NULL) {
+		char sub[PATH_MAX];
+		struct stat st;
+		int sfd;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+			continue;
+		if ((ret = ct_snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name)) < 0)
+			break;
+		if (S_ISREG(st.st_mode)) {
+			if (st.st_dev == f->dev && st.st_ino == f->ino) {
+				found_at(f, sub, root);
+				ret = 1;
+			}
+			continue;
+		}
+		if (depth >= WALK_DEPTH_MAX) {
+			ret = -ELOOP;
+			break;
+		}
+		sfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sfd < 0 && errno == ENOENT)
+			continue;	/* gone since it was listed */
+		ret = sfd < 0 ? -errno : walk(sfd, sub, root, depth + 1, f);
+	}
+	closedir(d);
+	if (ret == 0 && is_case(path))
+		ret = case_records(path, f);
+	return ret;
+}
+
+int
+wipe_evidence_file(dev_t dev, ino_t ino, const char *path, const char *const *roots, size_t nroots,
+		   char *why, size_t len)
+{
+	struct found f = { .dev = dev, .ino = ino };
+	char real[PATH_MAX], dir[PATH_MAX];
+	size_t i;
+	int ret = 0, fd;
+
+	why[0] = '\0';
+	/* a file of a case, wherever the case is */
+	if (path && same_file(path, &f) && case_of(path, NULL, dir, sizeof(dir))) {
+		snprintf(why, len, ", a file of the case in '%s'", dir);
+		return 1;
+	}
+	/* a file under a root (by another name too), or an image a case
+	 * there names */
+	for (i = 0; ret == 0 && i < nroots; i++) {
+		if (roots[i] == NULL)
+			continue;
+		if (realpath(roots[i], real) == NULL) {
+			if (errno == ENOENT)
+				continue;	/* no cases there yet */
+			ret = -errno;
+			snprintf(why, len, "cannot look into '%s': %s", roots[i], strerror(-ret));
+			break;
+		}
+		if ((fd = open(real, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			ret = -errno;
+		else
+			ret = walk(fd, real, real, 0, &f);
+		if (ret < 0)
+			snprintf(why, len, "cannot look through '%s': %s", real, strerror(-ret));
+	}
+	if (ret <= 0)
+		return ret;
+	if (path == NULL || strcmp(path, f.path))
+		snprintf(why, len, " (the same file as '%s'), %s", f.path, f.what);
+	else
+		snprintf(why, len, ", %s", f.what);
+	return 1;
+}
+
+int
+ct_wipe_loop_evidence(dev_t rdev, int fd, const char *const *roots, size_t nroots, char *why,
+		      size_t len)
+{
+	struct backing b;
+	char chain[LOOP_CHAIN_MAX * 96] = "", tail[2 * PATH_MAX + 256];
+	size_t depth, l;
+	int ret;
+
+	why[0] = '\0';
+	for (depth = 0;; depth++) {
+		if (depth == LOOP_CHAIN_MAX) {
+			snprintf(why, len, "%smore loop devices over loop devices than %d", chain,
+				 LOOP_CHAIN_MAX);
+			return -ELOOP;
+		}
+		if ((ret = loop_backing(rdev, fd, &b)) < 0) {
+			snprintf(why, len, "%sa loop device over '%s': its file cannot be told (its name "
+				 "is gone and the device cannot be asked)", chain, b.path);
+			return ret;
+		}
+		if (ret == 0)
+			return 0;	/* no loop device (or over a block device that is none) */
+		if (b.rdev == 0)
+			break;
+		/* over a block device: a loop device too? */
+		l = strlen(chain);
+		if (ct_snprintf(chain + l, sizeof(chain) - l, "a loop device over %s, ", b.path) < 0)
+			chain[l] = '\0';	/* too long to say: the file is said */
+		rdev = b.rdev;
+		fd = -1;
+	}
+	ret = wipe_evidence_file(b.dev, b.ino, b.deleted ? NULL : b.path, roots, nroots, tail,
+				 sizeof(tail));
+	if (ret < 0)
+		snprintf(why, len, "%sa loop device over '%s': %s", chain, b.path, tail);
+	else if (ret > 0)
+		snprintf(why, len, "%sa loop device over '%s'%s", chain, b.path, tail);
+	return ret;
+}
+
+/* A loop device over the evidence of the case (or of any case): "the
+ * card" would match the image trivially. */
+static int
+evidence(struct wipe *w)
+{
+	const char *roots[] = { w->o->casedir, w->o->evidence_root };
+	char why[2 * PATH_MAX + 1024];
+	int ret;
+
+	ret = ct_wipe_loop_evidence(w->dev.rdev, w->dev.fd, roots, CT_ARRAY_SIZE(roots), why,
+				    sizeof(why));
+	if (ret < 0)
+		return wipe_err(w, ret, "cannot tell whether '%s' is a case's evidence: %s; nothing "
+				"was written", w->o->device, why);
+	if (ret > 0)
+		return wipe_err(w, -EBUSY, "'%s' is %s: the evidence of a case is never wiped; "
+				"nothing was written", w->o->device, why);
+	return 0;
 }
