@@ -20,6 +20,7 @@
 #include "cardtrail/image.h"
 #include "cardtrail/pipe.h"
 #include "cardtrail/util.h"
+#include "cardtrail/wipe.h"
 #include "station/station_int.h"
 
 #define TICK_MS 200
@@ -114,18 +115,37 @@ card_new(struct station *st)
 	return c;
 }
 
+/* A loop device over a case's evidence (a file of a case folder, any file
+ * under --cases, an image a case there names) is never taken, --allow or
+ * not: the wipe's own check, asked of a device the policy admits (the
+ * only ones ever opened).  1 it may be taken, else 0 with why. */
+static int
+not_evidence(struct station *st, const struct ct_station_facts *f, char *why, size_t len)
+{
+	const char *roots[] = { st->o->cases };
+	char what[2 * PATH_MAX + 512];
+	int ret = ct_wipe_loop_evidence(f->devno, -1, roots, CT_ARRAY_SIZE(roots), what, sizeof(what));
+
+	if (ret < 0)
+		snprintf(why, len, "%s: cannot tell whether it is a case's evidence: %s", f->name, what);
+	else if (ret > 0)
+		snprintf(why, len, "%s: %s: the evidence of a case is never taken", f->name, what);
+	return ret == 0;
+}
+
 static void
 arrival(struct station *st, const struct ct_watch_event *ev)
 {
 	struct ct_station_facts f;
 	struct json_object *e;
 	struct card *c;
-	char why[512], hs[32];
+	char why[2 * PATH_MAX + 1024], hs[32];
 	int by_allow = 0;
 
 	if (ct_station_facts_read(ev->name, &f) < 0)
 		return;		/* gone again already */
-	if (!ct_station_admit(st->p, st->o->allow, st->o->nallow, &f, &by_allow, why, sizeof(why))) {
+	if (!ct_station_admit(st->p, st->o->allow, st->o->nallow, &f, &by_allow, why, sizeof(why)) ||
+	    !not_evidence(st, &f, why, sizeof(why))) {
 		refuse_device(st, ev, why);
 		return;
 	}

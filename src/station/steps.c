@@ -291,6 +291,7 @@ step_wipe(struct card *c, struct step_out *out)
 	ao.create = CT_APPEND_EXISTING;
 	o.device = c->device;
 	o.casedir = c->casedir;
+	o.evidence_root = c->st->o->cases;	/* the other cases' evidence too */
 	o.method_spec = p->wipe_method;
 	o.verify = (enum ct_wipe_verify)p->wipe_verify;
 	o.match = (enum ct_wipe_match)p->wipe_match;
