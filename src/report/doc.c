@@ -754,33 +754,282 @@ facts_section(struct rp_doc *d, const struct rp_evidence *e)
 	json_object_put(seen);
 }
 
-/* A scalar as text; NULL for objects and arrays. */
+/* ---- the wipe certificate, as labelled rows ---- */
+
+/* Seconds as one reads them: 0.045, 1.23, 12.3, 123. */
+static void
+seconds_text(double v, char *buf, size_t len)
+{
+	double a = fabs(v);
+
+	snprintf(buf, len, a >= 100 ? "%.0f s" : a >= 10 ? "%.1f s" : a >= 1 ? "%.2f s" : "%.3f s", v);
+}
+
+/* A byte count with its size in words. */
+static void
+bytes_text(int64_t n, char *buf, size_t len)
+{
+	char hs[32];
+
+	if (n < 1024 && n > -1024) {
+		snprintf(buf, len, "%" PRId64 " byte%s", n, n == 1 ? "" : "s");
+		return;
+	}
+	ct_human_size((uint64_t)n, hs, sizeof(hs));
+	snprintf(buf, len, "%" PRId64 " bytes (%s)", n, hs);
+}
+
+static int
+ends_with(const char *s, const char *end)
+{
+	size_t a = strlen(s), b = strlen(end);
+
+	return a >= b && !strcmp(s + a - b, end);
+}
+
+/* Does the member key hold a byte count? */
+static int
+bytes_key(const char *key)
+{
+	return !strcmp(key, "size") || !strcmp(key, "capacity") || ends_with(key, "_size") ||
+	       strstr(key, "bytes") != NULL;
+}
+
+/* A certificate's scalar as words (key names its unit); NULL for objects
+ * and arrays. */
 static const char *
-scalar(struct json_object *v, char *buf, size_t len)
+cert_scalar(const char *key, struct json_object *v, char *buf, size_t len)
 {
 	if (v == NULL)
 		return "\u2013";
 	switch (json_object_get_type(v)) {
+	case json_type_null:
+		return "\u2013";
 	case json_type_string:
 		return json_object_get_string(v);
+	case json_type_boolean:
+		return json_object_get_boolean(v) ? "yes" : "no";
 	case json_type_double:
-		snprintf(buf, len, "%.3f", json_object_get_double(v));
+		if (ends_with(key, "_seconds"))
+			seconds_text(json_object_get_double(v), buf, len);
+		else
+			snprintf(buf, len, "%.3f", json_object_get_double(v));
 		return buf;
 	case json_type_int:
-	case json_type_boolean:
-		return json_object_get_string(v);
+		if (bytes_key(key))
+			bytes_text(json_object_get_int64(v), buf, len);
+		else if (ends_with(key, "offset"))
+			snprintf(buf, len, "byte %" PRId64, json_object_get_int64(v));
+		else if (ends_with(key, "_seconds"))
+			seconds_text((double)json_object_get_int64(v), buf, len);
+		else
+			snprintf(buf, len, "%" PRId64, json_object_get_int64(v));
+		return buf;
 	default:
 		return NULL;
 	}
 }
 
-/* Every field of a certificate: scalars as rows, objects one level down,
- * arrays of objects (the passes) as tables. */
+/* A label from a path of member names: "match sampled first bytes". */
+static void
+cert_label(const char *prefix, const char *key, char *buf, size_t len)
+{
+	char *p;
+
+	snprintf(buf, len, "%s%s%s", prefix, *prefix ? " " : "", key);
+	for (p = buf; *p; p++)
+		if (*p == '_')
+			*p = ' ';
+}
+
+/* [[offset, length], …] as "bytes A to B (N bytes); …", or NULL. */
+static char *
+ranges_text(struct json_object *a)
+{
+	char *s = NULL;
+	size_t len = 0, i;
+	FILE *f;
+
+	for (i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *r = json_object_array_get_idx(a, i);
+		if (!json_object_is_type(r, json_type_array) || json_object_array_length(r) != 2 ||
+		    !json_object_is_type(json_object_array_get_idx(r, 0), json_type_int) ||
+		    !json_object_is_type(json_object_array_get_idx(r, 1), json_type_int))
+			return NULL;
+	}
+	if ((f = open_memstream(&s, &len)) == NULL)
+		return NULL;
+	for (i = 0; i < json_object_array_length(a); i++) {
+		struct json_object *r = json_object_array_get_idx(a, i);
+		int64_t off = json_object_get_int64(json_object_array_get_idx(r, 0));
+		int64_t n = json_object_get_int64(json_object_array_get_idx(r, 1));
+		fprintf(f, "%sbytes %" PRId64 " to %" PRId64 " (%" PRId64 " byte%s)", i ? "; " : "",
+			off, off + n - 1, n, n == 1 ? "" : "s");
+	}
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void cert_rows(struct rp_doc *d, long t, const char *prefix, struct json_object *o);
+
+/* One member: a row, or its members' rows. */
+static void
+cert_member(struct rp_doc *d, long t, const char *prefix, const char *key, struct json_object *v)
+{
+	char label[256], buf[96];
+	const char *s = cert_scalar(key, v, buf, sizeof(buf));
+	size_t i;
+
+	cert_label(prefix, key, label, sizeof(label));
+	if (s) {
+		row(d, t, label, s);
+	} else if (json_object_is_type(v, json_type_object)) {
+		if (json_object_object_length(v) == 0)
+			row(d, t, label, "none");
+		else
+			cert_rows(d, t, label, v);
+	} else if (json_object_array_length(v) == 0) {
+		row(d, t, label, "none");
+	} else {
+		char *r = ranges_text(v);
+		if (r) {
+			row(d, t, label, r);
+			free(r);
+			return;
+		}
+		for (i = 0; i < json_object_array_length(v); i++) {
+			char n[32];
+			snprintf(n, sizeof(n), "%zu", i + 1);
+			cert_member(d, t, label, n, json_object_array_get_idx(v, i));
+		}
+	}
+}
+
+/* Every member of o, in the certificate's order, but the passes. */
+static void
+cert_rows(struct rp_doc *d, long t, const char *prefix, struct json_object *o)
+{
+	json_object_object_foreach(o, key, v) {
+		if (*prefix == '\0' && !strcmp(key, "passes"))
+			continue;
+		if (*prefix == '\0' && !strcmp(key, "result") && json_object_is_type(v, json_type_string)) {
+			/* "FAILED: why": the result, then its reason */
+			const char *r = json_object_get_string(v), *why = strstr(r, ": ");
+			char res[64];
+			snprintf(res, sizeof(res), "%.*s", why ? (int)(why - r) : (int)strlen(r), r);
+			row(d, t, "result", res);
+			if (why)
+				row(d, t, "reason", why + 2);
+			continue;
+		}
+		cert_member(d, t, prefix, key, v);
+	}
+}
+
+/* What else a pass says: errors, mismatches, a resume. */
+static char *
+pass_notes(struct json_object *p)
+{
+	static const char *const shown[] = { "pass", "pattern", "written", "bytes_written",
+					      "verified", "bytes_read_back", "write_seconds",
+					      "verify_seconds" };
+	char *s = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&s, &len);
+	int any = 0;
+
+	if (f == NULL)
+		return NULL;
+	json_object_object_foreach(p, key, v) {
+		char label[128], buf[96];
+		const char *txt;
+		char *r = NULL;
+		for (i = 0; i < CT_ARRAY_SIZE(shown) && strcmp(shown[i], key); i++)
+			;
+		if (i < CT_ARRAY_SIZE(shown))
+			continue;
+		cert_label("", key, label, sizeof(label));
+		txt = cert_scalar(key, v, buf, sizeof(buf));
+		if (txt == NULL && json_object_is_type(v, json_type_array)) {
+			/* offsets of mismatches: a list of numbers */
+			FILE *g = open_memstream(&r, &len);
+			size_t k;
+			if (g) {
+				for (k = 0; k < json_object_array_length(v); k++)
+					fprintf(g, "%s%s", k ? ", " : "",
+						json_object_get_string(json_object_array_get_idx(v, k)));
+				fclose(g);
+			}
+			txt = r;
+		}
+		fprintf(f, "%s%s %s", any++ ? "; " : "", label, txt ? txt : "?");
+		free(r);
+	}
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+static void
+passes_table(struct rp_doc *d, struct json_object *passes, int64_t capacity)
+{
+	size_t i;
+	long t;
+
+	if (passes == NULL || !json_object_is_type(passes, json_type_array) ||
+	    json_object_array_length(passes) == 0)
+		return;
+	t = table(d, (const struct col[]){
+		{ "pass", RC_RIGHT, 0.05 }, { "pattern", 0, 0.1 }, { "bytes written", RC_RIGHT, 0.14 },
+		{ "read back", 0, 0.2 }, { "result", 0, 0.1 }, { "write", RC_RIGHT, 0.08 },
+		{ "read", RC_RIGHT, 0.08 }, { "notes", 0, 0.25 } }, 8, 1);
+	for (i = 0; i < json_object_array_length(passes); i++) {
+		struct json_object *p = json_object_array_get_idx(passes, i);
+		struct json_object *rb = ct_json_get(p, "bytes_read_back");
+		char num[24], wr[64], back[96], ws[32], vs[32], *notes = pass_notes(p);
+		int64_t n = json_object_get_int64(rb);
+
+		snprintf(num, sizeof(num), "%" PRId64, json_object_get_int64(ct_json_get(p, "pass")));
+		if (ct_json_get(p, "written") && !json_object_get_boolean(ct_json_get(p, "written")))
+			snprintf(wr, sizeof(wr), "not written (%" PRId64 ")",
+				 json_object_get_int64(ct_json_get(p, "bytes_written")));
+		else
+			snprintf(wr, sizeof(wr), "%" PRId64,
+				 json_object_get_int64(ct_json_get(p, "bytes_written")));
+		if (rb == NULL || n == 0)
+			snprintf(back, sizeof(back), "not read back");
+		else if (capacity > 0 && n == capacity)
+			snprintf(back, sizeof(back), "%" PRId64 " bytes: every byte", n);
+		else if (capacity > 0)
+			snprintf(back, sizeof(back), "%" PRId64 " of %" PRId64 " bytes", n, capacity);
+		else
+			snprintf(back, sizeof(back), "%" PRId64 " bytes", n);
+		snprintf(ws, sizeof(ws), "\u2013");
+		snprintf(vs, sizeof(vs), "\u2013");
+		if (ct_json_get(p, "write_seconds"))
+			seconds_text(json_object_get_double(ct_json_get(p, "write_seconds")), ws, sizeof(ws));
+		if (ct_json_get(p, "verify_seconds"))
+			seconds_text(json_object_get_double(ct_json_get(p, "verify_seconds")), vs, sizeof(vs));
+		if (notes == NULL)
+			d->oom = 1;
+		row(d, t, num, ct_json_str(p, "pattern", NULL), wr, back,
+		    ct_json_str(p, "verified", NULL), ws, vs, notes && *notes ? notes : "\u2013");
+		free(notes);
+	}
+}
+
+/* Every field of a certificate as a labelled row (nested members named by
+ * their path, byte counts, offsets and seconds in words), the passes as a
+ * table, and the certificate files with their sha256. */
 static void
 wipe_section(struct rp_doc *d, const struct rp_wipe *w)
 {
 	struct json_object *outs = ct_json_get(w->rec, "outputs");
-	char buf[64];
 	size_t i;
 	long t;
 
@@ -792,28 +1041,9 @@ wipe_section(struct rp_doc *d, const struct rp_wipe *w)
 		kv(d, t, "certificate", "%s", w->cert_name ? "cannot be read" : "none recorded");
 		return;
 	}
-	json_object_object_foreach(w->cert, key, v) {
-		const char *s = scalar(v, buf, sizeof(buf));
-		if (s) {
-			row(d, t, key, s);
-		} else if (json_object_is_type(v, json_type_object)) {
-			json_object_object_foreach(v, k2, v2) {
-				char name[160];
-				const char *s2 = scalar(v2, buf, sizeof(buf));
-				snprintf(name, sizeof(name), "%s %s", key, k2);
-				row(d, t, name, s2 ? s2 : json_object_to_json_string_ext(v2,
-						JSON_C_TO_STRING_PLAIN));
-			}
-		}
-	}
-	json_object_object_foreach(w->cert, akey, av) {
-		if (!json_object_is_type(av, json_type_array) || json_object_array_length(av) == 0)
-			continue;
-		t = table(d, (const struct col[]){ { akey, 0, 1.0 } }, 1, 1);
-		for (i = 0; i < json_object_array_length(av); i++)
-			row(d, t, json_object_to_json_string_ext(json_object_array_get_idx(av, i),
-								  JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_SPACED));
-	}
+	cert_rows(d, t, "", w->cert);
+	passes_table(d, ct_json_get(w->cert, "passes"),
+		     json_object_get_int64(ct_json_get(ct_json_get(w->cert, "media"), "capacity")));
 	t = table(d, (const struct col[]){ { "certificate", 0, 0.2 }, { "sha256", RC_MONO, 0.8 } },
 		  2, 1);
 	for (i = 0; outs && i < json_object_array_length(outs); i++) {

@@ -114,16 +114,6 @@ def section(start, stop_levels=("h",)):
 def sha(path):
     return hashlib.sha256(open(path, "rb").read()).hexdigest()
 
-def shown(v):
-    """How the report prints a certificate's scalar (doc.c: scalar)."""
-    if v is None:
-        return "\u2013"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    if isinstance(v, float):
-        return "%.3f" % v
-    return str(v)
-
 bad = []
 if what == "evidence":
     rows = section("Evidence E1")
@@ -151,32 +141,73 @@ elif what == "wipe":
     if ("h", head) not in items:
         bad.append("no heading %r" % head)
     rows = section(head)
-    kv = [r for r in rows if len(r) == 2]
     seen = {}
-    for k, v in kv:
-        seen.setdefault(k, v)
-    for k, v in cert.items():
+    for r in rows:
+        if len(r) == 2:
+            seen.setdefault(r[0], r[1])
+    # labelled rows, never JSON
+    for r in rows:
+        for cell in r:
+            if any(ch in cell for ch in '{}[]"'):
+                bad.append("JSON in a cell: %r" % cell)
+    def secs(v):
+        a = abs(v)
+        f = "%.0f s" if a >= 100 else "%.1f s" if a >= 10 else "%.2f s" if a >= 1 else "%.3f s"
+        return f % v
+    def leaf(label, v):
+        cell = seen.get(label)
         if isinstance(v, dict):
-            for k2, v2 in v.items():
-                cell = seen.get("%s %s" % (k, k2))
-                if isinstance(v2, (dict, list)):
-                    ok = cell is not None and json.loads(cell) == v2
-                else:
-                    ok = cell == shown(v2)
-                if not ok:
-                    bad.append("%s %s: %r, certificate %r" % (k, k2, cell, v2))
+            if not v:
+                ok = cell == "none"
+            else:
+                for k2, v2 in v.items():
+                    leaf("%s %s" % (label, k2.replace("_", " ")), v2)
+                return
         elif isinstance(v, list):
-            # a table headed by the key, one row per element
-            try:
-                i = rows.index([k])
-            except ValueError:
-                bad.append("no table %r" % k)
-                continue
-            got = [json.loads(r[0]) for r in rows[i + 1:i + 1 + len(v)]]
-            if got != v:
-                bad.append("%s: %r, certificate %r" % (k, got, v))
-        elif seen.get(k) != shown(v):
-            bad.append("%s: %r, certificate %r" % (k, seen.get(k), shown(v)))
+            if v and all(isinstance(x, list) and len(x) == 2 for x in v):
+                want = "; ".join("bytes %d to %d (%d byte%s)" % (o, o + n - 1, n, "" if n == 1 else "s")
+                                 for o, n in v)
+                ok = cell == want
+            else:
+                ok = cell == "none" if not v else True
+        elif v is None:
+            ok = cell == "\u2013"
+        elif isinstance(v, bool):
+            ok = cell == ("yes" if v else "no")
+        elif isinstance(v, int):
+            # a count, bytes ("N bytes (…)") or an offset ("byte N"), never
+            # another number
+            ok = cell is not None and (cell == str(v) or cell.startswith("%d byte" % v) or
+                                       cell == "byte %d" % v)
+        elif isinstance(v, float):
+            ok = cell in (secs(v), "%.3f" % v)
+        else:
+            ok = cell == v
+        if not ok:
+            bad.append("%s: %r, certificate %r" % (label, cell, v))
+    for k, v in cert.items():
+        if k == "passes":
+            continue
+        if k == "result":
+            res, _, why = v.partition(": ")
+            if seen.get("result") != res or (why and seen.get("reason") != why):
+                bad.append("result %r reason %r, certificate %r" % (seen.get("result"), seen.get("reason"), v))
+            continue
+        leaf(k.replace("_", " "), v)
+    try:
+        i = rows.index(["pass", "pattern", "bytes written", "read back", "result", "write", "read", "notes"])
+    except ValueError:
+        bad.append("no table of passes")
+        i = None
+    if i is not None:
+        cap = cert["media"]["capacity"]
+        for p, r in zip(cert["passes"], rows[i + 1:i + 1 + len(cert["passes"])]):
+            back = "%d bytes: every byte" % p["bytes_read_back"] if p["bytes_read_back"] == cap else \
+                   "%d of %d bytes" % (p["bytes_read_back"], cap)
+            want = [str(p["pass"]), p["pattern"], str(p["bytes_written"]), back, p["verified"],
+                    secs(p["write_seconds"]), secs(p["verify_seconds"])]
+            if r[:7] != want:
+                bad.append("pass %d: %r, certificate gives %r" % (p["pass"], r[:7], want))
     for f in ("E1.wipe.json", "E1.wipe.txt"):
         if [f, sha(os.path.join(case, f))] not in rows:
             bad.append("certificate file %s with its sha256 not listed" % f)
@@ -214,7 +245,7 @@ check_eq "case: id, case number, description (escaped in the HTML, read back as 
 	ok "$(python3 "$T/check.py" "$C" case)"
 check_eq "evidence: E01 with its segments, case number, the card's md5, sha1, sha256 (from its bytes), each segment's size and sha256 (from the disk)" \
 	ok "$(python3 "$T/check.py" "$C" evidence "$MD5" "$SHA1" "$SHA256")"
-check_eq "wipe: headed by its custody record, time and status; every field of the certificate, the passes, the certificate files' sha256" \
+check_eq "wipe: headed by its custody record, time and status; every field of the certificate as a labelled row (no JSON: bytes, offsets, seconds in words, ranges decoded), the passes as a table (pattern, bytes written, read back, result, seconds rounded), the certificate files' sha256" \
 	ok "$(python3 "$T/check.py" "$C" wipe)"
 check_eq "custody: every record (seq, time, examiner, action, evidence) and the chain head the report was made on" \
 	ok "$(python3 "$T/check.py" "$C" custody)"
@@ -239,6 +270,11 @@ for f in "$C"/E1.E[0-9][0-9] "$C/E1.wipe.json" "$C/E1.wipe.txt"; do
 	grep -qF "$(sum "$f")" "$T/rep.flat" || missing+=" ${f##*/}"
 done
 check_eq "PDF: every segment's and certificate file's sha256" "" "$missing"
+check_eq "PDF: the wipe section is labelled rows, no JSON (no braces, brackets or quotes)" "" \
+	"$(sed -n '/^Wipe (custody record/,/^certificate  *sha256/p' "$T/rep.txt" | grep '[][{}"]')"
+check_eq "PDF: the passes table, seconds rounded" \
+	"$(jq -r '.passes[] | "\(.pass) \(.pattern) \(.bytes_written)"' "$C/E1.wipe.json" | paste -sd'|')" \
+	"$(awk '/^ *pass +pattern +bytes written/ { on = 1; next } on && /^ *[0-9]+ / { print $1, $2, $3 } on && /^certificate/ { exit }' "$T/rep.txt" | paste -sd'|')"
 check_eq "PDF: the wipe certificate's final state" 1 \
 	"$(grep -cF "$(jq -r .final_state "$C/E1.wipe.json")" "$T/rep.flat")"
 
