@@ -372,6 +372,24 @@ read_member_csv(struct reader *r)
 	return 0;
 }
 
+/* A photo is a file of the card that starts as a JPEG does, whether or
+ * not it gave a position (its name in e->photos). */
+static int
+note_photo(struct reader *r, const char *name)
+{
+	unsigned char b[3];
+	size_t got = 0;
+	la_ssize_t n;
+
+	while (got < sizeof(b) && (n = archive_read_data(r->a, b + got, sizeof(b) - got)) > 0)
+		got += (size_t)n;
+	if (got < sizeof(b) || b[0] != 0xff || b[1] != 0xd8 || b[2] != 0xff)
+		return 0;
+	if (r->e->photos == NULL && (r->e->photos = json_object_new_object()) == NULL)
+		return -ENOMEM;
+	return json_object_object_add(r->e->photos, name, NULL) < 0 ? -ENOMEM : 0;
+}
+
 static int
 walk(struct reader *r)
 {
@@ -390,6 +408,9 @@ walk(struct reader *r)
 			ret = read_member_json(r, name, &r->e->flights);
 		else if (!strncmp(name, "tracks/", 7) && l > 4 && !strcmp(name + l - 4, ".csv"))
 			ret = read_member_csv(r);
+		else if (!strncmp(name, "files/", 6) || !strncmp(name, "deleted/", 8) ||
+			 !strncmp(name, "carved/", 7))
+			ret = note_photo(r, name);
 		if (ret < 0)
 			return ret;
 	}

@@ -182,7 +182,8 @@ rp_case_load(struct rp_case *c, const char *casedir, const struct ct_verify_opts
 	for (i = 0; i < c->nev; i++)
 		if (c->ev[i].bundle_name[0] && (ret = rp_bundle_read(c, i)) < 0)
 			return ret;
-	if ((ret = rp_flights_build(c)) < 0 || (ret = rp_timeline_build(c)) < 0)
+	if ((ret = rp_same_content(c)) < 0 || (ret = rp_flights_build(c)) < 0 ||
+	    (ret = rp_timeline_build(c)) < 0)
 		return ret;
 	return 0;
 }
@@ -196,13 +197,16 @@ rp_case_release(struct rp_case *c)
 		json_object_put(c->ev[i].acq);
 		json_object_put(c->ev[i].manifest);
 		json_object_put(c->ev[i].flights);
+		json_object_put(c->ev[i].photos);
 		for (k = 0; k < c->ev[i].nwipes; k++)
 			json_object_put(c->ev[i].wipes[k].cert);
 		free(c->ev[i].wipes);
 	}
 	free(c->ev);
-	for (i = 0; i < c->nsrc; i++)
+	for (i = 0; i < c->nsrc; i++) {
 		free(c->src[i].pts);
+		free(c->src[i].also);
+	}
 	free(c->src);
 	for (i = 0; i < c->nfl; i++)
 		free(c->fl[i].src);

@@ -348,9 +348,14 @@ case_section(const struct rp_case *c, struct rp_doc *d)
 		kv(d, t, "evidence", "%s", or_dash(ids));
 		free(ids);
 	}
-	kv(d, t, "flights", "%zu (grouped from %zu file%s with a track), %zu photo%s (%zu outside "
-	   "any flight)", c->nfl, c->nsrc - c->nphotos, c->nsrc - c->nphotos == 1 ? "" : "s",
-	   c->nphotos, c->nphotos == 1 ? "" : "s", c->loose_photos);
+	{
+		size_t ntracks = c->nsrc - c->nphotos, nph = c->nphotos_all;
+		kv(d, t, "flights", "%zu, grouped from %zu track%s (files with positions over time; "
+		   "a file found in several images of one content counted once)", c->nfl, ntracks,
+		   ntracks == 1 ? "" : "s");
+		kv(d, t, "photos", "%zu (%zu with a position, %zu of them outside any flight)", nph,
+		   c->nphotos, c->loose_photos);
+	}
 	kv(d, t, "recorded by", "%s", or_dash(tools));
 	free(examiners);
 	free(tools);
@@ -542,6 +547,39 @@ adopted_rows(struct rp_doc *d, long t, struct json_object *acq)
 		   "left where they were (adopted in place)" : "copied into the case");
 }
 
+/* The other items of this one's content, joined by ", " into f. */
+static void
+same_items(const struct rp_case *c, const struct rp_evidence *e, FILE *f)
+{
+	size_t i;
+	int any = 0;
+
+	for (i = 0; i < c->nev; i++)
+		if (&c->ev[i] != e && c->ev[i].same == e->same)
+			fprintf(f, "%s%s", any++ ? ", " : "", c->ev[i].id);
+}
+
+static void
+same_row(const struct rp_case *c, struct rp_doc *d, long t, const struct rp_evidence *e)
+{
+	char *ids = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (e->nsame < 2 || (f = open_memstream(&ids, &len)) == NULL)
+		return;
+	same_items(c, e, f);
+	if (fclose(f) != 0) {
+		free(ids);
+		d->oom = 1;
+		return;
+	}
+	kv(d, t, "same content as", "%s: identical %s and size (%" PRId64 " bytes): one card's "
+	   "content imaged more than once; a file found in several of them is counted once", ids,
+	   e->same_how, json_object_get_int64(ct_json_get(e->acq, "bytes")));
+	free(ids);
+}
+
 static void
 image_section(const struct rp_case *c, struct rp_doc *d, const struct rp_evidence *e)
 {
@@ -557,6 +595,7 @@ image_section(const struct rp_case *c, struct rp_doc *d, const struct rp_evidenc
 		   "none in the custody log");
 		return;
 	}
+	same_row(c, d, t, e);
 	identity_rows(d, t, ct_json_get(acq, "identity"), acq);
 	kv(d, t, "image", "%s, %zu segment%s (%s)",
 	   ct_json_str(ct_json_get(acq, "options"), "format", ct_json_str(acq, "format", "raw")),
@@ -609,6 +648,35 @@ image_section(const struct rp_case *c, struct rp_doc *d, const struct rp_evidenc
 	}
 }
 
+/* What extraction counted as "flights": every file with a position,
+ * photos with one included; split by the bundle's flights.json. */
+static void
+tracks_row(struct rp_doc *d, long t, const struct rp_evidence *e, struct json_object *res)
+{
+	int64_t nt = json_object_get_int64(ct_json_get(res, "flights"));
+	int64_t np = json_object_get_int64(ct_json_get(res, "points"));
+	size_t i, n = e->flights ? json_object_array_length(e->flights) : 0, tr = 0, ph = 0;
+
+	for (i = 0; i < n; i++) {
+		struct json_object *f = json_object_array_get_idx(e->flights, i);
+		if (json_object_get_int64(ct_json_get(f, "points")) <= 0)
+			continue;
+		if (!strcmp(ct_json_str(f, "format", ""), "jpeg"))
+			ph++;
+		else
+			tr++;
+	}
+	if (e->flights && (int64_t)(tr + ph) == nt)
+		kv(d, t, "positions", "%" PRId64 " file%s with positions: %zu track%s and %zu photo%s "
+		   "with a position (before grouping into flights), %" PRId64 " point%s", nt,
+		   nt == 1 ? "" : "s", tr, tr == 1 ? "" : "s", ph, ph == 1 ? "" : "s", np,
+		   np == 1 ? "" : "s");
+	else
+		kv(d, t, "positions", "%" PRId64 " file%s with positions, tracks and photos (before "
+		   "grouping into flights), %" PRId64 " point%s", nt, nt == 1 ? "" : "s", np,
+		   np == 1 ? "" : "s");
+}
+
 static void
 extract_section(const struct rp_case *c, struct rp_doc *d, const struct rp_evidence *e)
 {
@@ -635,12 +703,7 @@ extract_section(const struct rp_case *c, struct rp_doc *d, const struct rp_evide
 	kv(d, t, "files", "%" PRId64 " (%" PRId64 " allocated, %" PRId64 " deleted, %" PRId64 " carved)",
 	   json_object_get_int64(ct_json_get(res, "files")), json_object_get_int64(ct_json_get(res, "allocated")),
 	   json_object_get_int64(ct_json_get(res, "deleted")), json_object_get_int64(ct_json_get(res, "carved")));
-	{
-		int64_t nt = json_object_get_int64(ct_json_get(res, "flights"));
-		int64_t np = json_object_get_int64(ct_json_get(res, "points"));
-		kv(d, t, "tracks", "%" PRId64 " file%s with a track (before grouping into flights), "
-		   "%" PRId64 " point%s", nt, nt == 1 ? "" : "s", np, np == 1 ? "" : "s");
-	}
+	tracks_row(d, t, e, res);
 	kv(d, t, "image checked first", "%s", json_object_get_boolean(ct_json_get(res, "forced")) ?
 	   "NO: extracted with --force from an image that did not match its record" :
 	   "yes: the image matched its acquisition record");
@@ -1052,6 +1115,34 @@ wipe_section(struct rp_doc *d, const struct rp_wipe *w)
 	}
 }
 
+/* The wipes of the other items of e's content: the card they matched holds
+ * e's content too.  How many. */
+static size_t
+wipes_of_same(const struct rp_case *c, struct rp_doc *d, const struct rp_evidence *e)
+{
+	size_t i, k, n = 0;
+	long t = -1;
+
+	for (i = 0; i < c->nev; i++) {
+		const struct rp_evidence *o = &c->ev[i];
+		if (o == e || o->same != e->same)
+			continue;
+		for (k = 0; k < o->nwipes; k++) {
+			struct json_object *rec = o->wipes[k].rec;
+			if (t < 0) {
+				heading(d, 4, NULL, "Wipe of the same content");
+				t = table(d, KV, 2, 0);
+			}
+			kv(d, t, "wipe", "wiped as %s: same image content (identical %s); custody record "
+			   "%" PRId64 ", %s, %s; its certificate is under Evidence %s", o->id, e->same_how,
+			   json_object_get_int64(ct_json_get(rec, "seq")), ct_json_str(rec, "time", "?"),
+			   ct_json_str(ct_json_get(rec, "result"), "status", "?"), o->id);
+			n++;
+		}
+	}
+	return n;
+}
+
 static void
 evidence_section(const struct rp_case *c, struct rp_doc *d)
 {
@@ -1069,7 +1160,7 @@ evidence_section(const struct rp_case *c, struct rp_doc *d)
 		files_section(d, e);
 		for (k = 0; k < e->nwipes; k++)
 			wipe_section(d, &e->wipes[k]);
-		if (e->nwipes == 0)
+		if (e->nwipes == 0 && !wipes_of_same(c, d, e))
 			note(d, "No wipe of this card is recorded.");
 	}
 }
@@ -1158,9 +1249,11 @@ flight_sources(const struct rp_case *c, const struct rp_flight *f, FILE *out)
 	for (i = 0; i < f->ntracks; i++) {
 		const struct rp_source *s = &c->src[f->src[i]];
 		track_tag(f, i, out);
-		fprintf(out, "%s:%s (%s, %s, %zu point%s%s)", c->ev[s->ev].id, s->file, s->state,
+		fprintf(out, "%s:%s (%s, %s, %zu point%s%s", c->ev[s->ev].id, s->file, s->state,
 			s->format, s->npts, s->npts == 1 ? "" : "s",
 			s->have_track ? "" : ", first and last only");
+		rp_source_also(c, s, "; also found in ", ": same image content", out);
+		fputc(')', out);
 	}
 	if (f->nsrc > f->ntracks)
 		fprintf(out, "; %zu photo%s", f->nsrc - f->ntracks, f->nsrc - f->ntracks == 1 ? "" : "s");
@@ -1234,6 +1327,7 @@ rp_flight_legend(const struct rp_case *c, size_t k)
 		const struct rp_source *src = &c->src[f->src[i]];
 		track_tag(f, i, out);
 		fprintf(out, "%s:%s", c->ev[src->ev].id, src->file);
+		rp_source_also(c, src, " (also in ", ")", out);
 	}
 	if (f->nsrc > f->ntracks)
 		fprintf(out, "; %zu photo%s", f->nsrc - f->ntracks, f->nsrc - f->ntracks == 1 ? "" : "s");
@@ -1321,12 +1415,20 @@ loose_photos(const struct rp_case *c, struct rp_doc *d)
 		  4, 1);
 	for (i = 0; i < c->nsrc; i++) {
 		const struct rp_source *s = &c->src[i];
-		char tb[96], pos[64], name[600];
+		char tb[96], pos[64], name[600] = "";
 		if (!s->photo || s->flight >= 0)
 			continue;
 		time_cell(s->t0, s->basis, tb, sizeof(tb));
 		snprintf(pos, sizeof(pos), "%.7f, %.7f", s->minlat, s->minlon);
-		snprintf(name, sizeof(name), "%s:%s", c->ev[s->ev].id, s->file);
+		{
+			FILE *f = fmemopen(name, sizeof(name), "w");
+			if (f) {
+				fprintf(f, "%s:%s", c->ev[s->ev].id, s->file);
+				rp_source_also(c, s, " (also in ", ")", f);
+				fclose(f);
+			}
+			name[sizeof(name) - 1] = '\0';
+		}
 		row(d, t, name, s->state, tb, pos);
 	}
 }

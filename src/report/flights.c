@@ -467,6 +467,9 @@ rp_flights_build(struct rp_case *c)
 			c->loose_photos += group[i] < 0;
 		}
 	}
+	/* a photo with a position whose bytes the bundle lacks is still one */
+	if (c->nphotos_all < c->nphotos)
+		c->nphotos_all = c->nphotos;
 	ret = 0;
 out:
 	free(items);

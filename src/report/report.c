@@ -214,7 +214,7 @@ summarise(const struct rp_case *c, struct ct_report_result *res)
 	res->evidences = c->nev;
 	res->flights = c->nfl;
 	res->sources = c->nsrc - c->nphotos;
-	res->photos = c->nphotos;
+	res->photos = c->nphotos_all;
 	res->events = c->ntl;
 }
 

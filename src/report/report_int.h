@@ -34,6 +34,9 @@ struct rp_source {
 	const char *aircraft, *camera, *model;	/* identity, or NULL */
 	int photo;			/* a photo (one position) */
 	int flight;			/* flight index, -1: none */
+	/* other evidence items of the same content that hold this entry too */
+	size_t *also;
+	size_t nalso;
 	/* the whole track */
 	int have_track;			/* its tracks/NNNN_NAME.csv was read */
 	size_t npts;
@@ -80,9 +83,15 @@ struct rp_evidence {
 	char bundle_name[256];
 	struct json_object *manifest;		/* MANIFEST.json (owned) */
 	struct json_object *flights;		/* flights.json (owned) */
+	struct json_object *photos;		/* bundle paths of its JPEG files (owned) */
 	char bundle_error[512];
 	struct rp_wipe *wipes;
 	size_t nwipes;
+	/* identical image content (same size, every hash both name equal, a
+	 * SHA-256 among them): the first such item, itself when none */
+	size_t same;
+	size_t nsame;			/* items of this content, itself included */
+	char same_how[96];		/* the hashes compared: "sha256, md5" */
 };
 
 enum rp_event_kind { RP_EV_CUSTODY, RP_EV_FLIGHT, RP_EV_PHOTO, RP_EV_FILE };
@@ -111,7 +120,8 @@ struct rp_case {
 	size_t nsrc;
 	struct rp_flight *fl;
 	size_t nfl;
-	size_t nphotos, loose_photos;	/* photos, and those outside every flight */
+	size_t nphotos, loose_photos;	/* photos with a position, those outside every flight */
+	size_t nphotos_all;		/* JPEG files, with a position or not */
 	struct rp_event *tl;
 	size_t ntl;
 	struct rp_tiles *tiles;
@@ -122,6 +132,13 @@ int rp_case_load(struct rp_case *c, const char *casedir, const struct ct_verify_
 void rp_case_release(struct rp_case *c);
 /* Read an evidence bundle: manifest, flights, sources with their tracks. */
 int rp_bundle_read(struct rp_case *c, size_t ev);
+/* Which evidence items hold the same image content; an entry found in
+ * several of them becomes one source that says where else it was found. */
+int rp_same_content(struct rp_case *c);
+/* The other items a source was found in: lead, "E2, E3", tail (nothing
+ * when none). */
+void rp_source_also(const struct rp_case *c, const struct rp_source *s, const char *lead,
+		    const char *tail, FILE *f);
 /* Group the sources into flights, with their statistics and colours. */
 int rp_flights_build(struct rp_case *c);
 int rp_timeline_build(struct rp_case *c);

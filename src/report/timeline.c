@@ -61,6 +61,61 @@ add_event(struct rp_case *c, const struct tl_add *a, size_t *cap)
 	return 0;
 }
 
+/* "E1" and the other items of its content the source was found in. */
+static void
+source_evidence(const struct rp_case *c, const struct rp_source *s, char *buf, size_t len)
+{
+	FILE *f = fmemopen(buf, len, "w");
+
+	if (f == NULL) {
+		snprintf(buf, len, "%s", c->ev[s->ev].id);
+		return;
+	}
+	fputs(c->ev[s->ev].id, f);
+	rp_source_also(c, s, ", ", "", f);
+	fclose(f);
+	buf[len - 1] = '\0';
+}
+
+/* The evidence whose acquisition record record r wrote, or NULL. */
+static const struct rp_evidence *
+acquired_by(const struct rp_case *c, struct json_object *r)
+{
+	size_t i;
+
+	for (i = 0; i < c->nev; i++)
+		if (c->ev[i].image_rec == r && c->ev[i].acq)
+			return &c->ev[i];
+	return NULL;
+}
+
+/* The acquisition's own start and end (its record is written when it is
+ * done: the custody record's time is its end, or later). */
+static int
+acquisition_events(struct rp_case *c, const struct rp_evidence *e, int64_t seq, size_t *cap)
+{
+	static const char *const keys[] = { "started", "finished" };
+	int adopted = ct_json_get(e->acq, "adopted") != NULL;
+	size_t i;
+	int ret, d;
+
+	for (i = 0; i < CT_ARRAY_SIZE(keys); i++) {
+		struct tl_add a = { .kind = RP_EV_CUSTODY };
+		char what[96], detail[384];
+		a.time = ct_json_str(e->acq, keys[i], NULL);
+		if (rp_parse_time(a.time, &a.t, &a.basis, &d) < 0 || a.basis != CT_TIME_UTC)
+			continue;
+		snprintf(what, sizeof(what), "%s %s", adopted ? "adoption" : "acquisition", keys[i]);
+		snprintf(detail, sizeof(detail), "%s; recorded by custody #%" PRId64, e->acq_name, seq);
+		a.evidence = e->id;
+		a.what = what;
+		a.detail = detail;
+		if ((ret = add_event(c, &a, cap)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static int
 custody_events(struct rp_case *c, size_t *cap)
 {
@@ -72,7 +127,8 @@ custody_events(struct rp_case *c, size_t *cap)
 		struct json_object *r = c->log.lines[i].rec, *v = json_object_array_get_idx(vrecs, i);
 		struct tl_add a = { .kind = RP_EV_CUSTODY };
 		const char *text = ct_json_str(ct_json_get(r, "result"), "text", NULL);
-		char what[96], *detail;
+		const struct rp_evidence *e = acquired_by(c, r);
+		char what[96], *detail, span[640] = "";
 		int d;
 
 		if (r == NULL || rp_parse_time(ct_json_str(r, "time", NULL), &a.t, &a.basis, &d) < 0 ||
@@ -81,8 +137,14 @@ custody_events(struct rp_case *c, size_t *cap)
 		snprintf(what, sizeof(what), "custody #%" PRId64 " %s",
 			 json_object_get_int64(ct_json_get(r, "seq")), ct_json_str(r, "action", "?"));
 		/* a note's text is what the record is for */
-		detail = rp_strf("by %s; record %s%s%s", ct_json_str(r, "examiner", "?"),
-				 ct_json_str(v, "verdict", "?"), text ? "; note: " : "", text ? text : "");
+		if (e)
+			snprintf(span, sizeof(span), "; %s ran %s .. %s (%s)",
+				 ct_json_get(e->acq, "adopted") ? "adoption" : "acquisition",
+				 ct_json_str(e->acq, "started", "?"), ct_json_str(e->acq, "finished", "?"),
+				 e->acq_name);
+		detail = rp_strf("by %s; record %s%s%s%s", ct_json_str(r, "examiner", "?"),
+				 ct_json_str(v, "verdict", "?"), span, text ? "; note: " : "",
+				 text ? text : "");
 		if (detail == NULL)
 			return -ENOMEM;
 		a.time = ct_json_str(r, "time", "");
@@ -90,7 +152,10 @@ custody_events(struct rp_case *c, size_t *cap)
 		a.what = what;
 		a.state = ct_json_str(v, "signature", "");
 		a.detail = detail;
-		ret = add_event(c, &a, cap);
+		/* its start and end first: a tie in time keeps them before it */
+		ret = e ? acquisition_events(c, e, json_object_get_int64(ct_json_get(r, "seq")), cap) : 0;
+		if (ret == 0)
+			ret = add_event(c, &a, cap);
 		free(detail);
 		if (ret < 0)
 			return ret;
@@ -114,6 +179,7 @@ flight_events(struct rp_case *c, size_t *cap)
 			/* the time is that of the track it comes from: named with it */
 			const struct rp_source *p = &c->src[i ? f->last : f->first];
 			struct tl_add a = { .kind = RP_EV_FLIGHT, .basis = f->basis };
+			char evs[256];
 			a.t = i ? f->t1 : f->t0;
 			rp_time_str(a.t, a.basis, tb, sizeof(tb));
 			snprintf(what, sizeof(what), "flight %zu %s", k + 1, i ? "end" : "start");
@@ -121,7 +187,8 @@ flight_events(struct rp_case *c, size_t *cap)
 				 f->ntracks == 1 ? "" : "s", p->model ? "; " : "", p->model ? p->model : "",
 				 p->aircraft ? "; aircraft " : "", p->aircraft ? p->aircraft : "");
 			a.time = tb;
-			a.evidence = c->ev[p->ev].id;
+			source_evidence(c, p, evs, sizeof(evs));
+			a.evidence = evs;
 			a.what = what;
 			a.state = p->state;
 			a.path = p->file;
@@ -142,7 +209,7 @@ photo_events(struct rp_case *c, size_t *cap)
 	for (i = 0; i < c->nsrc; i++) {
 		const struct rp_source *s = &c->src[i];
 		struct tl_add a = { .kind = RP_EV_PHOTO, .basis = s->basis, .t = s->t0 };
-		char tb[48], detail[160];
+		char tb[48], detail[160], evs[256];
 
 		if (!s->photo || (s->basis != CT_TIME_UTC && s->basis != CT_TIME_LOCAL))
 			continue;
@@ -154,7 +221,8 @@ photo_events(struct rp_case *c, size_t *cap)
 			snprintf(detail, sizeof(detail), "outside any flight; %.7f, %.7f", s->minlat,
 				 s->minlon);
 		a.time = tb;
-		a.evidence = c->ev[s->ev].id;
+		source_evidence(c, s, evs, sizeof(evs));
+		a.evidence = evs;
 		a.what = "photo taken";
 		a.state = s->state;
 		a.path = s->file;
@@ -174,6 +242,47 @@ static const struct {
 	{ "accessed", "file accessed" },
 };
 
+/* Does item j's manifest hold file entry f (i: where it would be when the
+ * two were extracted alike)? */
+static int
+holds_file(const struct rp_case *c, size_t j, struct json_object *f, size_t i)
+{
+	struct json_object *files = ct_json_get(c->ev[j].manifest, "files");
+	size_t k, n;
+
+	if (files == NULL || !json_object_is_type(files, json_type_array))
+		return 0;
+	n = json_object_array_length(files);
+	if (i < n && json_object_equal(json_object_array_get_idx(files, i), f))
+		return 1;
+	for (k = 0; k < n; k++)
+		if (json_object_equal(json_object_array_get_idx(files, k), f))
+			return 1;
+	return 0;
+}
+
+/* The items of ev's content holding file entry f: "E1, E2" into buf; 0
+ * when an earlier one holds it (its events are there already). */
+static int
+file_evidence(const struct rp_case *c, size_t ev, struct json_object *f, size_t i, char *buf,
+	      size_t len)
+{
+	size_t j, used;
+
+	snprintf(buf, len, "%s", c->ev[ev].id);
+	if (c->ev[ev].nsame < 2)
+		return 1;
+	for (j = 0; j < c->nev; j++) {
+		if (j == ev || c->ev[j].same != c->ev[ev].same || !holds_file(c, j, f, i))
+			continue;
+		if (j < ev)
+			return 0;
+		used = strlen(buf);
+		snprintf(buf + used, len - used, ", %s", c->ev[j].id);
+	}
+	return 1;
+}
+
 static int
 file_events(struct rp_case *c, size_t ev, size_t *cap)
 {
@@ -186,8 +295,11 @@ file_events(struct rp_case *c, size_t ev, size_t *cap)
 	for (i = 0; i < json_object_array_length(files); i++) {
 		struct json_object *f = json_object_array_get_idx(files, i);
 		struct json_object *t = ct_json_get(f, "times");
-		char detail[64];
+		char detail[64], evs[256];
 
+		/* a file of one content imaged twice: its times once */
+		if (!file_evidence(c, ev, f, i, evs, sizeof(evs)))
+			continue;
 		snprintf(detail, sizeof(detail), "%" PRId64 " bytes",
 			 json_object_get_int64(ct_json_get(f, "size")));
 		for (k = 0; t && k < CT_ARRAY_SIZE(file_times); k++) {
@@ -196,7 +308,7 @@ file_events(struct rp_case *c, size_t ev, size_t *cap)
 			if (rp_parse_time(a.time, &a.t, &a.basis, &a.date_only) < 0 ||
 			    a.basis == CT_TIME_BOOT)
 				continue;
-			a.evidence = c->ev[ev].id;
+			a.evidence = evs;
 			a.what = file_times[k].what;
 			a.state = ct_json_str(f, "state", "");
 			a.path = ct_json_str(f, "path", NULL) ? ct_json_str(f, "path", NULL) :

@@ -64,8 +64,8 @@ check_eq "summary: verdict line" "verdict    VERIFIED: 3 records, chain intact, 
 	"$(grep '^verdict' "$T/rep.out")"
 check_eq "summary: chain head reported on" "chain head $HEAD0" "$(grep '^chain head' "$T/rep.out")"
 rec=$(last_rec "$C")
-check_eq "custody record: report, after record 2, reporting on the head of 3 records" \
-	"report|3|custody.log|$HEAD0|3|true|0|9|2" \
+check_eq "custody record: report, after record 2, reporting on the head of 3 records; 9 flights, 3 photos (NOGPS.JPG without a position counted too)" \
+	"report|3|custody.log|$HEAD0|3|true|0|9|3" \
 	"$(jq -r '"\(.action)|\(.seq)|\(.inputs[0].path)|\(.inputs[0].head)|\(.inputs[0].records)|\(.result.verified)|\(.result.problems)|\(.result.flights)|\(.result.photos)"' <<<"$rec")"
 want=""
 for f in report.html report.pdf timeline.csv timeline.body; do want+="$f $(sum "$C/$f") $(stat -c %s "$C/$f");"; done
@@ -460,9 +460,11 @@ D=$T/democase
 "$CARDTRAIL" image --progress none --case-number 'CT-2026/0042' --description 'Drone found at the <fence>' \
 	"$T/demo.img" "$D" >/dev/null 2>&1 && "$CARDTRAIL" extract "$D" E1 >/dev/null 2>&1
 ct demo report "$D"
-check_eq "demo card: report exits 0; 2 flights (the SRT and the deleted one), no photo position" \
-	"0|contents   1 evidence, 2 flights (grouped from 2 files with a track), 0 photos, $(jq -r .result.events <<<"$(last_rec "$D")") timeline events" \
+check_eq "demo card: report exits 0; 2 flights (the SRT and the deleted one), 2 photos (JPEGs without a position: photos all the same)" \
+	"0|contents   1 evidence, 2 flights (grouped from 2 files with a track), 2 photos, $(jq -r .result.events <<<"$(last_rec "$D")") timeline events" \
 	"$RC|$(grep '^contents' "$T/demo.out")"
+check_eq "demo card: the case table counts both photos, neither with a position" 1 \
+	"$(grep -c '<td>photos</td><td>2 (0 with a position, 0 of them outside any flight)</td>' "$D/report.html")"
 check_eq "demo card: the case number and description given at acquisition, in the case table" "2 2" \
 	"$(grep -c '<td>case number</td><td>CT-2026/0042</td>' "$D/report.html") $(grep -c '<td>description</td><td>Drone found at the &lt;fence&gt;</td>' "$D/report.html")"
 check_eq "demo card: ... and in the PDF" "2 2" \

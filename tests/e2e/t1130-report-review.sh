@@ -161,7 +161,7 @@ check_eq "M9: the summary says flights are grouped from files with a track; sing
 	"$(grep '^contents' "$T/warn.out")"
 check_eq "M9: the case table and the extraction say what they count" \
 	"1 1" \
-	"$(grep -c '<td>flights</td><td>1 (grouped from 1 file with a track), 0 photos (0 outside any flight)</td>' "$W/report.html") $(grep -c '<td>tracks</td><td>1 file with a track (before grouping into flights), 143 points</td>' "$W/report.html")"
+	"$(grep -c '<td>flights</td><td>1, grouped from 1 track (files with positions over time; a file found in several images of one content counted once)</td>' "$W/report.html") $(grep -c '<td>positions</td><td>1 file with positions: 1 track and 0 photos with a position (before grouping into flights), 143 points</td>' "$W/report.html")"
 check_eq "PDF: no header word broken inside a column ('evide nce')" 0 \
 	"$(pdftotext -layout "$W/report.pdf" - 2>/dev/null | grep -cw 'evide')"
 
