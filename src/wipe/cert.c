@@ -27,11 +27,91 @@
 
 #define BLANK "______________________________"
 
-static const char honesty[] =
-	"Clear, not Purge: flash memory cards remap blocks into spare area that the host "
-	"cannot address, so an overwrite of every addressable sector, verified by read-back, "
-	"is NIST SP 800-88 Clear. Where the data's sensitivity requires Purge or Destroy, "
-	"destroy the card physically (shred or disintegrate).";
+/* Why an overwrite is Clear and not Purge, for each kind of media: a claim
+ * about flash only where the identity says flash. */
+static const struct media_words {
+	enum wipe_media kind;
+	const char *note;		/* method_note: %s is what the media is */
+	const char *destroy;		/* recommendation */
+} media_words[] = {
+	{ WIPE_MEDIA_SD,
+	  "Clear, not Purge: flash memory cards remap blocks into spare area that the host "
+	  "cannot address, so an overwrite of every addressable sector, verified by read-back, "
+	  "is NIST SP 800-88 Clear. Where the data's sensitivity requires Purge or Destroy, "
+	  "destroy the card physically (shred or disintegrate).",
+	  "destroy the card physically where the data's sensitivity requires Purge or Destroy" },
+	{ WIPE_MEDIA_MMC,
+	  "Clear, not Purge: flash memory (%s) remaps blocks into spare area that the host "
+	  "cannot address, so an overwrite of every addressable sector, verified by read-back, "
+	  "is NIST SP 800-88 Clear. Where the data's sensitivity requires Purge or Destroy, "
+	  "destroy the media physically (shred or disintegrate).",
+	  "destroy the media physically where the data's sensitivity requires Purge or Destroy" },
+	{ WIPE_MEDIA_LOOP,
+	  "Clear, not Purge: an overwrite of every addressable sector, verified by read-back, is "
+	  "NIST SP 800-88 Clear. This device is a %s: what was overwritten is that file, and the "
+	  "filesystem and the media that hold it may keep earlier copies of its blocks (snapshots, "
+	  "copy-on-write, remapped flash blocks) that the host cannot address through the loop "
+	  "device. Where the data's sensitivity requires Purge or Destroy, destroy the media that "
+	  "hold the file physically.",
+	  "destroy the media that hold the loop device's file physically where the data's "
+	  "sensitivity requires Purge or Destroy" },
+	{ WIPE_MEDIA_OTHER,
+	  "Clear, not Purge: an overwrite of every addressable sector, verified by read-back, is "
+	  "NIST SP 800-88 Clear. The host cannot tell the storage technology of this device (%s); "
+	  "flash memory (a card, a USB drive, an SSD) remaps blocks into spare area that the host "
+	  "cannot address. Where the data's sensitivity requires Purge or Destroy, destroy the "
+	  "media physically (shred or disintegrate).",
+	  "destroy the media physically where the data's sensitivity requires Purge or Destroy" },
+};
+
+void
+wipe_media_kind(struct json_object *ident, struct wipe_media_type *t)
+{
+	const char *transport = ct_json_str(ident, "transport", NULL);
+	struct json_object *sd = ct_json_get(ident, "sd");
+	const char *type = ct_json_str(sd, "type", NULL);
+	const char *bf = ct_json_str(ct_json_get(ident, "loop"), "backing_file", NULL);
+	struct json_object *usb = ct_json_get(ident, "usb");
+
+	t->technology = NULL;
+	if (transport && !strcmp(transport, "mmc")) {
+		/* an SD/MMC host holds flash memory: an SD card, or MMC/eMMC */
+		t->technology = "flash memory";
+		if (type && !strcmp(type, "SD")) {
+			t->kind = WIPE_MEDIA_SD;
+			snprintf(t->what, sizeof(t->what), "SD card in an SD/MMC slot");
+		} else {
+			t->kind = WIPE_MEDIA_MMC;
+			snprintf(t->what, sizeof(t->what), "%s device in an SD/MMC slot%s",
+				 type ? type : "SD/MMC", type && !strcmp(type, "MMC") ?
+				 " (MMC or eMMC, not an SD card)" : type ? "" : " (its type not visible)");
+		}
+	} else if ((transport && !strcmp(transport, "loop")) || bf) {
+		t->kind = WIPE_MEDIA_LOOP;
+		snprintf(t->what, sizeof(t->what), "loop device over the file '%s'", bf ? bf : "?");
+	} else if ((transport && !strcmp(transport, "usb")) ||
+		   (usb && !json_object_is_type(usb, json_type_null))) {
+		t->kind = WIPE_MEDIA_OTHER;
+		snprintf(t->what, sizeof(t->what), "USB mass storage: a card reader or a USB drive");
+	} else {
+		t->kind = WIPE_MEDIA_OTHER;
+		snprintf(t->what, sizeof(t->what), "block device, transport %s",
+			 transport ? transport : "not known");
+	}
+	snprintf(t->type, sizeof(t->type), "%s: %s", t->technology ? t->technology :
+		 "not known to the host", t->what);
+}
+
+static const struct media_words *
+words_of(enum wipe_media kind)
+{
+	size_t i;
+
+	for (i = 0; i < CT_ARRAY_SIZE(media_words); i++)
+		if (media_words[i].kind == kind)
+			return &media_words[i];
+	return &media_words[CT_ARRAY_SIZE(media_words) - 1];
+}
 
 static struct json_object *
 jstr_or_null(const char *s)
@@ -237,7 +317,7 @@ image_check_str(struct wipe *w, char *buf, size_t len)
 			 ", and the image's SHA-256, from the same read, is its record's" : "");
 	else if (sm)
 		snprintf(what, sizeof(what), "sampled: its first %lld and last %lld bytes, %zu "
-			 "filesystem metadata range%s and %d sectors at offsets drawn from the seed %.16s…, "
+			 "filesystem metadata range%s and %d sectors at offsets drawn from the seed %s, "
 			 "%lld bytes compared",
 			 (long long)json_object_get_int64(ct_json_get(sm, "first_bytes")),
 			 (long long)json_object_get_int64(ct_json_get(sm, "last_bytes")),
@@ -268,6 +348,7 @@ media_json(struct wipe *w)
 	struct json_object *m = json_object_new_object(), *sd = ct_json_get(w->ident, "sd");
 	struct json_object *usb = ct_json_get(w->ident, "usb");
 	const char *make = ct_json_str(w->ident, "vendor", NULL);
+	struct wipe_media_type t;
 
 	json_object_object_add(m, "device", json_object_new_string(w->o->device));
 	if (sd && !json_object_is_type(sd, json_type_null)) {
@@ -291,7 +372,11 @@ media_json(struct wipe *w)
 	}
 	if (usb && !json_object_is_type(usb, json_type_null))
 		json_object_object_add(m, "usb_reader", json_object_get(usb));
-	json_object_object_add(m, "type", json_object_new_string("flash memory card"));
+	wipe_media_kind(w->ident, &t);
+	/* NIST SP 800-88's Media Type (magnetic, flash memory, hybrid, ...):
+	 * what the identity shows, never assumed */
+	json_object_object_add(m, "type", json_object_new_string(t.type));
+	json_object_object_add(m, "technology", jstr_or_null(t.technology));
 	json_object_object_add(m, "capacity", wipe_jint(w->dev.size));
 	json_object_object_add(m, "logical_sector_size", json_object_new_int((int)w->dev.lss));
 	json_object_object_add(m, "identity", json_object_get(w->device));
@@ -312,6 +397,7 @@ wipe_plan_public(struct wipe *w)
 	json_object_object_add(p, "match", json_object_get(w->match));
 	json_object_object_add(p, "method", json_object_new_string(w->method.name));
 	json_object_object_add(p, "label", json_object_new_string(w->method.label));
+	wipe_add_force(w, p);
 	for (i = 0; i < w->method.npasses; i++) {
 		struct json_object *q = json_object_new_object();
 		ct_wipe_pass_str(&w->method.passes[i], s, sizeof(s));
@@ -336,7 +422,9 @@ struct json_object *
 wipe_certificate(struct wipe *w, int ok)
 {
 	struct json_object *c = json_object_new_object(), *m, *passes, *v;
-	char ts[32], rs[300], vt[1500], ic[1500], fs[400], host[256] = "?";
+	char ts[32], rs[300], vt[1500], ic[1500], fs[400], host[256] = "?", mnote[PATH_MAX + 1024];
+	const struct media_words *words;
+	struct wipe_media_type mt;
 	unsigned i;
 
 	/* the result first: a FAILED certificate says why on its first line */
@@ -354,10 +442,13 @@ wipe_certificate(struct wipe *w, int ok)
 	json_object_object_add(c, "image_check", json_object_new_string(ic));
 	json_object_object_add(c, "match", json_object_get(w->match));
 	json_object_object_add(c, "no_image_check", json_object_new_boolean(w->o->no_image_check));
+	wipe_add_force(w, c);
 	json_object_object_add(c, "method_type", json_object_new_string("Clear"));
-	json_object_object_add(c, "method_note", json_object_new_string(honesty));
-	json_object_object_add(c, "recommendation", json_object_new_string(
-		"destroy the card physically where the data's sensitivity requires Purge or Destroy"));
+	wipe_media_kind(w->ident, &mt);
+	words = words_of(mt.kind);
+	(void)ct_snprintf(mnote, sizeof(mnote), words->note, mt.what);
+	json_object_object_add(c, "method_note", json_object_new_string(mnote));
+	json_object_object_add(c, "recommendation", json_object_new_string(words->destroy));
 	m = json_object_new_object();
 	json_object_object_add(m, "name", json_object_new_string(w->method.name));
 	json_object_object_add(m, "spec", json_object_new_string(w->spec));
@@ -425,6 +516,28 @@ text_person(FILE *f, struct json_object *c)
 	field(f, "Date:", NULL);
 }
 
+/* Whether the safety checks were lifted (--force), and which refusals
+ * that overrode. */
+static void
+text_force(FILE *f, struct json_object *c)
+{
+	struct json_object *over = ct_json_get(c, "force_overrode");
+	size_t i, n = over ? json_object_array_length(over) : 0;
+
+	if (ct_json_get(c, "force") == NULL)
+		return;
+	if (!json_object_get_boolean(ct_json_get(c, "force"))) {
+		fprintf(f, "  Safety checks:  passed (no --force)\n");
+		return;
+	}
+	if (n == 0)
+		fprintf(f, "  Safety checks:  --force given; it overrode no refusal (the checks "
+			"passed without it)\n");
+	for (i = 0; i < n; i++)
+		fprintf(f, "%s%s\n", i == 0 ? "  Safety checks:  --force overrode the refusal: " :
+			"                  and: ", json_object_get_string(json_object_array_get_idx(over, i)));
+}
+
 static void
 text_media(FILE *f, struct json_object *c)
 {
@@ -448,6 +561,7 @@ text_media(FILE *f, struct json_object *c)
 	fprintf(f, "  Media type:     %s\n", ct_json_str(media, "type", "?"));
 	fprintf(f, "  Capacity:       %lld bytes (%s)\n",
 		(long long)json_object_get_int64(ct_json_get(media, "capacity")), hs);
+	text_force(f, c);
 	fprintf(f, "  Imaged first:   %s\n\n", ct_json_str(c, "image_check", "?"));
 }
 
@@ -497,7 +611,7 @@ text_details(FILE *f, struct json_object *c)
 
 	fprintf(f, "Sanitization details\n");
 	fprintf(f, "  Method type:    %s\n", ct_json_str(c, "method_type", "?"));
-	fprintf(f, "  Note:           %s\n", honesty);
+	fprintf(f, "  Note:           %s\n", ct_json_str(c, "method_note", "?"));
 	fprintf(f, "  Method used:    %s (%s), %d pass%s\n", ct_json_str(m, "name", "?"),
 		ct_json_str(m, "label", ""), n, n == 1 ? "" : "es");
 	text_passes(f, c);

@@ -134,6 +134,7 @@ struct wipe {
 	int final_readback;		/* the last pass was read back over every byte by
 					 * this process, and matched */
 	const char *fail;		/* what failed, for the certificate */
+	struct json_object *overrode;	/* with --force: the refusals it overrode */
 	struct json_object *disc, *fmt;
 };
 
@@ -226,6 +227,17 @@ int wipe_same_device(struct json_object *a, struct json_object *b);
 struct json_object *wipe_device_json(struct json_object *ident, uint64_t size, unsigned lss);
 
 /* cert.c */
+/* What the device's identity says the media is (NIST SP 800-88's Media
+ * Type): flash memory only on an SD/MMC host; a loop device over a file, a
+ * USB device, any other block device: not known to the host. */
+enum wipe_media { WIPE_MEDIA_SD, WIPE_MEDIA_MMC, WIPE_MEDIA_LOOP, WIPE_MEDIA_OTHER };
+struct wipe_media_type {
+	enum wipe_media kind;
+	const char *technology;		/* "flash memory", or NULL: not known */
+	char what[PATH_MAX + 64];	/* "SD card in an SD/MMC slot", ... */
+	char type[PATH_MAX + 128];	/* "flash memory: SD card in an SD/MMC slot" */
+};
+void wipe_media_kind(struct json_object *ident, struct wipe_media_type *t);
 /* The certificate of the run (ok: every pass done as asked, nothing failed). */
 struct json_object *wipe_certificate(struct wipe *w, int ok);
 /* Write the certificate pair (JSON and text) under a name nobody used. */
@@ -239,6 +251,9 @@ struct json_object *wipe_plan_public(struct wipe *w);
 int wipe_record_start(struct wipe *w);
 int wipe_record_resume(struct wipe *w);
 int wipe_record_end(struct wipe *w);
+/* "force" (--force given) and, with it, "force_overrode": the refusals of
+ * the safety checks it overrode (an empty array: none), added to o. */
+void wipe_add_force(struct wipe *w, struct json_object *o);
 /* What the wipe left on the card (null when that cannot be told). */
 struct json_object *wipe_left_on_card(struct wipe *w);
 

@@ -43,6 +43,15 @@ base_record(struct wipe *w, const char *action)
 	return r;
 }
 
+void
+wipe_add_force(struct wipe *w, struct json_object *o)
+{
+	json_object_object_add(o, "force", json_object_new_boolean(w->o->force));
+	if (w->o->force)
+		json_object_object_add(o, "force_overrode", w->overrode ? json_object_get(w->overrode) :
+				       json_object_new_array());
+}
+
 /* Append r (consumed); *seq and, when hash is not NULL, the line's hash. */
 static int
 append(struct wipe *w, struct json_object *r, uint64_t *seq, char *hash, char *err, size_t errlen)
@@ -92,6 +101,7 @@ wipe_record_start(struct wipe *w)
 	json_object_object_add(res, "device", json_object_get(w->device));
 	json_object_object_add(res, "match", json_object_get(w->match));
 	json_object_object_add(res, "no_image_check", json_object_new_boolean(w->o->no_image_check));
+	wipe_add_force(w, res);
 	snprintf(name, sizeof(name), "%s.wipe.state", w->base);
 	json_object_object_add(res, "state_file", json_object_new_string(name));
 	json_object_object_add(r, "result", res);
@@ -116,6 +126,7 @@ wipe_record_resume(struct wipe *w)
 	json_object_object_add(res, "offset", wipe_jint(w->first_off));
 	json_object_object_add(res, "device", json_object_get(w->device));
 	json_object_object_add(res, "match", json_object_get(w->match));
+	wipe_add_force(w, res);
 	json_object_object_add(r, "result", res);
 	if ((ret = append(w, r, &seq, NULL, err, sizeof(err))) < 0)
 		return wipe_err(w, ret, "cannot record the resume of the wipe: %s; nothing was written",
@@ -209,6 +220,7 @@ wipe_record_end(struct wipe *w)
 		total += w->passes[i].written_before + w->passes[i].written;
 	json_object_object_add(res, "bytes_written", wipe_jint(total));
 	json_object_object_add(res, "no_image_check", json_object_new_boolean(w->o->no_image_check));
+	wipe_add_force(w, res);
 	json_object_object_add(res, "match", json_object_get(w->match));
 	json_object_object_add(res, "device", json_object_get(w->device));
 	left = wipe_left_on_card(w);

@@ -679,6 +679,39 @@ open_device(struct wipe *w)
 	return 0;
 }
 
+/*
+ * The safety checks (safety.c).  With --force, the checks run without it
+ * first: a refusal --force lifts (a partition, not a removable card:
+ * EINVAL, EPERM) that the checks with it then pass is what --force
+ * overrode, for the certificate and the records.  The checks stop at their
+ * first refusal: a partition is not also looked at as a card.
+ */
+static int
+safety(struct wipe *w)
+{
+	const struct ct_wipe_opts *o = w->o;
+	struct ct_wipe_opts strict;
+	char why[sizeof(w->res->error)];
+	int ret;
+
+	if (!o->force)
+		return wipe_safety(w);
+	w->overrode = json_object_new_array();
+	strict = *o;
+	strict.force = 0;
+	w->o = &strict;
+	ret = wipe_safety(w);
+	w->o = o;
+	if (ret == 0 || (ret != -EINVAL && ret != -EPERM))
+		return ret;	/* nothing to override, or a refusal --force keeps */
+	snprintf(why, sizeof(why), "%s", w->res->error);
+	w->res->error[0] = '\0';
+	if ((ret = wipe_safety(w)) < 0)
+		return ret;
+	json_object_array_add(w->overrode, json_object_new_string(why));
+	return 0;
+}
+
 static int
 prepare(struct wipe *w)
 {
@@ -693,7 +726,7 @@ prepare(struct wipe *w)
 		return wipe_err(w, ret, "cannot identify '%s': %s", o->device, strerror(-ret));
 	w->card = ct_identity_card(w->ident, w->dev.size);
 	w->device = wipe_device_json(w->ident, w->dev.size, w->dev.lss);
-	if ((ret = wipe_safety(w)) < 0)
+	if ((ret = safety(w)) < 0)
 		return ret;
 	if (w->dev.size == 0 || w->dev.size % 16 || w->bufsize % w->dev.lss)
 		return wipe_err(w, -EINVAL, "'%s' has a size (%" PRIu64 ") cardtrail cannot wipe",
@@ -884,6 +917,7 @@ out:
 	json_object_put(w.card);
 	json_object_put(w.device);
 	json_object_put(w.match);
+	json_object_put(w.overrode);
 	ct_custody_release(&w.log);
 	explicit_bzero(w.plans, sizeof(w.plans));
 	explicit_bzero(&w.probe_plan, sizeof(w.probe_plan));

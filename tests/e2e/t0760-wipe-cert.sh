@@ -53,6 +53,37 @@ case "$v" in
 *"libtsk "[0-9]*", libexif "[0-9]*", expat "[0-9]*) ok "the tool string names libtsk, libexif and expat with versions" ;;
 *) not_ok "the tool string names libtsk, libexif and expat with versions"; printf '#   %s\n' "$v" ;;
 esac
+
+# ---- the media type, from the device's identity (a loop device is no flash card) ------------
+check_eq "JSON: the media type of a loop device names its file, not a flash card" \
+	"not known to the host: loop device over the file '$SHM-a.img'|null" \
+	"$(jq -r '"\(.media.type)|\(.media.technology)"' "$cert")"
+check_line "text: the media type of a loop device" "$txt" \
+	"^  Media type:     not known to the host: loop device over the file '$SHM-a\\.img'$"
+check_eq "no 'flash memory card' or 'flash memory cards remap' claim for a loop device" 0 \
+	"$(cat "$txt" "$cert" | grep -ci 'flash memory card')"
+case "$(jf "$cert" .method_note)" in
+"Clear, not Purge: "*"This device is a loop device over the file '$SHM-a.img': what was overwritten is that file"*)
+	ok "JSON: the Clear/Purge note speaks of the loop device's file" ;;
+*) not_ok "JSON: the Clear/Purge note speaks of the loop device's file"; printf '#   %s\n' "$(jf "$cert" .method_note)" ;;
+esac
+check_line "text: the note is the JSON's" "$txt" "^  Note:           Clear, not Purge: .*This device is a loop device over the file"
+
+# ---- --force is recorded: what it overrode (a loop device is not a removable card) ----------
+over="'$dev' is not a removable card (transport loop): refusing unless --force"
+check_eq "JSON: force, and the refusal it overrode" "true|$over" \
+	"$(jq -r '"\(.force)|\(.force_overrode | join(";"))"' "$cert")"
+check_line "text: --force and the refusal it overrode" "$txt" \
+	"^  Safety checks:  --force overrode the refusal: '$dev' is not a removable card \\(transport loop\\): refusing unless --force$"
+check_eq "custody: wipe-start and wipe records hold force and what it overrode" \
+	"wipe-start true $over|wipe true $over" \
+	"$(jq -s -r '[.[] | select(.action == "wipe-start" or .action == "wipe") | "\(.action) \(.result.force) \(.result.force_overrode | join(";"))"] | join("|")' "$T/case1/custody.log")"
+
+# ---- the sampling seed in full: the offsets can be recomputed from the text form -----------
+seed=$(jf "$cert" .match.sampled.seed)
+check_eq "the match was sampled, with a 64-digit seed" "sampled 64" "$(jf "$cert" .match.method) ${#seed}"
+check_line "text: the whole seed" "$txt" "^  Imaged first:   .* drawn from the seed $seed, "
+
 gen_bytes cert $SIZE | dd of="$dev" bs=1M oflag=direct status=none
 ct_image "$dev" "$T/case2" || not_ok "image again"
 wipe noorg --case "$T/case2" --force --yes --method zero "$dev"

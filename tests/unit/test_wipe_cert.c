@@ -2,7 +2,8 @@
  * test_wipe_cert.c — the text form of a certificate (src/wipe/cert.c): a
  * FAILED one says why on its first line, every pass is listed as it went
  * (not reached ones too), and what was not given is a line to fill in by
- * hand.
+ * hand.  The media type comes from the device's identity (flash memory
+ * only on an SD/MMC host), and --force is said with what it overrode.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -83,12 +84,90 @@ test_named(void **state)
 	json_object_put(c);
 }
 
+/* The media type of each kind of identity. */
+static void
+test_media_kind(void **state)
+{
+	static const struct {
+		const char *ident;
+		enum wipe_media kind;
+		const char *type;
+	} cases[] = {
+		{ "{\"transport\":\"mmc\",\"sd\":{\"type\":\"SD\"}}", WIPE_MEDIA_SD,
+		  "flash memory: SD card in an SD/MMC slot" },
+		{ "{\"transport\":\"mmc\",\"sd\":{\"type\":\"MMC\"}}", WIPE_MEDIA_MMC,
+		  "flash memory: MMC device in an SD/MMC slot (MMC or eMMC, not an SD card)" },
+		{ "{\"transport\":\"mmc\",\"sd\":null}", WIPE_MEDIA_MMC,
+		  "flash memory: SD/MMC device in an SD/MMC slot (its type not visible)" },
+		{ "{\"transport\":\"loop\",\"loop\":{\"backing_file\":\"/dev/shm/c.img\"}}",
+		  WIPE_MEDIA_LOOP, "not known to the host: loop device over the file '/dev/shm/c.img'" },
+		{ "{\"transport\":\"usb\",\"removable\":true,\"usb\":{\"vendor_id\":\"0bda\"}}",
+		  WIPE_MEDIA_OTHER, "not known to the host: USB mass storage: a card reader or a USB drive" },
+		{ "{\"transport\":\"sata\"}", WIPE_MEDIA_OTHER,
+		  "not known to the host: block device, transport sata" },
+		{ "{\"transport\":null}", WIPE_MEDIA_OTHER,
+		  "not known to the host: block device, transport not known" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_object *id = json_tokener_parse(cases[i].ident);
+		struct wipe_media_type t;
+
+		assert_non_null(id);
+		wipe_media_kind(id, &t);
+		assert_int_equal(t.kind, cases[i].kind);
+		assert_string_equal(t.type, cases[i].type);
+		/* flash memory only where the SD/MMC host says so */
+		if (cases[i].kind == WIPE_MEDIA_SD || cases[i].kind == WIPE_MEDIA_MMC)
+			assert_string_equal(t.technology, "flash memory");
+		else
+			assert_null(t.technology);
+		json_object_put(id);
+	}
+}
+
+/* --force: given or not, and each refusal it overrode. */
+static void
+test_force(void **state)
+{
+	struct json_object *c = json_tokener_parse(failed), *over = json_object_new_array();
+	char *t;
+
+	(void)state;
+	t = wipe_cert_text(c);
+	assert_null(strstr(t, "Safety checks:"));	/* an older certificate says nothing */
+	free(t);
+	json_object_object_add(c, "force", json_object_new_boolean(0));
+	t = wipe_cert_text(c);
+	assert_non_null(strstr(t, "\n  Safety checks:  passed (no --force)\n  Imaged first:"));
+	free(t);
+	json_object_object_add(c, "force", json_object_new_boolean(1));
+	json_object_object_add(c, "force_overrode", over);
+	t = wipe_cert_text(c);
+	assert_non_null(strstr(t, "\n  Safety checks:  --force given; it overrode no refusal (the checks "
+			       "passed without it)\n"));
+	free(t);
+	json_object_array_add(over, json_object_new_string("'/dev/sdb1' is a partition: name the whole "
+							   "card (or --force)"));
+	json_object_array_add(over, json_object_new_string("'/dev/sdb' is not a removable card"));
+	t = wipe_cert_text(c);
+	assert_non_null(strstr(t, "\n  Safety checks:  --force overrode the refusal: '/dev/sdb1' is a "
+			       "partition: name the whole card (or --force)\n                  and: "
+			       "'/dev/sdb' is not a removable card\n"));
+	free(t);
+	json_object_put(c);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_failed),
 		cmocka_unit_test(test_named),
+		cmocka_unit_test(test_media_kind),
+		cmocka_unit_test(test_force),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
