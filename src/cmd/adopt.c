@@ -191,7 +191,8 @@ cmd_adopt(int argc, char **argv)
 		return ret;
 	o.images = (const char *const *)argv + optind;
 	o.nimages = (size_t)(argc - optind - 1);
-	o.casedir = ct_cmd_casedir(argv[argc - 1]);
+	if ((o.casedir = ct_cmd_casedir("adopt", "CASEDIR", argv[argc - 1], "IMAGE")) == NULL)
+		return CT_EXIT_USAGE;
 	if (progress) {
 		o.progress = show_progress;
 		o.progress_ctx = &shown;

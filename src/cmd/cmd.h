@@ -61,9 +61,16 @@ struct ct_key;
 int ct_cmd_agent_ms(int def);
 int ct_cmd_load_sign_key(const char *given, struct ct_key **key);
 
-/* A case folder as given, its trailing slashes dropped in place ("case17/"
- * is "case17", so no path says "case17//E1.raw"; "/" stays). */
-char *ct_cmd_casedir(char *arg);
+/*
+ * A case folder (or another folder argument) as given, its trailing
+ * slashes dropped in place ("case17/" is "case17", so no path says
+ * "case17//E1.raw"; "/" stays); one that does not exist yet is taken.
+ * When it names something that is not a folder (a device node, a file),
+ * NULL after a usage error: "NAME 'ARG' is a block device, not a folder",
+ * and with other (the argument it was most likely swapped with, such as
+ * "SOURCE") ": did you swap OTHER and NAME?".
+ */
+char *ct_cmd_casedir(const char *cmd, const char *name, char *arg, const char *other);
 
 /*
  * A key the agent holds signs once now (a throw-away message, in its own

@@ -192,14 +192,36 @@ ct_cmd_choose(const char *cmd, const char *opt, const char *value, const char *c
 	return -1;
 }
 
+/* What a path that is not a folder is, for a message. */
+static const struct {
+	mode_t type;
+	const char *what;
+} file_kinds[] = {
+	{ S_IFBLK, "a block device" }, { S_IFCHR, "a character device" }, { S_IFREG, "a file" },
+	{ S_IFIFO, "a FIFO" }, { S_IFSOCK, "a socket" },
+};
+
 char *
-ct_cmd_casedir(char *arg)
+ct_cmd_casedir(const char *cmd, const char *name, char *arg, const char *other)
 {
-	size_t n = strlen(arg);
+	size_t n = strlen(arg), i;
+	const char *what = "not a folder";
+	struct stat st;
 
 	while (n > 1 && arg[n - 1] == '/')
 		arg[--n] = '\0';
-	return arg;
+	/* absent: the command says so (or makes the case) */
+	if (stat(arg, &st) < 0 || S_ISDIR(st.st_mode))
+		return arg;
+	for (i = 0; i < CT_ARRAY_SIZE(file_kinds); i++)
+		if ((st.st_mode & S_IFMT) == file_kinds[i].type)
+			what = file_kinds[i].what;
+	if (other)
+		(void)ct_usage_error(cmd, "%s '%s' is %s, not a folder: did you swap %s and %s?", name,
+				     arg, what, other, name);
+	else
+		(void)ct_usage_error(cmd, "%s '%s' is %s, not a folder", name, arg, what);
+	return NULL;
 }
 
 /* One metadata text: no control character (below 0x20, DEL). */

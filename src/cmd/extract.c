@@ -223,11 +223,12 @@ cmd_extract(int argc, char **argv)
 		return CT_EXIT_FAIL;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		o.casedir = ct_cmd_casedir(argv[optind]);
+		o.casedir = ct_cmd_casedir("extract", "CASEDIR", argv[optind], NULL);
 		o.evidence = argv[optind + 1];
 	} else if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
 		o.image = argv[optind];
-		o.outdir = argv[optind + 1];
+		if ((o.outdir = ct_cmd_casedir("extract", "OUTDIR", argv[optind + 1], "IMAGE")) == NULL)
+			return CT_EXIT_USAGE;
 	} else {
 		ct_error(0, "'%s' is neither a case folder nor an image file", argv[optind]);
 		return CT_EXIT_FAIL;

@@ -334,7 +334,8 @@ cmd_image(int argc, char **argv)
 	if (o.format && !strcmp(o.format, "e01") && !window_given)
 		o.window = 0;
 	o.source = argv[optind];
-	o.casedir = ct_cmd_casedir(argv[optind + 1]);
+	if ((o.casedir = ct_cmd_casedir("image", "CASEDIR", argv[optind + 1], "SOURCE")) == NULL)
+		return CT_EXIT_USAGE;
 	if (ps.kind != PROGRESS_NONE) {
 		o.progress = show_progress;
 		o.progress_ctx = &ps;

@@ -245,7 +245,9 @@ cmd_log(int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return ct_usage_error("log", "expected CASEDIR");
-	ret = ct_custody_read(ct_cmd_casedir(argv[optind]), &log);
+	if (ct_cmd_casedir("log", "CASEDIR", argv[optind], NULL) == NULL)
+		return CT_EXIT_USAGE;
+	ret = ct_custody_read(argv[optind], &log);
 	if (ret != 0)
 		return ct_cmd_custody_error(argv[optind], ret);
 	if (json) {

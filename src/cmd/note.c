@@ -127,7 +127,8 @@ cmd_note(int argc, char **argv)
 		return ct_usage_error("note", "the note is empty");
 	if (evidence && item)
 		return ct_usage_error("note", "--evidence and --item: a note is about one of them");
-	casedir = ct_cmd_casedir(argv[optind]);
+	if ((casedir = ct_cmd_casedir("note", "CASEDIR", argv[optind], NULL)) == NULL)
+		return CT_EXIT_USAGE;
 	if (evidence && (ret = check_evidence(casedir, evidence)) != 0)
 		return ret;
 	if ((ret = ct_cmd_load_sign_key(keyfile, &key)) != 0)

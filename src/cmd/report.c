@@ -115,7 +115,10 @@ cmd_report(int argc, char **argv)
 		ct_trust_free(trust);
 		return ct_usage_error("report", "expected CASEDIR");
 	}
-	o.casedir = ct_cmd_casedir(argv[optind]);
+	if ((o.casedir = ct_cmd_casedir("report", "CASEDIR", argv[optind], NULL)) == NULL) {
+		ct_trust_free(trust);
+		return CT_EXIT_USAGE;
+	}
 	vo.trust = trust;
 	o.verify = &vo;
 	/* a FIFO or a device as custody.log: refused at once, with what it is */

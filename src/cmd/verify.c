@@ -260,7 +260,10 @@ cmd_verify(int argc, char **argv)
 		ct_trust_free(trust);
 		return ct_usage_error("verify", "expected CASEDIR");
 	}
-	casedir = ct_cmd_casedir(argv[optind]);
+	if ((casedir = ct_cmd_casedir("verify", "CASEDIR", argv[optind], NULL)) == NULL) {
+		ct_trust_free(trust);
+		return CT_EXIT_USAGE;
+	}
 	vo.trust = trust;
 	if (repair) {
 		if ((ret = ct_cmd_load_sign_key(signkey, &skey)) != 0)

@@ -210,7 +210,10 @@ cmd_wipe(int argc, char **argv)
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'c': o.casedir = ct_cmd_casedir(optarg); break;
+		case 'c':
+			if ((o.casedir = ct_cmd_casedir("wipe", "CASEDIR", optarg, "DEVICE")) == NULL)
+				goto bad_value;
+			break;
 		case 'm': o.method_spec = optarg; break;
 		case 'L': list = 1; break;
 		case 'v':

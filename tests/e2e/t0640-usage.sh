@@ -54,6 +54,42 @@ bad "help nope" help nope
 bad "nope" nope
 check_eq "bad options: the custody log unchanged" "$lines" "$(wc -l <"$T/case/custody.log")"
 
+# ---- swapped arguments: a CASEDIR that is a device node or a file ---------------------
+# swapped DESC WANT ARGS...: exit 2, the first line of stderr is WANT, nothing created
+swapped() {
+	local desc=$1 want=$2
+	shift 2
+	"$CARDTRAIL" "$@" >"$T/out" 2>"$T/err" </dev/null
+	check_eq "$desc: exit 2 and says so" "2|cardtrail: $want" "$?|$(head -n 1 "$T/err")"
+}
+swapped "image, a file as CASEDIR" \
+	"CASEDIR '$T/card.bin' is a file, not a folder: did you swap SOURCE and CASEDIR?" \
+	image --progress none "$T/swapped" "$T/card.bin"
+check_eq "image, a file as CASEDIR: nothing created" no "$([ -e "$T/swapped" ] && echo yes || echo no)"
+swapped "image, a character device as CASEDIR" \
+	"CASEDIR '/dev/null' is a character device, not a folder: did you swap SOURCE and CASEDIR?" \
+	image --progress none "$T/card.bin" /dev/null
+swapped "adopt" "CASEDIR '/dev/null' is a character device, not a folder: did you swap IMAGE and CASEDIR?" \
+	adopt "$T/case/E1.raw" /dev/null
+swapped "extract IMAGE OUTDIR" "OUTDIR '/dev/null' is a character device, not a folder: did you swap IMAGE and OUTDIR?" \
+	extract --progress none "$T/case/E1.raw" /dev/null
+swapped "wipe --case" "CASEDIR '/dev/null' is a character device, not a folder: did you swap DEVICE and CASEDIR?" \
+	wipe --case /dev/null "$T/case"
+swapped "verify" "CASEDIR '$T/card.bin' is a file, not a folder" verify "$T/card.bin"
+swapped "log" "CASEDIR '/dev/null' is a character device, not a folder" log /dev/null
+swapped "note" "CASEDIR '/dev/null' is a character device, not a folder" note /dev/null "text"
+swapped "report" "CASEDIR '/dev/null' is a character device, not a folder" report /dev/null
+if [ "$(id -u)" -eq 0 ] && command -v losetup >/dev/null && [ -e /dev/loop-control ] &&
+	mkloop sdev "$T/card.bin" ro; then
+	swapped "image CASEDIR SOURCE: a block device as CASEDIR" \
+		"CASEDIR '$sdev' is a block device, not a folder: did you swap SOURCE and CASEDIR?" \
+		image --progress none "$T/swapped" "$sdev"
+	check_eq "image CASEDIR SOURCE: nothing created" no "$([ -e "$T/swapped" ] && echo yes || echo no)"
+else
+	skip "a block device as CASEDIR" "needs root and loop devices"
+fi
+check_eq "swapped arguments: the custody log unchanged" "$lines" "$(wc -l <"$T/case/custody.log")"
+
 # ---- permission denied on a device --------------------------------------------------
 if [ "$(id -u)" -eq 0 ] && command -v losetup >/dev/null && [ -e /dev/loop-control ] &&
 	command -v setpriv >/dev/null; then
