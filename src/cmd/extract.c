@@ -89,6 +89,11 @@ summary(const struct ct_extract_result *r)
 	};
 	const char *first = NULL, *last = NULL;
 	size_t i, k;
+	int w = 10;	/* the labels' column: the other lines' at least */
+
+	for (k = 0; k < CT_ARRAY_SIZE(serial_keys); k++)
+		if ((int)strlen(serial_keys[k]) > w)
+			w = (int)strlen(serial_keys[k]);
 
 	printf("bundle     %s\n", r->bundle);
 	printf("files      %llu (%llu allocated, %llu deleted%s%llu orphaned, %llu carved)\n",
@@ -115,7 +120,7 @@ summary(const struct ct_extract_result *r)
 	for (i = 0; fl && i < json_object_array_length(fl); i++) {
 		struct json_object *f = json_object_array_get_idx(fl, i);
 		struct json_object *a = ct_json_get(f, "first"), *b = ct_json_get(f, "last");
-		printf("  %-8s %-9s %5lld pts  %s", ct_json_str(f, "format", "?"),
+		printf("  %-9s %-9s %5lld pts  %s", ct_json_str(f, "format", "?"),
 		       ct_json_str(f, "state", "?"), (long long)json_object_get_int64(ct_json_get(f, "points")),
 		       ct_json_str(f, "file", "?"));
 		if (a)
@@ -137,7 +142,7 @@ summary(const struct ct_extract_result *r)
 						    serial_keys[k], NULL);
 			if (v && !json_object_object_get_ex(seen, v, NULL)) {
 				json_object_object_add(seen, v, NULL);
-				printf("%-10.10s %s\n", serial_keys[k], v);
+				printf("%-*s %s\n", w, serial_keys[k], v);
 			}
 		}
 		json_object_put(seen);
