@@ -49,6 +49,15 @@ print_plan(struct json_object *plan)
 	printf("card       %s %s, serial %s\n", ct_json_str(media, "make", "unknown make"),
 	       ct_json_str(media, "model", "unknown model"), ct_json_str(media, "serial", "not available"));
 	printf("           (%s)\n", ct_json_str(media, "serial_note", ""));
+	printf("media      %s\n", ct_json_str(media, "type", "?"));
+	if (json_object_get_boolean(ct_json_get(plan, "force"))) {
+		struct json_object *over = ct_json_get(plan, "force_overrode");
+		if (json_object_array_length(over) == 0)
+			printf("force      given; the safety checks pass without it\n");
+		for (i = 0; i < json_object_array_length(over); i++)
+			printf("force      overrides: %s\n", json_object_get_string(
+				       json_object_array_get_idx(over, i)));
+	}
 	printf("evidence   %s\n", ct_json_str(plan, "evidence", "none (--no-image-check)"));
 	if (ct_json_get(plan, "evidence")) {
 		struct json_object *m = ct_json_get(plan, "match");

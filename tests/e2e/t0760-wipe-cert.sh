@@ -79,6 +79,11 @@ check_eq "custody: wipe-start and wipe records hold force and what it overrode" 
 	"wipe-start true $over|wipe true $over" \
 	"$(jq -s -r '[.[] | select(.action == "wipe-start" or .action == "wipe") | "\(.action) \(.result.force) \(.result.force_overrode | join(";"))"] | join("|")' "$T/case1/custody.log")"
 
+wipe dry --case "$T/case1" --force --dry-run --no-image-check "$dev"
+check_eq "--dry-run: the plan names the media type and what --force overrides" \
+	"media      not known to the host: loop device over the file '$SHM-a.img'|force      overrides: $over" \
+	"$(grep -E '^(media|force) ' "$T/dry.out" | paste -sd'|')"
+
 # ---- the sampling seed in full: the offsets can be recomputed from the text form -----------
 seed=$(jf "$cert" .match.sampled.seed)
 check_eq "the match was sampled, with a 64-digit seed" "sampled 64" "$(jf "$cert" .match.method) ${#seed}"
