@@ -141,6 +141,7 @@ struct ct_report_result {
 	char head[65];			/* chain head reported on */
 	char caseid[64];
 	size_t records, evidences, flights, sources, photos, events;
+	size_t photos_located;		/* photos with a position */
 	struct ct_report_file files[4];
 	size_t nfiles;
 	char tiles_sha256[65];		/* of --tiles, when given */

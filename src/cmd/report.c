@@ -32,10 +32,10 @@ summary(const struct ct_report_result *r, const char *casedir, uint64_t seq, int
 	for (i = 0; i < r->nfiles; i++)
 		printf("%-13s %s%s\n", r->files[i].role, r->files[i].path,
 		       r->files[i].name[0] ? "" : " (outside the case: its sha256 is in the record)");
-	printf("contents   %zu evidence, %zu flight%s (grouped from %zu file%s with a track), "
-	       "%zu photo%s, %zu timeline event%s\n", r->evidences, r->flights,
+	printf("contents   %zu evidence, %zu flight%s (grouped from %zu track%s), %zu photo%s "
+	       "(%zu with a position), %zu timeline event%s\n", r->evidences, r->flights,
 	       r->flights == 1 ? "" : "s", r->sources, r->sources == 1 ? "" : "s", r->photos,
-	       r->photos == 1 ? "" : "s", r->events, r->events == 1 ? "" : "s");
+	       r->photos == 1 ? "" : "s", r->photos_located, r->events, r->events == 1 ? "" : "s");
 	printf("chain head %s\n", r->head);
 	if (r->verified)
 		printf("verdict    VERIFIED: %zu records, chain intact, every output as recorded\n",

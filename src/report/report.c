@@ -215,6 +215,7 @@ summarise(const struct rp_case *c, struct ct_report_result *res)
 	res->flights = c->nfl;
 	res->sources = c->nsrc - c->nphotos;
 	res->photos = c->nphotos_all;
+	res->photos_located = c->nphotos;
 	res->events = c->ntl;
 }
 

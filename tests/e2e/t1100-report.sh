@@ -461,7 +461,7 @@ D=$T/democase
 	"$T/demo.img" "$D" >/dev/null 2>&1 && "$CARDTRAIL" extract "$D" E1 >/dev/null 2>&1
 ct demo report "$D"
 check_eq "demo card: report exits 0; 2 flights (the SRT and the deleted one), 2 photos (JPEGs without a position: photos all the same)" \
-	"0|contents   1 evidence, 2 flights (grouped from 2 files with a track), 2 photos, $(jq -r .result.events <<<"$(last_rec "$D")") timeline events" \
+	"0|contents   1 evidence, 2 flights (grouped from 2 tracks), 2 photos (0 with a position), $(jq -r .result.events <<<"$(last_rec "$D")") timeline events" \
 	"$RC|$(grep '^contents' "$T/demo.out")"
 check_eq "demo card: the case table counts both photos, neither with a position" 1 \
 	"$(grep -c '<td>photos</td><td>2 (0 with a position, 0 of them outside any flight)</td>' "$D/report.html")"

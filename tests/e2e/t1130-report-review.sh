@@ -64,7 +64,7 @@ check_eq "H1 two cards: each flight's points are its own card's (flights.json)" 
 	"$(for e in E1 E2; do tar -xOf "$C/$e.evidence.tar" flights.json | jq -r '.[0].points'; done | paste -sd' ')" \
 	"$(cut -f9 "$T/two.tsv" | paste -sd' ')"
 check_eq "H1 two cards: the summary counts two flights" 1 \
-	"$(grep -c '^contents   2 evidence, 2 flights (grouped from 2 files with a track), 0 photos' "$T/two.out")"
+	"$(grep -c '^contents   2 evidence, 2 flights (grouped from 2 tracks), 0 photos' "$T/two.out")"
 check_eq "H1 two cards: the legend names each flight's source" \
 	"flight 1: E1:files/MISC/FLY001.DAT|flight 2: E2:files/MISC/FLY001.DAT" \
 	"$(legend "$C/report.html" | paste -sd'|')"
@@ -156,8 +156,8 @@ check_eq "M5: the PDF has the notes' text" "1 1" \
 	"$(grep -c 'card returned to evidence store' "$T/warn.pdf.txt") $(grep -c 'seal <7> "intact"' "$T/warn.pdf.txt")"
 
 # ---- M9 and the lower findings: what each count counts, plurals, PDF columns ------
-check_eq "M9: the summary says flights are grouped from files with a track; singulars" \
-	"contents   1 evidence, 1 flight (grouped from 1 file with a track), 0 photos, $(jq -r .result.events <<<"$(tail -n 1 "$W/custody.log")") timeline events" \
+check_eq "M9: the summary says flights are grouped from tracks; singulars" \
+	"contents   1 evidence, 1 flight (grouped from 1 track), 0 photos (0 with a position), $(jq -r .result.events <<<"$(tail -n 1 "$W/custody.log")") timeline events" \
 	"$(grep '^contents' "$T/warn.out")"
 check_eq "M9: the case table and the extraction say what they count" \
 	"1 1" \

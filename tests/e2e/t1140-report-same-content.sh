@@ -69,8 +69,8 @@ cp -a "$C" "$T/case2"
 ct rep report "$C"
 check_eq "report exits 0" 0 $RC
 check_eq "summary: 4 evidence, 2 flights from 2 tracks (the card's once, E4's), 4 photos (2 per content)" \
-	"contents   4 evidence, 2 flights (grouped from 2 files with a track), 4 photos, " \
-	"$(grep -o '^contents .*photos, ' "$T/rep.out")"
+	"contents   4 evidence, 2 flights (grouped from 2 tracks), 4 photos (2 with a position), " \
+	"$(grep -o '^contents .*position), ' "$T/rep.out")"
 
 # one line per fact: "SECTION | LABEL | VALUE" from the HTML's key/value rows,
 # notes as "SECTION | note | TEXT", the flights table as "flights | row | CELLS"
