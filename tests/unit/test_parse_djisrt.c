@@ -94,7 +94,7 @@ test_framecnt_bom_tags(void **state)
 	struct ct_flight f;
 
 	(void)state;
-	gen("framecnt", 10, 47.37717, 8.54198, 401.75, 411.25, CT_ALT_MSL,
+	gen("framecnt", 10, 47.37717, 8.54198, 401.75, 411.25, CT_ALT_UNKNOWN,
 	    "2019-04-13T14:44:12.345100", "2019-04-13T14:44:12.642109", &f);
 	assert_int_equal(f.pts[0].basis, CT_TIME_LOCAL);
 	assert_int_equal(f.nwarnings, 0);

@@ -282,10 +282,13 @@ parse_block(struct ct_flight *f, const struct srt_block *b, struct ct_point *pt,
 	    (key_num(s, "longitude", &lon) || key_num(s, "longtitude", &lon)))
 		have = 1;
 
-	/* Altitude: absolute (MSL) first, then relative to take-off. */
+	/* Altitude: DJI's absolute altitude first, then relative to take-off.
+	 * The absolute altitude is the quantity the photos' XMP calls
+	 * AbsoluteAltitude: barometric, of no stated reference (sea level, the
+	 * ellipsoid or neither, by model), so of reference unknown as there. */
 	if (key_num(s, "abs_alt", &alt)) {
 		pt->alt_m = alt;
-		pt->alt_ref = CT_ALT_MSL;
+		pt->alt_ref = CT_ALT_UNKNOWN;
 	} else if (key_num(s, "rel_alt", &alt) || key_num(s, "BAROMETER", &alt) ||
 		   key_num(s, "Hb", &alt)) {
 		pt->alt_m = alt;
