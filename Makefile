@@ -13,7 +13,7 @@ PREFIX    ?= /usr/local
 BINDIR    ?= $(PREFIX)/bin
 MANDIR    ?= $(PREFIX)/share/man
 CC        ?= cc
-PKGS      := blkid libgcrypt libarchive json-c tsk libexif expat cairo pangocairo sqlite3 libewf zlib libudev
+PKGS      := blkid libgcrypt libarchive json-c tsk libexif expat cairo pangocairo sqlite3 libewf zlib libudev libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 # libexif cannot tell its version at run time: the tool string names the one built against

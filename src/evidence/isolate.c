@@ -36,6 +36,7 @@
 #include "cardtrail/evidence.h"
 #include "cardtrail/util.h"
 #include "isolate.h"
+#include "sandbox.h"
 
 enum { F_VOLUME = 1, F_ITEM, F_ALIAS, F_UNALLOC, F_WARN, F_DONE, F_READY };
 
@@ -205,6 +206,34 @@ child_signals(void)
 	signal(SIGINT, SIG_IGN);	/* the parent decides */
 }
 
+/*
+ * The seccomp filter (sandbox.h), once the image is open and before libtsk
+ * parses a byte of it.  A child that cannot have it says so in a warning
+ * and walks on: the walk is still in a child, with its limits.
+ */
+static void
+child_sandbox(struct wire *w, TSK_IMG_INFO *img, int vol)
+{
+	char err[300], text[400], b;
+	unsigned flags = 0;
+
+	/* libtsk opens a raw image at its first read: that one now (a split
+	 * image's other segments are opened by name as the walk reaches them,
+	 * and closed when more than 15 are open: it keeps its open(2) to read) */
+	if (tsk_img_read(img, 0, &b, 1) != 1)
+		tsk_error_reset();
+	if (img->itype != TSK_IMG_TYPE_EWF_EWF && img->num_img > 1)
+		flags |= CT_SANDBOX_OPEN_READ;
+	/* the zone file is read now (localtime reads it once per TZ) */
+	tzset();
+	if (ct_sandbox_walk(flags, err, sizeof(err)) == 0)
+		return;
+	/* (err is shorter than text: a truncation cannot happen, and would
+	 * keep the start) */
+	(void)ct_snprintf(text, sizeof(text), "the walk ran without a seccomp filter: %s", err);
+	(void)w_warn(w, (uint32_t)vol, text);
+}
+
 /* The walk of one volume with its records on out: the child's exit status
  * (0, 4 no filesystem, 2 an error). */
 static int
@@ -231,6 +260,7 @@ child(TSK_IMG_INFO *img, int vol, uint64_t max_items, const struct ct_isolate_op
 		_exit(3);
 	close(err);
 	child_limits(o);
+	child_sandbox(&w, img, vol);
 	/* exit, not _exit: a sanitized build checks the child for leaks too */
 	exit(child_walk(img, vol, max_items, out));
 }
@@ -288,6 +318,7 @@ ct_extract_walk_child(int argc, char **argv)
 		(void)w_warn(&w, UINT32_MAX, text);
 		return 2;
 	}
+	child_sandbox(&w, img, (int)vol);
 	ret = child_walk(img, (int)vol, max_items, WALK_FD);
 	tsk_img_close(img);
 	return ret;
@@ -578,7 +609,9 @@ verdict(struct run *r, int status, int timed_out, char *buf, size_t len)
 		int sig = WTERMSIG(status);
 		const char *why = sig == SIGXCPU ? "its CPU time limit" :
 				  sig == SIGABRT ? "an abort (an assertion in The Sleuth Kit?)" :
-				  sig == SIGKILL ? "a kill (its memory limit?)" : "a crash";
+				  sig == SIGKILL ? "a kill (its memory limit?)" :
+				  sig == SIGSYS ? "killed by the seccomp filter (a forbidden system call)" :
+				  "a crash";
 		snprintf(buf, len, "it was ended by signal %d (%s: %s)%s%s", sig, sigabbrev_np(sig) ?
 			 sigabbrev_np(sig) : "?", why, r->errlen ? "; its last words: " : "",
 			 r->errlen ? last_line(r, line, sizeof(line)) : "");
