@@ -213,20 +213,41 @@ removable_card(struct wipe *w)
 
 static int evidence(struct wipe *w);
 
+/* A refusal --force lifts: kept (at most CT_ARRAY_SIZE(l->why)) while the
+ * checks go on, so that every one is known. */
+struct liftable {
+	char why[2][sizeof(((struct ct_wipe_result *)0)->error)];
+	int err[2];
+	size_t n;
+};
+
+static void
+lift(struct wipe *w, struct liftable *l, int err)
+{
+	if (l->n < CT_ARRAY_SIZE(l->why)) {
+		snprintf(l->why[l->n], sizeof(l->why[l->n]), "%s", w->res->error);
+		l->err[l->n++] = err;
+	}
+	w->res->error[0] = '\0';
+}
+
 int
 wipe_safety(struct wipe *w)
 {
+	struct liftable l;
 	dev_t parts[MAX_PARTS];
 	size_t np = 0, i;
 	int mounted = 0, rw = 0, ret;
 	char why[600];
 
+	memset(&l, 0, sizeof(l));
 	if (w->dev.kind != CT_DEV_BLOCK)
 		return wipe_err(w, -ENOTBLK, "'%s' is not a block device: cardtrail wipes cards, not "
 				"files", w->o->device);
-	if (sys_attr_exists(w->dev.rdev, "partition") && !w->o->force)
-		return wipe_err(w, -EINVAL, "'%s' is a partition: name the whole card (or --force)",
-				w->o->device);
+	/* the refusals --force lifts are collected; every other one refuses */
+	if (sys_attr_exists(w->dev.rdev, "partition"))
+		lift(w, &l, wipe_err(w, -EINVAL, "'%s' is a partition: name the whole card (or "
+				     "--force)", w->o->device));
 	if ((ret = ct_mount_state(w->dev.rdev, &mounted, &rw, NULL)) < 0)
 		return wipe_err(w, ret, "cannot tell whether '%s' is mounted: %s", w->o->device,
 				strerror(-ret));
@@ -259,7 +280,18 @@ wipe_safety(struct wipe *w)
 		return wipe_err(w, -EROFS, "'%s' is read-only (%s): nothing was written; unlock the "
 				"card (its switch) or clear the flag (blockdev --setrw) if it may be "
 				"wiped", w->o->device, why);
-	return w->o->force ? 0 : removable_card(w);
+	if ((ret = removable_card(w)) < 0)
+		lift(w, &l, ret);
+	if (l.n == 0)
+		return 0;
+	if (!w->o->force)
+		return wipe_err(w, l.err[0], "%s", l.why[0]);
+	/* with --force: what it overrode, for the certificate and the records */
+	if (w->overrode == NULL)
+		w->overrode = json_object_new_array();
+	for (i = 0; i < l.n; i++)
+		json_object_array_add(w->overrode, json_object_new_string(l.why[i]));
+	return 0;
 }
 
 /* ---- a loop device over a case's evidence ---- */
@@ -559,12 +591,40 @@ wipe_evidence_file(dev_t dev, ino_t ino, const char *path, const char *const *ro
 	return 1;
 }
 
+/* The whole disk of partition rdev: 1 with *disk and name ("partition N
+ * of /dev/DISK, ") set, 0 when rdev is no partition, -errno. */
+static int
+part_disk(dev_t rdev, dev_t *disk, char *name, size_t len)
+{
+	char path[PATH_MAX], real[PATH_MAX], *slash, *dv, *no;
+	unsigned ma, mi;
+	int ok;
+
+	if (!sys_attr_exists(rdev, "partition"))
+		return 0;
+	/* a partition's sysfs folder sits inside its disk's */
+	if (ct_snprintf(path, sizeof(path), "/sys/dev/block/%u:%u", major(rdev), minor(rdev)) < 0 ||
+	    realpath(path, real) == NULL || (slash = strrchr(real, '/')) == NULL)
+		return -ENOENT;
+	no = attr(real, "partition");
+	*slash = '\0';
+	dv = attr(real, "dev");
+	ok = dv != NULL && sscanf(dv, "%u:%u", &ma, &mi) == 2;
+	free(dv);
+	if (ok) {
+		*disk = makedev(ma, mi);
+		snprintf(name, len, "partition %s of /dev/%s, ", no ? no : "?", strrchr(real, '/') + 1);
+	}
+	free(no);
+	return ok ? 1 : -ENOENT;
+}
+
 int
 ct_wipe_loop_evidence(dev_t rdev, int fd, const char *const *roots, size_t nroots, char *why,
 		      size_t len)
 {
 	struct backing b;
-	char chain[LOOP_CHAIN_MAX * 96] = "", tail[2 * PATH_MAX + 256];
+	char chain[LOOP_CHAIN_MAX * 192] = "", tail[2 * PATH_MAX + 256], part[128];
 	size_t depth, l;
 	int ret;
 
@@ -574,6 +634,17 @@ ct_wipe_loop_evidence(dev_t rdev, int fd, const char *const *roots, size_t nroot
 			snprintf(why, len, "%smore loop devices over loop devices than %d", chain,
 				 LOOP_CHAIN_MAX);
 			return -ELOOP;
+		}
+		/* a partition: the loop device is its whole disk */
+		if ((ret = part_disk(rdev, &rdev, part, sizeof(part))) < 0) {
+			snprintf(why, len, "%sa partition whose disk cannot be told", chain);
+			return ret;
+		}
+		if (ret > 0) {
+			l = strlen(chain);
+			if (ct_snprintf(chain + l, sizeof(chain) - l, "%s", part) < 0)
+				chain[l] = '\0';
+			fd = -1;
 		}
 		if ((ret = loop_backing(rdev, fd, &b)) < 0) {
 			snprintf(why, len, "%sa loop device over '%s': its file cannot be told (its name "

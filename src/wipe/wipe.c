@@ -680,36 +680,16 @@ open_device(struct wipe *w)
 }
 
 /*
- * The safety checks (safety.c).  With --force, the checks run without it
- * first: a refusal --force lifts (a partition, not a removable card:
- * EINVAL, EPERM) that the checks with it then pass is what --force
- * overrode, for the certificate and the records.  The checks stop at their
- * first refusal: a partition is not also looked at as a card.
+ * The safety checks (safety.c).  With --force, every refusal it lifts (a
+ * partition, not a removable card) is what it overrode, for the
+ * certificate and the records; any other refusal stands.
  */
 static int
 safety(struct wipe *w)
 {
-	const struct ct_wipe_opts *o = w->o;
-	struct ct_wipe_opts strict;
-	char why[sizeof(w->res->error)];
-	int ret;
-
-	if (!o->force)
-		return wipe_safety(w);
-	w->overrode = json_object_new_array();
-	strict = *o;
-	strict.force = 0;
-	w->o = &strict;
-	ret = wipe_safety(w);
-	w->o = o;
-	if (ret == 0 || (ret != -EINVAL && ret != -EPERM))
-		return ret;	/* nothing to override, or a refusal --force keeps */
-	snprintf(why, sizeof(why), "%s", w->res->error);
-	w->res->error[0] = '\0';
-	if ((ret = wipe_safety(w)) < 0)
-		return ret;
-	json_object_array_add(w->overrode, json_object_new_string(why));
-	return 0;
+	if (w->o->force && w->overrode == NULL)
+		w->overrode = json_object_new_array();
+	return wipe_safety(w);
 }
 
 static int

@@ -5,7 +5,9 @@
 # at what backs the device: E1.raw itself, a hard link to it outside the
 # case (also one whose name was removed since: "(deleted)"), a loop device
 # over a loop device over it, another case's E1.raw, an image adopted in
-# place where it lies.  Each is refused with exit 1 and a message naming
+# place where it lies, a partition of a loop device over it (losetup -P:
+# a partition has no loop/ folder in sysfs) and a loop device over that
+# partition.  Each is refused with exit 1 and a message naming
 # the file, --dry-run too, before anything is written: the image's SHA-256
 # is unchanged and the case still verifies.  The card itself (a loop device
 # over a file outside any case) is still wiped.
@@ -115,6 +117,60 @@ mkloop ip "$T/lab/card.raw" || not_ok "losetup over the adopted image"
 refused inplace "a loop device over an image adopted in place" \
 	"'$ip' is a loop device over '$T/lab/card.raw', image E2 of the case in '$T/case' \(adopted where it lies\): $NEVER" "$ip"
 check_eq "the image adopted in place unchanged" "$H_L" "$(h "$T/lab/card.raw")"
+
+# ---- a partition of a loop device over a case's image ------------------------------------
+# losetup -P exposes /dev/loopNp1: a partition has no loop/ folder in sysfs,
+# its whole disk (the sysfs folder above it) is the loop device to look at.
+# The partition is smaller than the image: --no-image-check, and --force
+# lifts "is a partition"; the evidence refusal is not lifted.
+gen_bytes evidence-part $SIZE >$SHM-part.img
+printf 'label: dos\nstart=2048, type=c\n' | sfdisk -q $SHM-part.img >/dev/null 2>&1 ||
+	not_ok "sfdisk: a partition table on the card image"
+"$CARDTRAIL" image --progress none --hash md5 $SHM-part.img "$T/pcase" >"$T/pimage.out" 2>&1 ||
+	not_ok "image the partitioned card into a second case"
+PE1=$T/pcase/E1.raw
+H_P=$(h "$PE1")
+plines=$(wc -l <"$T/pcase/custody.log")
+pl=$(losetup -P -f --show "$PE1") && at_exit "loop_release $pl '$PE1'"
+pn=${pl#/dev/}
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -e "/sys/block/$pn/${pn}p1/dev" ] && break; sleep 0.2; done
+# the kernel may not scan it (loop max_part 0): partx adds the partitions
+[ -n "$pl" ] && [ ! -e "/sys/block/$pn/${pn}p1/dev" ] && partx -a "$pl" 2>/dev/null && at_exit "partx -d $pl 2>/dev/null"
+pp=
+if [ -n "$pl" ] && [ -e "/sys/block/$pn/${pn}p1/dev" ]; then
+	pp=/dev/${pn}p1
+	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -b "$pp" ] && break; sleep 0.2; done
+	if [ ! -b "$pp" ]; then
+		# no udev: the node from sysfs, removed at exit
+		mknod "$pp" b $(tr : ' ' <"/sys/block/$pn/${pn}p1/dev") && at_exit "rm -f $pp" || pp=
+	fi
+fi
+# prefused NAME DESC REGEX DEVICE: a wipe of DEVICE in the case of the
+# partitioned image, and its --dry-run, refused; nothing written
+prefused() {
+	local name=$1 desc=$2 re=$3 dev=$4 dry
+	for dry in --yes --dry-run; do
+		wipe "$name$dry" --case "$T/pcase" --no-image-check --force $dry --method zero "$dev"
+		check_rc "$desc ($dry): exit 1" 1 $? "$name$dry"
+		check_msg "$desc ($dry): the message names the file" "$name$dry" "$re"
+		check_eq "$desc ($dry): the image unchanged" "$H_P" "$(h "$PE1")"
+		"$CARDTRAIL" verify "$T/pcase" >"$T/pverify.out" 2>&1
+		check_rc "$desc ($dry): the case still verifies" 0 $? pverify
+		check_eq "$desc ($dry): no custody record" "$plines" "$(wc -l <"$T/pcase/custody.log")"
+		nothing_new "$desc ($dry): no certificate or state" "$T/pcase"
+	done
+}
+if [ -z "$pp" ]; then
+	skip "a partition of a loop device over the evidence" "losetup -P gave no partition device here"
+else
+	prefused part "a partition of a loop device over E1.raw" \
+		"^cardtrail: '$pp' is partition 1 of $pl, a loop device over '$PE1', a file of the case in '$T/pcase': $NEVER" "$pp"
+	# a loop device over that partition: the chain goes on through it
+	mkloop pq "$pp" || not_ok "losetup over the partition"
+	prefused partchain "a loop device over a partition of a loop device over E1.raw" \
+		"^cardtrail: '$pq' is a loop device over $pp, partition 1 of $pl, a loop device over '$PE1', a file of the case in '$T/pcase': $NEVER" "$pq"
+	loop_release "$pq" "$pp"
+fi
 
 # ---- the card itself is wiped -----------------------------------------------------
 wipe card --case "$T/case" --force --yes --method zero "$card"

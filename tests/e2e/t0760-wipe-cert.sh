@@ -63,7 +63,7 @@ check_line "text: the media type of a loop device" "$txt" \
 check_eq "no 'flash memory card' or 'flash memory cards remap' claim for a loop device" 0 \
 	"$(cat "$txt" "$cert" | grep -ci 'flash memory card')"
 case "$(jf "$cert" .method_note)" in
-"Clear, not Purge: "*"This device is a loop device over the file '$SHM-a.img': what was overwritten is that file"*)
+"Clear, not Purge: "*"This device is a loop device over the file '$SHM-a.img': what was overwritten is the whole of that file"*)
 	ok "JSON: the Clear/Purge note speaks of the loop device's file" ;;
 *) not_ok "JSON: the Clear/Purge note speaks of the loop device's file"; printf '#   %s\n' "$(jf "$cert" .method_note)" ;;
 esac
@@ -98,6 +98,94 @@ check_eq "without them: organization and validator null" "null null" \
 	"$(jq -r '"\(.organization) \(.validation.name)"' "$T/case2/E1.wipe.json")"
 check_eq "without them: blank lines to fill in by hand (organization twice, validator, signatures, dates)" 7 \
 	"$(grep -cE '^  (Name|Signature|Date|Organization): +_{30}$' "$txt")"
+
+# ---- which bytes of the file: a partition, an offset and size limit ------------------------
+# A partition of a loop device (losetup -P) starts 1 MiB into the file: the
+# first MiB (the MBR) is not written, and the certificate says which bytes
+# were.  --force lifted two refusals there: "is a partition" and "not a
+# removable card", both recorded.
+gen_bytes part $SIZE >$SHM-p.img
+printf 'label: dos\nstart=2048, type=c\n' | sfdisk -q $SHM-p.img >/dev/null 2>&1 || not_ok "sfdisk on the card image"
+head -c $MiB $SHM-p.img >"$T/p-mbr"
+pl=$(losetup -P -f --show $SHM-p.img) && at_exit "loop_release $pl '$SHM-p.img'"
+pn=${pl#/dev/} pp=
+for _ in 1 2 3 4 5 6 7 8 9 10; do [ -e "/sys/block/$pn/${pn}p1/dev" ] && break; sleep 0.2; done
+# the kernel may not scan it (loop max_part 0): partx adds the partitions
+[ -n "$pl" ] && [ ! -e "/sys/block/$pn/${pn}p1/dev" ] && partx -a "$pl" 2>/dev/null && at_exit "partx -d $pl 2>/dev/null"
+if [ -n "$pl" ] && [ -e "/sys/block/$pn/${pn}p1/dev" ]; then
+	pp=/dev/${pn}p1
+	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -b "$pp" ] && break; sleep 0.2; done
+	if [ ! -b "$pp" ]; then
+		mknod "$pp" b $(tr : ' ' <"/sys/block/$pn/${pn}p1/dev") && at_exit "rm -f $pp" || pp=
+	fi
+fi
+if [ -z "$pp" ]; then
+	skip "a partition of a loop device: the certificate" "losetup -P gave no partition device here"
+else
+	mkdir "$T/pcert"
+	wipe pw --no-image-check --cert-dir "$T/pcert" --force --yes --method zero "$pp"
+	check_rc "partition: exit 0" 0 $? pw
+	cert=$T/pcert/${pn}p1.wipe.json txt=$T/pcert/${pn}p1.wipe.txt
+	psize=$((SIZE - MiB))
+	check_eq "partition: the file's first MiB (the MBR) unchanged" "" "$(cmp "$T/p-mbr" <(head -c $MiB $SHM-p.img) 2>&1)"
+	check_eq "partition: the rest of the file zeroed" "" "$(cmp <(tail -c $psize $SHM-p.img) <(head -c $psize /dev/zero) 2>&1)"
+	check_eq "partition: --force overrode both refusals it lifted" \
+		"'$pp' is a partition: name the whole card (or --force)|'$pp' is not a removable card (transport loop): refusing unless --force" \
+		"$(jq -r '.force_overrode | join("|")' "$cert")"
+	check_line "partition: text: the second refusal --force overrode" "$txt" \
+		"^                  and: '$pp' is not a removable card \\(transport loop\\): refusing unless --force$"
+	check_eq "partition: the identity: loop offset and size limit, the partition's number, start and size" \
+		"0 0 1 $MiB $psize" \
+		"$(jq -r '.media.identity | "\(.loop.offset) \(.loop.sizelimit) \(.partition.number) \(.partition.start) \(.partition.size)"' "$cert")"
+	case "$(jf "$cert" .method_note)" in
+	*"what was overwritten is bytes $MiB to $((SIZE - 1)) of that file ($psize of its $SIZE bytes; the rest of it was not written)"*)
+		ok "partition: the note says which bytes of the file were overwritten" ;;
+	*) not_ok "partition: the note says which bytes of the file were overwritten"; printf '#   %s\n' "$(jf "$cert" .method_note)" ;;
+	esac
+	check_eq "partition: no claim that the whole file was overwritten" 0 \
+		"$(cat "$txt" "$cert" | grep -c 'what was overwritten is that file\|the whole of that file')"
+	check_line "partition: text: the loop device's file, offset, size limit and partition" "$txt" \
+		"^  Loop device:    over '$SHM-p\\.img', offset 0, no size limit; partition 1 from byte $MiB, $psize bytes$"
+fi
+
+# the same file again, through -o 1 MiB --sizelimit 4 MiB
+gen_bytes off $SIZE >$SHM-o.img
+cp $SHM-o.img "$T/o-orig"
+ol=$(losetup -o $MiB --sizelimit $((4 * MiB)) -f --show $SHM-o.img) && at_exit "loop_release $ol '$SHM-o.img'"
+mkdir "$T/ocert"
+wipe ow --no-image-check --cert-dir "$T/ocert" --force --yes --method zero "$ol"
+check_rc "offset and size limit: exit 0" 0 $? ow
+cert=$T/ocert/${ol#/dev/}.wipe.json txt=$T/ocert/${ol#/dev/}.wipe.txt
+check_eq "offset and size limit: only bytes 1 MiB to 5 MiB of the file were written" \
+	"$T/o-orig $SHM-o.img differ: byte $((MiB + 1)), line" \
+	"$(cmp "$T/o-orig" $SHM-o.img 2>&1 | sed 's/line.*/line/')"
+check_eq "offset and size limit: the last 3 MiB unchanged" "" \
+	"$(cmp <(tail -c $((3 * MiB)) "$T/o-orig") <(tail -c $((3 * MiB)) $SHM-o.img) 2>&1)"
+check_eq "offset and size limit: the identity holds both" "$MiB $((4 * MiB)) null" \
+	"$(jq -r '.media.identity | "\(.loop.offset) \(.loop.sizelimit) \(.partition)"' "$cert")"
+case "$(jf "$cert" .method_note)" in
+*"what was overwritten is bytes $MiB to $((5 * MiB - 1)) of that file ($((4 * MiB)) of its $SIZE bytes; the rest of it was not written)"*)
+	ok "offset and size limit: the note says which bytes of the file" ;;
+*) not_ok "offset and size limit: the note says which bytes of the file"; printf '#   %s\n' "$(jf "$cert" .method_note)" ;;
+esac
+check_line "offset and size limit: text: offset and size limit" "$txt" \
+	"^  Loop device:    over '$SHM-o\\.img', offset $MiB, size limit $((4 * MiB))$"
+
+# ---- --verify none: the note says it was not read back ---------------------------------------
+gen_bytes nv $SIZE >$SHM-n.img
+mkloop nl $SHM-n.img || not_ok "losetup for --verify none"
+mkdir "$T/ncert"
+wipe nv --no-image-check --cert-dir "$T/ncert" --force --yes --method zero --verify none "$nl"
+check_rc "--verify none: exit 0" 0 $? nv
+cert=$T/ncert/${nl#/dev/}.wipe.json
+check_eq "--verify none: the result" "COMPLETED, NOT READ BACK" "$(jf "$cert" .result)"
+case "$(jf "$cert" .method_note)" in
+*"verified by read-back, is"*|*"verified by read-back, is"*) not_ok "--verify none: the note claims no read-back"; printf '#   %s\n' "$(jf "$cert" .method_note)" ;;
+*"This overwrite was not read back (--verify none)"*) ok "--verify none: the note claims no read-back" ;;
+*) not_ok "--verify none: the note claims no read-back"; printf '#   %s\n' "$(jf "$cert" .method_note)" ;;
+esac
+check_eq "--verify none: the whole file, and said so" 1 \
+	"$(jf "$cert" .method_note | grep -c 'what was overwritten is the whole of that file')"
 
 if ! { [ -e /dev/fuse ] && [ -x "${FAULTFS:-}" ] && command -v fusermount3 >/dev/null; }; then
 	skip "failed certificates" "no FUSE or faultfs"
