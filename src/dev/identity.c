@@ -395,6 +395,21 @@ add_mounts(struct json_object *id, dev_t d)
 	return ret;
 }
 
+/* The size of a loop device's backing file (a regular file), for what a
+ * wipe can say it overwrote; null when it cannot be told. */
+static void
+backing_size(struct json_object *lo)
+{
+	const char *bf = NULL;
+	struct json_object *v;
+	struct stat st;
+
+	if (json_object_object_get_ex(lo, "backing_file", &v))
+		bf = json_object_get_string(v);
+	json_object_object_add(lo, "backing_size", bf && stat(bf, &st) == 0 && S_ISREG(st.st_mode) ?
+			       json_object_new_int64((int64_t)st.st_size) : NULL);
+}
+
 /*
  * Identity of block device SYSNAME (kernel name, e.g. "sdb1"), probed
  * through PATH.
@@ -448,6 +463,11 @@ identity_block(const char *sysname, const char *path, const char *probe_path, de
 		    ct_snprintf(wpath, sizeof(wpath), "/dev/%s", diskname) == 0 ?
 		    json_object_new_string(wpath) : NULL);
 		json_object_object_add(id, "partition_number", jattr_int(real, "partition"));
+		/* where it starts on its disk (sysfs: 512-byte units) */
+		if (sysattr_u64(real, "start", &sectors) == 0)
+			json_object_object_add(id, "partition_start",
+					       json_object_new_int64((int64_t)(sectors * 512)));
+		sectors = 0;
 	}
 	sysattr_u64(real, "size", &sectors);
 	size = sectors * 512;	/* sysfs counts 512-byte units whatever the LBA size */
@@ -491,6 +511,7 @@ identity_block(const char *sysname, const char *path, const char *probe_path, de
 			json_object_object_add(lo, "offset", jattr_int(disk, "loop/offset"));
 			json_object_object_add(lo, "sizelimit", jattr_int(disk, "loop/sizelimit"));
 			json_object_object_add(lo, "read_only", jattr_bool(disk, "ro"));
+			backing_size(lo);
 		}
 		json_object_object_add(id, "loop", lo);
 	} else {

@@ -31,38 +31,60 @@
  * about flash only where the identity says flash. */
 static const struct media_words {
 	enum wipe_media kind;
-	const char *note;		/* method_note: %s is what the media is */
+	const char *note;		/* method_note after what was done: %s is what the
+					 * media is, then (a loop device) what of its file
+					 * was overwritten */
 	const char *destroy;		/* recommendation */
 } media_words[] = {
 	{ WIPE_MEDIA_SD,
-	  "Clear, not Purge: flash memory cards remap blocks into spare area that the host "
-	  "cannot address, so an overwrite of every addressable sector, verified by read-back, "
-	  "is NIST SP 800-88 Clear. Where the data's sensitivity requires Purge or Destroy, "
-	  "destroy the card physically (shred or disintegrate).",
+	  "Flash memory cards remap blocks into spare area that the host cannot address, so an "
+	  "overwrite through the host is at most Clear, never Purge. Where the data's sensitivity "
+	  "requires Purge or Destroy, destroy the card physically (shred or disintegrate).",
 	  "destroy the card physically where the data's sensitivity requires Purge or Destroy" },
 	{ WIPE_MEDIA_MMC,
-	  "Clear, not Purge: flash memory (%s) remaps blocks into spare area that the host "
-	  "cannot address, so an overwrite of every addressable sector, verified by read-back, "
-	  "is NIST SP 800-88 Clear. Where the data's sensitivity requires Purge or Destroy, "
-	  "destroy the media physically (shred or disintegrate).",
+	  "Flash memory (%s) remaps blocks into spare area that the host cannot address, so an "
+	  "overwrite through the host is at most Clear, never Purge. Where the data's sensitivity "
+	  "requires Purge or Destroy, destroy the media physically (shred or disintegrate).",
 	  "destroy the media physically where the data's sensitivity requires Purge or Destroy" },
 	{ WIPE_MEDIA_LOOP,
-	  "Clear, not Purge: an overwrite of every addressable sector, verified by read-back, is "
-	  "NIST SP 800-88 Clear. This device is a %s: what was overwritten is that file, and the "
-	  "filesystem and the media that hold it may keep earlier copies of its blocks (snapshots, "
-	  "copy-on-write, remapped flash blocks) that the host cannot address through the loop "
-	  "device. Where the data's sensitivity requires Purge or Destroy, destroy the media that "
-	  "hold the file physically.",
+	  "This device is a %s: what was overwritten is %s, and the filesystem and the media that "
+	  "hold it may keep earlier copies of its blocks (snapshots, copy-on-write, remapped flash "
+	  "blocks) that the host cannot address through the loop device. Where the data's "
+	  "sensitivity requires Purge or Destroy, destroy the media that hold the file physically.",
 	  "destroy the media that hold the loop device's file physically where the data's "
 	  "sensitivity requires Purge or Destroy" },
 	{ WIPE_MEDIA_OTHER,
-	  "Clear, not Purge: an overwrite of every addressable sector, verified by read-back, is "
-	  "NIST SP 800-88 Clear. The host cannot tell the storage technology of this device (%s); "
-	  "flash memory (a card, a USB drive, an SSD) remaps blocks into spare area that the host "
-	  "cannot address. Where the data's sensitivity requires Purge or Destroy, destroy the "
-	  "media physically (shred or disintegrate).",
+	  "The host cannot tell the storage technology of this device (%s); flash memory (a card, "
+	  "a USB drive, an SSD) remaps blocks into spare area that the host cannot address. Where "
+	  "the data's sensitivity requires Purge or Destroy, destroy the media physically (shred "
+	  "or disintegrate).",
 	  "destroy the media physically where the data's sensitivity requires Purge or Destroy" },
 };
+
+/* Which bytes of a loop device's file the device is: its offset, plus
+ * where a partition of it starts, for as many bytes as the device holds;
+ * the whole file only when that is all of it. */
+static void
+loop_span(struct json_object *ident, char *buf, size_t len)
+{
+	struct json_object *lo = ct_json_get(ident, "loop");
+	uint64_t off = (uint64_t)json_object_get_int64(ct_json_get(lo, "offset"));
+	uint64_t n = (uint64_t)json_object_get_int64(ct_json_get(ident, "size"));
+	struct json_object *fs = ct_json_get(lo, "backing_size");
+
+	off += (uint64_t)json_object_get_int64(ct_json_get(ident, "partition_start"));
+	if (n == 0)
+		snprintf(buf, len, "what the loop device reads of that file");
+	else if (fs && off == 0 && (uint64_t)json_object_get_int64(fs) == n)
+		snprintf(buf, len, "the whole of that file");
+	else if (fs)
+		snprintf(buf, len, "bytes %" PRIu64 " to %" PRIu64 " of that file (%" PRIu64 " of its %"
+			 PRIu64 " bytes; the rest of it was not written)", off, off + n - 1, n,
+			 (uint64_t)json_object_get_int64(fs));
+	else
+		snprintf(buf, len, "bytes %" PRIu64 " to %" PRIu64 " of that file (its size not known)",
+			 off, off + n - 1);
+}
 
 void
 wipe_media_kind(struct json_object *ident, struct wipe_media_type *t)
@@ -74,6 +96,7 @@ wipe_media_kind(struct json_object *ident, struct wipe_media_type *t)
 	struct json_object *usb = ct_json_get(ident, "usb");
 
 	t->technology = NULL;
+	t->span[0] = '\0';
 	if (transport && !strcmp(transport, "mmc")) {
 		/* an SD/MMC host holds flash memory: an SD card, or MMC/eMMC */
 		t->technology = "flash memory";
@@ -89,6 +112,7 @@ wipe_media_kind(struct json_object *ident, struct wipe_media_type *t)
 	} else if ((transport && !strcmp(transport, "loop")) || bf) {
 		t->kind = WIPE_MEDIA_LOOP;
 		snprintf(t->what, sizeof(t->what), "loop device over the file '%s'", bf ? bf : "?");
+		loop_span(ident, t->span, sizeof(t->span));
 	} else if ((transport && !strcmp(transport, "usb")) ||
 		   (usb && !json_object_is_type(usb, json_type_null))) {
 		t->kind = WIPE_MEDIA_OTHER;
@@ -416,13 +440,35 @@ wipe_plan_public(struct wipe *w)
 	return p;
 }
 
+/* The note's first sentences: what Clear is, and whether this wipe was
+ * shown to be it (read back over every byte), by what was done. */
+static void
+note_lead(struct wipe *w, int ok, char *buf, size_t len)
+{
+	char rs[300];
+
+	if (!ok)
+		snprintf(buf, len, "Not Clear: the wipe failed (see the result). NIST SP 800-88 Clear "
+			 "is an overwrite of every addressable sector, verified by read-back. ");
+	else if (!strcmp(result_str(w, ok, rs, sizeof(rs)), "VERIFIED"))
+		snprintf(buf, len, "Clear, not Purge: an overwrite of every addressable sector, "
+			 "verified by read-back, is NIST SP 800-88 Clear. ");
+	else
+		snprintf(buf, len, "Clear, not Purge, if verified: NIST SP 800-88 Clear is an "
+			 "overwrite of every addressable sector, verified by read-back. This overwrite "
+			 "was not read back%s: that the media hold what was written is not shown. ",
+			 w->verify == CT_WIPE_VERIFY_NONE ? " (--verify none)" :
+			 " over every byte by this run");
+}
+
 /* ---- the certificate ---- */
 
 struct json_object *
 wipe_certificate(struct wipe *w, int ok)
 {
 	struct json_object *c = json_object_new_object(), *m, *passes, *v;
-	char ts[32], rs[300], vt[1500], ic[1500], fs[400], host[256] = "?", mnote[PATH_MAX + 1024];
+	char ts[32], rs[300], vt[1500], ic[1500], fs[400], host[256] = "?", mnote[PATH_MAX + 2048];
+	size_t l;
 	const struct media_words *words;
 	struct wipe_media_type mt;
 	unsigned i;
@@ -446,7 +492,9 @@ wipe_certificate(struct wipe *w, int ok)
 	json_object_object_add(c, "method_type", json_object_new_string("Clear"));
 	wipe_media_kind(w->ident, &mt);
 	words = words_of(mt.kind);
-	(void)ct_snprintf(mnote, sizeof(mnote), words->note, mt.what);
+	note_lead(w, ok, mnote, sizeof(mnote));
+	l = strlen(mnote);
+	(void)ct_snprintf(mnote + l, sizeof(mnote) - l, words->note, mt.what, mt.span);
 	json_object_object_add(c, "method_note", json_object_new_string(mnote));
 	json_object_object_add(c, "recommendation", json_object_new_string(words->destroy));
 	m = json_object_new_object();
@@ -538,6 +586,29 @@ text_force(FILE *f, struct json_object *c)
 			"                  and: ", json_object_get_string(json_object_array_get_idx(over, i)));
 }
 
+/* A loop device: its file, offset and size limit, and for a partition of
+ * it where that starts. */
+static void
+text_loop(FILE *f, struct json_object *id)
+{
+	struct json_object *lo = ct_json_get(id, "loop"), *p = ct_json_get(id, "partition");
+	int64_t lim = json_object_get_int64(ct_json_get(lo, "sizelimit"));
+
+	if (lo == NULL || json_object_is_type(lo, json_type_null))
+		return;
+	fprintf(f, "  Loop device:    over '%s', offset %lld, ", ct_json_str(lo, "backing_file", "?"),
+		(long long)json_object_get_int64(ct_json_get(lo, "offset")));
+	if (lim > 0)
+		fprintf(f, "size limit %lld", (long long)lim);
+	else
+		fprintf(f, "no size limit");
+	if (p && !json_object_is_type(p, json_type_null))
+		fprintf(f, "; partition %d from byte %lld, %lld bytes", json_object_get_int(ct_json_get(p, "number")),
+			(long long)json_object_get_int64(ct_json_get(p, "start")),
+			(long long)json_object_get_int64(ct_json_get(p, "size")));
+	fputc('\n', f);
+}
+
 static void
 text_media(FILE *f, struct json_object *c)
 {
@@ -559,6 +630,7 @@ text_media(FILE *f, struct json_object *c)
 			ct_json_str(sd, "oemid", "?"), ct_json_str(sd, "name", "?"), ct_json_str(sd, "revision", "?"),
 			ct_json_str(sd, "serial", "?"), ct_json_str(sd, "manufactured", "?"));
 	fprintf(f, "  Media type:     %s\n", ct_json_str(media, "type", "?"));
+	text_loop(f, ct_json_get(media, "identity"));
 	fprintf(f, "  Capacity:       %lld bytes (%s)\n",
 		(long long)json_object_get_int64(ct_json_get(media, "capacity")), hs);
 	text_force(f, c);

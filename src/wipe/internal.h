@@ -236,6 +236,7 @@ struct wipe_media_type {
 	const char *technology;		/* "flash memory", or NULL: not known */
 	char what[PATH_MAX + 64];	/* "SD card in an SD/MMC slot", ... */
 	char type[PATH_MAX + 128];	/* "flash memory: SD card in an SD/MMC slot" */
+	char span[256];			/* a loop device: which bytes of its file it is */
 };
 void wipe_media_kind(struct json_object *ident, struct wipe_media_type *t);
 /* The certificate of the run (ok: every pass done as asked, nothing failed). */

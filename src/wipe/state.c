@@ -148,7 +148,16 @@ wipe_device_json(struct json_object *ident, uint64_t size, unsigned lss)
 		struct json_object *l = json_object_new_object();
 		copy_str(l, "backing_file", loop, "backing_file");
 		json_object_object_add(l, "offset", json_object_get(ct_json_get(loop, "offset")));
+		json_object_object_add(l, "sizelimit", json_object_get(ct_json_get(loop, "sizelimit")));
 		json_object_object_add(d, "loop", l);
+	}
+	/* a partition: where on its disk (the loop device's bytes it is) */
+	if (ct_json_get(ident, "partition_number")) {
+		struct json_object *p = json_object_new_object();
+		json_object_object_add(p, "number", json_object_get(ct_json_get(ident, "partition_number")));
+		json_object_object_add(p, "start", json_object_get(ct_json_get(ident, "partition_start")));
+		json_object_object_add(p, "size", wipe_jint(size));
+		json_object_object_add(d, "partition", p);
 	}
 	return d;
 }

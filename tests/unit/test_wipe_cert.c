@@ -84,6 +84,51 @@ test_named(void **state)
 	json_object_put(c);
 }
 
+/* Which bytes of a loop device's file it is: the whole file only when
+ * that is all of it (offset, size limit, a partition's start). */
+static void
+test_loop_span(void **state)
+{
+	static const struct {
+		const char *ident;
+		const char *span;
+	} cases[] = {
+		{ "{\"transport\":\"loop\",\"size\":8388608,\"loop\":{\"backing_file\":\"/f\","
+		  "\"offset\":0,\"backing_size\":8388608}}", "the whole of that file" },
+		{ "{\"transport\":\"loop\",\"size\":4194304,\"loop\":{\"backing_file\":\"/f\","
+		  "\"offset\":1048576,\"sizelimit\":4194304,\"backing_size\":8388608}}",
+		  "bytes 1048576 to 5242879 of that file (4194304 of its 8388608 bytes; the rest of it "
+		  "was not written)" },
+		{ "{\"transport\":\"loop\",\"size\":7340032,\"partition_number\":1,"
+		  "\"partition_start\":1048576,\"loop\":{\"backing_file\":\"/f\",\"offset\":0,"
+		  "\"backing_size\":8388608}}",
+		  "bytes 1048576 to 8388607 of that file (7340032 of its 8388608 bytes; the rest of it "
+		  "was not written)" },
+		/* offset 0 but the file is longer than the device (a size limit) */
+		{ "{\"transport\":\"loop\",\"size\":4194304,\"loop\":{\"backing_file\":\"/f\","
+		  "\"offset\":0,\"backing_size\":8388608}}",
+		  "bytes 0 to 4194303 of that file (4194304 of its 8388608 bytes; the rest of it was not "
+		  "written)" },
+		/* the file's size not known (a block device, a file gone) */
+		{ "{\"transport\":\"loop\",\"size\":4194304,\"loop\":{\"backing_file\":\"/f\","
+		  "\"offset\":0,\"backing_size\":null}}",
+		  "bytes 0 to 4194303 of that file (its size not known)" },
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct json_object *id = json_tokener_parse(cases[i].ident);
+		struct wipe_media_type t;
+
+		assert_non_null(id);
+		wipe_media_kind(id, &t);
+		assert_int_equal(t.kind, WIPE_MEDIA_LOOP);
+		assert_string_equal(t.span, cases[i].span);
+		json_object_put(id);
+	}
+}
+
 /* The media type of each kind of identity. */
 static void
 test_media_kind(void **state)
@@ -167,6 +212,7 @@ main(void)
 		cmocka_unit_test(test_failed),
 		cmocka_unit_test(test_named),
 		cmocka_unit_test(test_media_kind),
+		cmocka_unit_test(test_loop_span),
 		cmocka_unit_test(test_force),
 	};
 
