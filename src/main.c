@@ -3,6 +3,7 @@
  * custody chain for drone memory cards.  This file is the subcommand table
  * and nothing else.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,6 +337,11 @@ main(int argc, char **argv)
 	/* extract's own child, spawned by it: no command of the user's */
 	if (!strcmp(argv[1], CT_EXTRACT_WALK_COMMAND))
 		return cmd_walk_child(argc - 1, argv + 1);
+	/* what any command prints is shown, not obeyed (term.c) */
+	if (ct_cmd_filter_stdout() < 0) {
+		ct_error(errno, "cannot set up standard output");
+		return CT_EXIT_FAIL;
+	}
 	c = ct_command_find(argv[1]);
 	if (c == NULL) {
 		ct_error(0, "'%s' is not a cardtrail command; see 'cardtrail --help'", argv[1]);

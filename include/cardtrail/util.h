@@ -77,4 +77,25 @@ struct json_object *ct_json_get(struct json_object *o, const char *k);
 const char *ct_json_str(struct json_object *o, const char *k, const char *dflt);
 /* Text s written to f as HTML character data or an attribute value. */
 void ct_html_escape(FILE *f, const char *s);
+
+/*
+ * Bytes a terminal acts on, written out so that text from a record, a card
+ * or a reader is shown and not obeyed: C0 controls, DEL and the UTF-8
+ * encoded C1 controls (U+0080..U+009F) become "\u00XX"; with CT_ESC_LINES
+ * newline and tab are kept.  In JSON text, where json-c has already
+ * escaped C0, the result is the same JSON.  Streaming: st holds a 0xC2
+ * back between calls (zero it first); out needs CT_ESC_ROOM(n) bytes.
+ * Returns the bytes written to out (not terminated).  ct_esc_end writes
+ * what st holds (at most one byte).
+ */
+struct ct_esc {
+	int held;
+};
+#define CT_ESC_LINES 1
+#define CT_ESC_ROOM(n) (6 * (size_t)(n) + 6)
+size_t ct_esc_ctl(struct ct_esc *st, const char *in, size_t n, int flags, char *out);
+size_t ct_esc_end(struct ct_esc *st, char *out);
+/* 1 if s holds a byte ct_esc_ctl would escape. */
+int ct_esc_needed(const char *s, int flags);
+
 #endif

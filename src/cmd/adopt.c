@@ -44,41 +44,41 @@ print_summary(const struct ct_adopt_opts *o, const struct ct_adopt_result *r, ui
 	ct_human_size(r->bytes, size, sizeof(size));
 	printf("%s  adopted into %s%s\n", r->evidence, o->casedir,
 	       o->in_place ? " (in place: referenced where it lies)" : "");
-	printf("  format     %s%s%s, %s\n", ct_json_str(ct_json_get(rec, "options"), "format", "?"),
-	       ct_json_str(media, "ewf_format", NULL) ? " " : "",
-	       ct_json_str(media, "ewf_format", ""), size);
+	printf("  format     %s%s%s, %s\n", ct_cmd_str(ct_json_get(rec, "options"), "format", "?"),
+	       ct_cmd_str(media, "ewf_format", NULL) ? " " : "",
+	       ct_cmd_str(media, "ewf_format", ""), size);
 	v = ct_json_get(rec, "segments");
 	for (i = 0; v && i < json_object_array_length(v); i++) {
 		struct json_object *s = json_object_array_get_idx(v, i);
-		printf("  image      %s (%lld bytes)\n", ct_json_str(s, "path", "?"),
+		printf("  image      %s (%lld bytes)\n", ct_cmd_str(s, "path", "?"),
 		       (long long)json_object_get_int64(ct_json_get(s, "bytes")));
 	}
-	if (ct_json_str(found, "acquiry_software_version", NULL) || ct_json_str(found, "acquiry_software", NULL))
-		printf("  made by    %s%s%s\n", ct_json_str(found, "acquiry_software", ""),
-		       ct_json_str(found, "acquiry_software", NULL) ? " " : "",
-		       ct_json_str(found, "acquiry_software_version", ""));
-	if (ct_json_str(found, "acquiry_date", NULL))
-		printf("  acquired   %s (%s)\n", ct_json_str(found, "acquiry_date", ""),
-		       !strcmp(ct_json_str(found, "acquiry_date_basis", ""), "timestamp") ?
+	if (ct_cmd_str(found, "acquiry_software_version", NULL) || ct_cmd_str(found, "acquiry_software", NULL))
+		printf("  made by    %s%s%s\n", ct_cmd_str(found, "acquiry_software", ""),
+		       ct_cmd_str(found, "acquiry_software", NULL) ? " " : "",
+		       ct_cmd_str(found, "acquiry_software_version", ""));
+	if (ct_cmd_str(found, "acquiry_date", NULL))
+		printf("  acquired   %s (%s)\n", ct_cmd_str(found, "acquiry_date", ""),
+		       !strcmp(ct_cmd_str(found, "acquiry_date_basis", ""), "timestamp") ?
 		       "the E01 stores seconds since 1970: UTC" :
-		       !strcmp(ct_json_str(found, "acquiry_date_basis", ""), "local, zone not stated") ?
+		       !strcmp(ct_cmd_str(found, "acquiry_date_basis", ""), "local, zone not stated") ?
 		       "the acquiring machine's clock; the E01 states no time zone" :
 		       "as the E01 states it");
-	if (ct_json_str(ct_json_get(rec, "metadata"), "case_number", NULL))
-		printf("  case       %s\n", ct_json_str(ct_json_get(rec, "metadata"), "case_number", ""));
+	if (ct_cmd_str(ct_json_get(rec, "metadata"), "case_number", NULL))
+		printf("  case       %s\n", ct_cmd_str(ct_json_get(rec, "metadata"), "case_number", ""));
 	json_object_object_foreach(ct_json_get(rec, "hashes"), k, hv)
-		printf("  %-10s %s\n", k, json_object_get_string(hv));
+		printf("  %-10s %s\n", ct_cmd_esc(k), ct_cmd_esc(json_object_get_string(hv)));
 	v = ct_json_get(ad, "stored_hashes");
 	if (v && json_object_object_length(v) > 0) {
 		json_object_object_foreach(v, algo, sv) {
 			struct json_object *m = ct_json_get(sv, "match");
 
-			printf("  stored     %s %s  ", algo, ct_json_str(sv, "stored", "?"));
+			printf("  stored     %s %s  ", algo, ct_cmd_str(sv, "stored", "?"));
 			if (m == NULL)
 				printf("stored, not computed\n");
 			else if (!json_object_get_boolean(m))
-				printf("DIFFERS: the image reads as %s\n", ct_json_str(sv, "computed", "?"));
-			else if (ct_json_str(ad, "damaged_chunks", NULL))
+				printf("DIFFERS: the image reads as %s\n", ct_cmd_str(sv, "computed", "?"));
+			else if (ct_cmd_str(ad, "damaged_chunks", NULL))
 				/* a damaged chunk reads back as libewf gives it (zeros
 				 * where it held zeros): the hashes agree on that */
 				printf("matches what was read, but the DAMAGED chunks below were read "
@@ -89,8 +89,8 @@ print_summary(const struct ct_adopt_opts *o, const struct ct_adopt_result *r, ui
 	} else {
 		printf("  stored     no hashes stored in the image: nothing to check them against\n");
 	}
-	if (ct_json_str(ad, "damaged_chunks", NULL))
-		printf("  DAMAGED    %s\n", ct_json_str(ad, "damaged_chunks", ""));
+	if (ct_cmd_str(ad, "damaged_chunks", NULL))
+		printf("  DAMAGED    %s\n", ct_cmd_str(ad, "damaged_chunks", ""));
 	if (r->bad_bytes)
 		printf("  unreadable %llu bytes the image lists as acquisition errors\n",
 		       (unsigned long long)r->bad_bytes);

@@ -146,6 +146,20 @@ struct ct_trust;
  * *trust freed). */
 int ct_cmd_add_trust(struct ct_trust **trust, int pubkey, const char *file);
 
+/*
+ * term.c: printed text is shown, not obeyed.  ct_cmd_filter_stdout puts a
+ * filter under stdout that writes control characters out as "\u00XX"
+ * (newline and tab kept); 0 or -errno.  ct_cmd_esc returns s with newline
+ * and tab written out too (s itself when nothing needs it; else a copy
+ * valid for the next 16 calls); ct_cmd_str is ct_json_str through it;
+ * ct_cmd_fputs writes s so to f.  For fields inside a line: a name, a
+ * path, a note, an examiner.
+ */
+int ct_cmd_filter_stdout(void);
+const char *ct_cmd_esc(const char *s);
+const char *ct_cmd_str(struct json_object *o, const char *k, const char *dflt);
+void ct_cmd_fputs(const char *s, FILE *f);
+
 /* Print a JSON value pretty on stdout followed by a newline. */
 void ct_print_json(struct json_object *j);
 

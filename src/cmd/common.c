@@ -31,6 +31,21 @@ ct_command_find(const char *name)
 	return NULL;
 }
 
+/* A message is one line: what it quotes (a name from a card, a path from a
+ * record) is shown, not obeyed (term.c). */
+static void
+put_message(const char *fmt, va_list ap)
+{
+	char *m = NULL;
+
+	if (vasprintf(&m, fmt, ap) < 0) {
+		fputs("(a message that could not be formatted: out of memory)", stderr);
+		return;
+	}
+	ct_cmd_fputs(m, stderr);
+	free(m);
+}
+
 void
 ct_error(int errnum, const char *fmt, ...)
 {
@@ -39,7 +54,7 @@ ct_error(int errnum, const char *fmt, ...)
 	fflush(stdout);
 	fputs("cardtrail: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put_message(fmt, ap);
 	va_end(ap);
 	if (errnum)
 		fprintf(stderr, ": %s", strerror(errnum));
@@ -54,7 +69,7 @@ ct_warn(const char *fmt, ...)
 	fflush(stdout);
 	fputs("cardtrail: warning: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put_message(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -72,7 +87,7 @@ ct_usage_error(const char *cmd, const char *fmt, ...)
 
 	fputs("cardtrail: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	put_message(fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "\nsee 'cardtrail help %s'\n", cmd);
 	return CT_EXIT_USAGE;

@@ -20,7 +20,8 @@ str(struct json_object *o, const char *key)
 
 	if (o == NULL || !json_object_object_get_ex(o, key, &v) || v == NULL)
 		return NULL;
-	return json_object_get_string(v);
+	/* a reader's strings and a card's label are shown, not obeyed */
+	return ct_cmd_esc(json_object_get_string(v));
 }
 
 /* str() with a default for a missing or null value. */

@@ -120,11 +120,11 @@ summary(const struct ct_extract_result *r)
 	for (i = 0; fl && i < json_object_array_length(fl); i++) {
 		struct json_object *f = json_object_array_get_idx(fl, i);
 		struct json_object *a = ct_json_get(f, "first"), *b = ct_json_get(f, "last");
-		printf("  %-9s %-9s %5lld pts  %s", ct_json_str(f, "format", "?"),
-		       ct_json_str(f, "state", "?"), (long long)json_object_get_int64(ct_json_get(f, "points")),
-		       ct_json_str(f, "file", "?"));
+		printf("  %-9s %-9s %5lld pts  %s", ct_cmd_str(f, "format", "?"),
+		       ct_cmd_str(f, "state", "?"), (long long)json_object_get_int64(ct_json_get(f, "points")),
+		       ct_cmd_str(f, "file", "?"));
 		if (a)
-			printf("  %s .. %s", ct_json_str(a, "time", "?"), ct_json_str(b, "time", "?"));
+			printf("  %s .. %s", ct_cmd_str(a, "time", "?"), ct_cmd_str(b, "time", "?"));
 		printf("\n");
 		if (a && ct_json_str(a, "time", NULL) && !strcmp(ct_json_str(a, "time_basis", ""), "utc") &&
 		    (first == NULL || strcmp(ct_json_str(a, "time", ""), first) < 0))
@@ -138,7 +138,7 @@ summary(const struct ct_extract_result *r)
 	for (k = 0; k < CT_ARRAY_SIZE(serial_keys); k++) {
 		struct json_object *seen = json_object_new_object();
 		for (i = 0; fl && i < json_object_array_length(fl); i++) {
-			const char *v = ct_json_str(ct_json_get(json_object_array_get_idx(fl, i), "identity"),
+			const char *v = ct_cmd_str(ct_json_get(json_object_array_get_idx(fl, i), "identity"),
 						    serial_keys[k], NULL);
 			if (v && !json_object_object_get_ex(seen, v, NULL)) {
 				json_object_object_add(seen, v, NULL);

@@ -18,7 +18,7 @@
 static void
 say_open(struct json_object *r)
 {
-	printf("case opened (%s)", ct_json_str(r, "case", "?"));
+	printf("case opened (%s)", ct_cmd_str(r, "case", "?"));
 }
 
 static void
@@ -31,21 +31,21 @@ say_image(struct json_object *r)
 	int64_t bad = json_object_get_int64(ct_json_get(res, "bad_bytes"));
 
 	ct_human_size((uint64_t)json_object_get_int64(ct_json_get(card, "size")), size, sizeof(size));
-	printf("%s from %s (%s", ct_json_str(ct_json_get(r, "subject"), "evidence", "?"), ct_json_str(in, "path", "?"), size);
-	if (ct_json_str(card, "cid", NULL))
-		printf(", card CID %s", ct_json_str(card, "cid", ""));
-	else if (ct_json_str(card, "serial", NULL))
-		printf(", serial %s", ct_json_str(card, "serial", ""));
+	printf("%s from %s (%s", ct_cmd_str(ct_json_get(r, "subject"), "evidence", "?"), ct_cmd_str(in, "path", "?"), size);
+	if (ct_cmd_str(card, "cid", NULL))
+		printf(", card CID %s", ct_cmd_str(card, "cid", ""));
+	else if (ct_cmd_str(card, "serial", NULL))
+		printf(", serial %s", ct_cmd_str(card, "serial", ""));
 	else
 		printf(", no card serial visible");
 	printf(")");
 	if (!json_object_get_boolean(ct_json_get(res, "complete"))) {
-		printf(": INCOMPLETE (%s)", ct_json_str(res, "error", ct_json_str(res, "status", "?")));
+		printf(": INCOMPLETE (%s)", ct_cmd_str(res, "error", ct_cmd_str(res, "status", "?")));
 		return;
 	}
 	if (h) {
 		json_object_object_foreach(h, name, hv)
-			printf(", %s %.12s…", name, json_object_get_string(hv));
+			printf(", %s %.12s…", ct_cmd_esc(name), ct_cmd_esc(json_object_get_string(hv)));
 	}
 	if (bad > 0)
 		printf("; %" PRId64 " bytes unreadable in %d ranges, zero-filled", bad,
@@ -54,7 +54,7 @@ say_image(struct json_object *r)
 		printf("; no unreadable sectors");
 	if (v) {
 		struct json_object *vi = ct_json_get(v, "image"), *vs = ct_json_get(v, "source");
-		printf("; verify %s", ct_json_str(v, "requested", "?"));
+		printf("; verify %s", ct_cmd_str(v, "requested", "?"));
 		if (vi)
 			printf(", image %s", json_object_get_boolean(vi) ? "matched" : "MISMATCH");
 		if (vs)
@@ -68,12 +68,12 @@ static void
 say_note(struct json_object *r)
 {
 	struct json_object *subj = ct_json_get(r, "subject");
-	const char *text = ct_json_str(ct_json_get(r, "result"), "text", "");
+	const char *text = ct_cmd_str(ct_json_get(r, "result"), "text", "");
 
-	if (ct_json_str(subj, "evidence", NULL))
-		printf("on %s: \"%s\"", ct_json_str(subj, "evidence", ""), text);
-	else if (ct_json_str(subj, "item", NULL))
-		printf("on \"%s\": \"%s\"", ct_json_str(subj, "item", ""), text);
+	if (ct_cmd_str(subj, "evidence", NULL))
+		printf("on %s: \"%s\"", ct_cmd_str(subj, "evidence", ""), text);
+	else if (ct_cmd_str(subj, "item", NULL))
+		printf("on \"%s\": \"%s\"", ct_cmd_str(subj, "item", ""), text);
 	else
 		printf("note: \"%s\"", text);
 }
@@ -84,7 +84,7 @@ say_repair(struct json_object *r)
 	struct json_object *res = ct_json_get(r, "result");
 
 	printf("torn record of %lld bytes set aside in %s",
-	       (long long)json_object_get_int64(ct_json_get(res, "torn_bytes")), ct_json_str(res, "kept_in", "?"));
+	       (long long)json_object_get_int64(ct_json_get(res, "torn_bytes")), ct_cmd_str(res, "kept_in", "?"));
 }
 
 static void
@@ -92,7 +92,7 @@ say_extract(struct json_object *r)
 {
 	struct json_object *res = ct_json_get(r, "result");
 
-	printf("%s: %d flights, %d files", ct_json_str(ct_json_get(r, "subject"), "evidence", "?"),
+	printf("%s: %d flights, %d files", ct_cmd_str(ct_json_get(r, "subject"), "evidence", "?"),
 	       json_object_get_int(ct_json_get(res, "flights")), json_object_get_int(ct_json_get(res, "files")));
 }
 
@@ -105,9 +105,9 @@ say_wipe(struct json_object *r)
 	char size[32];
 
 	ct_human_size((uint64_t)json_object_get_int64(ct_json_get(card, "size")), size, sizeof(size));
-	printf("%s (%s, %s%s) wiped with %s: %s%s", ct_json_str(ct_json_get(r, "subject"), "evidence", "card"),
-	       size, ct_json_str(card, "serial", NULL) ? "serial " : "no card serial visible",
-	       ct_json_str(card, "serial", ""), ct_json_str(res, "method", "?"), ct_json_str(res, "status", "?"),
+	printf("%s (%s, %s%s) wiped with %s: %s%s", ct_cmd_str(ct_json_get(r, "subject"), "evidence", "card"),
+	       size, ct_cmd_str(card, "serial", NULL) ? "serial " : "no card serial visible",
+	       ct_cmd_str(card, "serial", ""), ct_cmd_str(res, "method", "?"), ct_cmd_str(res, "status", "?"),
 	       json_object_get_boolean(ct_json_get(res, "no_image_check")) ? " (NOT imaged first: "
 	       "--no-image-check)" : "");
 }
@@ -116,7 +116,7 @@ say_wipe(struct json_object *r)
 static void
 say_match(struct json_object *m)
 {
-	const char *how = ct_json_str(m, "method", NULL);
+	const char *how = ct_cmd_str(m, "method", NULL);
 
 	if (how == NULL)
 		return;
@@ -136,10 +136,10 @@ say_wipe_start(struct json_object *r)
 	struct json_object *res = ct_json_get(r, "result");
 
 	printf("%s: wipe started, %s (%zu pass%s, verify %s)",
-	       ct_json_str(ct_json_get(r, "subject"), "evidence", "card"), ct_json_str(res, "method", "?"),
+	       ct_cmd_str(ct_json_get(r, "subject"), "evidence", "card"), ct_cmd_str(res, "method", "?"),
 	       json_object_array_length(ct_json_get(res, "passes")),
 	       json_object_array_length(ct_json_get(res, "passes")) == 1 ? "" : "es",
-	       ct_json_str(res, "verify", "?"));
+	       ct_cmd_str(res, "verify", "?"));
 	say_match(ct_json_get(res, "match"));
 }
 
@@ -149,9 +149,9 @@ say_wipe_resume(struct json_object *r)
 	struct json_object *res = ct_json_get(r, "result");
 
 	printf("%s: wipe of record %lld resumed at pass %d, %s from offset %lld",
-	       ct_json_str(ct_json_get(r, "subject"), "evidence", "card"),
+	       ct_cmd_str(ct_json_get(r, "subject"), "evidence", "card"),
 	       (long long)json_object_get_int64(ct_json_get(res, "start")),
-	       json_object_get_int(ct_json_get(res, "pass")), ct_json_str(res, "phase", "?"),
+	       json_object_get_int(ct_json_get(res, "pass")), ct_cmd_str(res, "phase", "?"),
 	       (long long)json_object_get_int64(ct_json_get(res, "offset")));
 }
 
@@ -166,15 +166,15 @@ say_adopt(struct json_object *r)
 	int n = 0, bad = 0;
 
 	ct_human_size((uint64_t)json_object_get_int64(ct_json_get(res, "bytes")), size, sizeof(size));
-	printf("%s adopted from %s (%s, %s%s)", ct_json_str(ct_json_get(r, "subject"), "evidence", "?"),
-	       ct_json_str(in, "path", "?"), ct_json_str(res, "format", "?"), size,
+	printf("%s adopted from %s (%s, %s%s)", ct_cmd_str(ct_json_get(r, "subject"), "evidence", "?"),
+	       ct_cmd_str(in, "path", "?"), ct_cmd_str(res, "format", "?"), size,
 	       json_object_get_boolean(ct_json_get(res, "in_place")) ? ", in place" : "");
 	if (!json_object_get_boolean(ct_json_get(res, "complete"))) {
-		printf(": INCOMPLETE (%s)", ct_json_str(res, "error", ct_json_str(res, "status", "?")));
+		printf(": INCOMPLETE (%s)", ct_cmd_str(res, "error", ct_cmd_str(res, "status", "?")));
 		return;
 	}
-	if (ct_json_str(ct_json_get(res, "hashes"), "sha256", NULL))
-		printf(", sha256 %.12s…", ct_json_str(ct_json_get(res, "hashes"), "sha256", ""));
+	if (ct_cmd_str(ct_json_get(res, "hashes"), "sha256", NULL))
+		printf(", sha256 %.12s…", ct_cmd_str(ct_json_get(res, "hashes"), "sha256", ""));
 	if (sh) {
 		json_object_object_foreach(sh, algo, v) {
 			(void)algo;
@@ -199,9 +199,9 @@ say_report(struct json_object *r)
 	printf("report on %lld records:", (long long)json_object_get_int64(ct_json_get(
 	       json_object_array_get_idx(ct_json_get(r, "inputs"), 0), "records")));
 	for (i = 0; i < n; i++)
-		printf(" %s", ct_json_str(json_object_array_get_idx(outs, i), "path", "?"));
+		printf(" %s", ct_cmd_str(json_object_array_get_idx(outs, i), "path", "?"));
 	for (i = 0; ext && i < json_object_array_length(ext); i++)
-		printf(" %s", ct_json_str(json_object_array_get_idx(ext, i), "path", "?"));
+		printf(" %s", ct_cmd_str(json_object_array_get_idx(ext, i), "path", "?"));
 	printf("; %s", json_object_get_boolean(ct_json_get(res, "verified")) ? "verified" :
 	       "NOT verified");
 }
@@ -263,7 +263,7 @@ cmd_log(int argc, char **argv)
 	if (log.n)
 		ct_sha256_hex(log.lines[log.n - 1].bytes, log.lines[log.n - 1].len, head);
 	printf("case %s: %zu records in %s/%s\n",
-	       log.n && log.lines[0].rec ? ct_json_str(log.lines[0].rec, "case", "?") : "?", log.n,
+	       log.n && log.lines[0].rec ? ct_cmd_str(log.lines[0].rec, "case", "?") : "?", log.n,
 	       argv[optind], CT_CUSTODY_LOG);
 	for (i = 0; i < log.n; i++) {
 		struct json_object *r = log.lines[i].rec;
@@ -273,9 +273,9 @@ cmd_log(int argc, char **argv)
 			printf("line %zu: not a record (%.40s…)\n", i + 1, log.lines[i].bytes);
 			continue;
 		}
-		a = ct_json_str(r, "action", "?");
-		printf("%s  #%-3lld %-8s %-16s ", ct_json_str(r, "time", "?"),
-		       (long long)json_object_get_int64(ct_json_get(r, "seq")), a, ct_json_str(r, "examiner", "?"));
+		a = ct_cmd_str(r, "action", "?");
+		printf("%s  #%-3lld %-8s %-16s ", ct_cmd_str(r, "time", "?"),
+		       (long long)json_object_get_int64(ct_json_get(r, "seq")), a, ct_cmd_str(r, "examiner", "?"));
 		for (k = 0; k < CT_ARRAY_SIZE(sayers); k++)
 			if (!strcmp(a, sayers[k].action)) {
 				sayers[k].say(r);

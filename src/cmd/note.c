@@ -127,6 +127,16 @@ cmd_note(int argc, char **argv)
 		return ct_usage_error("note", "the note is empty");
 	if (evidence && item)
 		return ct_usage_error("note", "--evidence and --item: a note is about one of them");
+	/* what a log reader's terminal would act on is refused here, where it
+	 * can be retyped (readers show it written out: term.c) */
+	if (ct_esc_needed(argv[optind + 1], CT_ESC_LINES))
+		return ct_usage_error("note", "the note holds a control character (other than "
+				      "newline and tab)");
+	if (ct_esc_needed(item, 0))
+		return ct_usage_error("note", "--item holds a control character");
+	if (ct_esc_needed(ct_custody_examiner(ao.examiner), 0))
+		return ct_usage_error("note", "the examiner (--examiner, $CARDTRAIL_EXAMINER) holds "
+				      "a control character");
 	if ((casedir = ct_cmd_casedir("note", "CASEDIR", argv[optind], NULL)) == NULL)
 		return CT_EXIT_USAGE;
 	if (evidence && (ret = check_evidence(casedir, evidence)) != 0)

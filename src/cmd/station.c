@@ -50,19 +50,24 @@ on_event(struct json_object *ev, void *ctx)
 	pthread_mutex_lock(&v->mu);
 	switch (v->kind) {
 	case VIEW_JSON:
-		fprintf(stderr, "%s\n", json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
-									 JSON_C_TO_STRING_NOSLASHESCAPE));
+		ct_cmd_fputs(json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
+							     JSON_C_TO_STRING_NOSLASHESCAPE), stderr);
+		fputc('\n', stderr);
 		break;
 	case VIEW_STATUS:
 		if (strcmp(kind, "progress")) {
 			erase_status(v);
-			fprintf(stderr, "%s  %s\n", ct_json_str(ev, "time", "") + 11,
-				ct_json_str(ev, "text", ""));
+			fprintf(stderr, "%s  ", ct_json_str(ev, "time", "") + 11);
+			ct_cmd_fputs(ct_json_str(ev, "text", ""), stderr);
+			fputc('\n', stderr);
 		}
 		break;
 	case VIEW_LOG:
-		if (strcmp(kind, "progress"))
-			fprintf(stderr, "%s  %s\n", ct_json_str(ev, "time", ""), ct_json_str(ev, "text", ""));
+		if (strcmp(kind, "progress")) {
+			fprintf(stderr, "%s  ", ct_json_str(ev, "time", ""));
+			ct_cmd_fputs(ct_json_str(ev, "text", ""), stderr);
+			fputc('\n', stderr);
+		}
 		break;
 	case VIEW_NONE:
 		break;
@@ -86,7 +91,9 @@ on_status(const struct ct_station_row *rows, size_t n, void *ctx)
 		"ETA", "RESULT");
 	for (i = 0; i < n; i++) {
 		ct_station_row_format(&rows[i], line, sizeof(line));
-		fprintf(stderr, "%s\033[K\n", line);
+		/* one terminal line each, or the redraw goes wrong */
+		ct_cmd_fputs(line, stderr);
+		fputs("\033[K\n", stderr);
 	}
 	v->drawn = n + 1;
 	fflush(stderr);

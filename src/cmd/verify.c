@@ -48,8 +48,8 @@ print_outputs(struct json_object *rep)
 	printf("\n");
 	for (i = 0; i < n; i++) {
 		struct json_object *o = json_object_array_get_idx(outs, i);
-		printf("  %-28s %-13s %s\n", ct_json_str(o, "path", "?"), ct_json_str(o, "status", "?"),
-		       ct_json_str(o, "detail", ""));
+		printf("  %-28s %-13s %s\n", ct_cmd_str(o, "path", "?"), ct_cmd_str(o, "status", "?"),
+		       ct_cmd_str(o, "detail", ""));
 	}
 }
 
@@ -64,7 +64,7 @@ print_unrecorded(struct json_object *rep)
 	printf("unrecorded: %zu %s in the case folder that no record lists\n", n,
 	       plural((long long)n, "file", "files"));
 	for (i = 0; i < n; i++)
-		printf("  %-28s %s\n", json_object_get_string(json_object_array_get_idx(u, i)),
+		printf("  %-28s %s\n", ct_cmd_esc(json_object_get_string(json_object_array_get_idx(u, i))),
 		       "unrecorded");
 }
 
@@ -78,11 +78,11 @@ print_reproduce(struct json_object *rep)
 	if (rp == NULL)
 		return;
 	printf("reproduce: %zu %s re-run from the image by cardtrail %s\n", n,
-	       plural((long long)n, "extraction", "extractions"), ct_json_str(rp, "version", "?"));
+	       plural((long long)n, "extraction", "extractions"), ct_cmd_str(rp, "version", "?"));
 	for (i = 0; i < n; i++) {
 		struct json_object *v = json_object_array_get_idx(b, i);
-		printf("  %-28s %-15s %s\n", ct_json_str(v, "path", "?"), ct_json_str(v, "status", "?"),
-		       ct_json_str(v, "detail", ""));
+		printf("  %-28s %-15s %s\n", ct_cmd_str(v, "path", "?"), ct_cmd_str(v, "status", "?"),
+		       ct_cmd_str(v, "detail", ""));
 	}
 }
 
@@ -96,13 +96,13 @@ merge_reproduce(struct json_object *rep, struct json_object *rp)
 
 	for (i = 0; b && i < json_object_array_length(b); i++) {
 		struct json_object *v = json_object_array_get_idx(b, i);
-		if (!strcmp(ct_json_str(v, "status", ""), "reproduced"))
+		if (!strcmp(ct_cmd_str(v, "status", ""), "reproduced"))
 			continue;
 		char text[1400];
-		if (ct_snprintf(text, sizeof(text), "%s (record %lld): %s", ct_json_str(v, "path", "?"),
+		if (ct_snprintf(text, sizeof(text), "%s (record %lld): %s", ct_cmd_str(v, "path", "?"),
 				(long long)json_object_get_int64(ct_json_get(v, "seq")),
-				ct_json_str(v, "detail", "?")) < 0)
-			snprintf(text, sizeof(text), "%s: not reproduced", ct_json_str(v, "path", "?"));
+				ct_cmd_str(v, "detail", "?")) < 0)
+			snprintf(text, sizeof(text), "%s: not reproduced", ct_cmd_str(v, "path", "?"));
 		json_object_array_add(probs, json_object_new_string(text));
 		json_object_object_add(rep, "ok", json_object_new_boolean(0));
 	}
@@ -123,7 +123,7 @@ print_verdict(struct json_object *rep)
 		printf("NOT verified: %zu problem%s\n", json_object_array_length(probs),
 		       json_object_array_length(probs) == 1 ? "" : "s");
 		for (i = 0; i < json_object_array_length(probs); i++)
-			printf("  - %s\n", json_object_get_string(json_object_array_get_idx(probs, i)));
+			printf("  - %s\n", ct_cmd_esc(json_object_get_string(json_object_array_get_idx(probs, i))));
 		return;
 	}
 	if (json_object_get_int(ct_json_get(counts, "outputs_not_rehashed")) > 0) {
@@ -133,9 +133,9 @@ print_verdict(struct json_object *rep)
 		       "--quick did not re-hash" : "not re-hashed:");
 		for (i = k = 0; outs && i < json_object_array_length(outs); i++) {
 			struct json_object *o = json_object_array_get_idx(outs, i);
-			if (strcmp(ct_json_str(o, "status", ""), "not re-hashed"))
+			if (strcmp(ct_cmd_str(o, "status", ""), "not re-hashed"))
 				continue;
-			printf("%s%s", k++ ? ", " : "", ct_json_str(o, "path", "?"));
+			printf("%s%s", k++ ? ", " : "", ct_cmd_str(o, "path", "?"));
 		}
 		printf(")");
 	} else {
@@ -160,17 +160,17 @@ print_report(struct json_object *rep, const char *casedir)
 	struct json_object *recs = ct_json_get(rep, "records"), *counts = ct_json_get(rep, "counts");
 	size_t i, k;
 
-	printf("case %s  (%s/%s)\n", ct_json_str(rep, "case", "?"), casedir, CT_CUSTODY_LOG);
+	printf("case %s  (%s/%s)\n", ct_cmd_str(rep, "case", "?"), casedir, CT_CUSTODY_LOG);
 	printf("%4s  %-20s  %-8s  %-8s  %-10s  %s\n", "seq", "time", "action", "evidence",
 	       "signature", "verdict");
 	for (i = 0; recs && i < json_object_array_length(recs); i++) {
 		struct json_object *r = json_object_array_get_idx(recs, i), *p = ct_json_get(r, "problems");
 		printf("%4lld  %-20s  %-8s  %-8s  %-10s  %s\n",
-		       (long long)json_object_get_int64(ct_json_get(r, "seq")), ct_json_str(r, "time", "?"),
-		       ct_json_str(r, "action", "?"), ct_json_str(r, "evidence", "-"),
-		       ct_json_str(r, "signature", "-"), ct_json_str(r, "verdict", "?"));
+		       (long long)json_object_get_int64(ct_json_get(r, "seq")), ct_cmd_str(r, "time", "?"),
+		       ct_cmd_str(r, "action", "?"), ct_cmd_str(r, "evidence", "-"),
+		       ct_cmd_str(r, "signature", "-"), ct_cmd_str(r, "verdict", "?"));
 		for (k = 0; p && k < json_object_array_length(p); k++)
-			printf("      ! %s\n", json_object_get_string(json_object_array_get_idx(p, k)));
+			printf("      ! %s\n", ct_cmd_esc(json_object_get_string(json_object_array_get_idx(p, k))));
 	}
 	print_outputs(rep);
 	print_unrecorded(rep);
@@ -183,7 +183,7 @@ print_report(struct json_object *rep, const char *casedir)
 	       json_object_get_boolean(ct_json_get(rep, "keys_checked")) ? " (signers checked against the "
 	       "trusted keys)" : " (signatures checked; signers NOT checked: no --key or "
 	       "--allowed-signers)");
-	printf("chain head: %s\n", ct_json_str(rep, "head", ""));
+	printf("chain head: %s\n", ct_cmd_str(rep, "head", ""));
 	print_reproduce(rep);
 	print_verdict(rep);
 }

@@ -44,24 +44,24 @@ print_plan(struct json_object *plan)
 	size_t i;
 
 	ct_human_size((uint64_t)json_object_get_int64(ct_json_get(media, "capacity")), hs, sizeof(hs));
-	printf("device     %s, %s (%lld bytes)\n", ct_json_str(plan, "device", "?"), hs,
+	printf("device     %s, %s (%lld bytes)\n", ct_cmd_str(plan, "device", "?"), hs,
 	       (long long)json_object_get_int64(ct_json_get(media, "capacity")));
-	printf("card       %s %s, serial %s\n", ct_json_str(media, "make", "unknown make"),
-	       ct_json_str(media, "model", "unknown model"), ct_json_str(media, "serial", "not available"));
-	printf("           (%s)\n", ct_json_str(media, "serial_note", ""));
-	printf("media      %s\n", ct_json_str(media, "type", "?"));
+	printf("card       %s %s, serial %s\n", ct_cmd_str(media, "make", "unknown make"),
+	       ct_cmd_str(media, "model", "unknown model"), ct_cmd_str(media, "serial", "not available"));
+	printf("           (%s)\n", ct_cmd_str(media, "serial_note", ""));
+	printf("media      %s\n", ct_cmd_str(media, "type", "?"));
 	if (json_object_get_boolean(ct_json_get(plan, "force"))) {
 		struct json_object *over = ct_json_get(plan, "force_overrode");
 		if (json_object_array_length(over) == 0)
 			printf("force      given; the safety checks pass without it\n");
 		for (i = 0; i < json_object_array_length(over); i++)
-			printf("force      overrides: %s\n", json_object_get_string(
-				       json_object_array_get_idx(over, i)));
+			printf("force      overrides: %s\n", ct_cmd_esc(json_object_get_string(
+				       json_object_array_get_idx(over, i))));
 	}
-	printf("evidence   %s\n", ct_json_str(plan, "evidence", "none (--no-image-check)"));
+	printf("evidence   %s\n", ct_cmd_str(plan, "evidence", "none (--no-image-check)"));
 	if (ct_json_get(plan, "evidence")) {
 		struct json_object *m = ct_json_get(plan, "match");
-		printf("match      %s", ct_json_str(m, "method", "?"));
+		printf("match      %s", ct_cmd_str(m, "method", "?"));
 		if (ct_json_get(m, "bytes_compared"))
 			printf(", %lld bytes compared", (long long)json_object_get_int64(ct_json_get(m, "bytes_compared")));
 		if (ct_json_get(m, "retry_of"))
@@ -73,10 +73,10 @@ print_plan(struct json_object *plan)
 			       json_object_get_int(ct_json_get(plan, "resume_pass")));
 		printf("\n");
 	}
-	printf("method     %s: %s\n", ct_json_str(plan, "method", "?"), ct_json_str(plan, "label", ""));
+	printf("method     %s: %s\n", ct_cmd_str(plan, "method", "?"), ct_cmd_str(plan, "label", ""));
 	for (i = 0; i < json_object_array_length(passes); i++) {
 		struct json_object *p = json_object_array_get_idx(passes, i);
-		printf("  pass %-3zu %-12s %s\n", i + 1, ct_json_str(p, "pattern", "?"),
+		printf("  pass %-3zu %-12s %s\n", i + 1, ct_cmd_str(p, "pattern", "?"),
 		       json_object_get_boolean(ct_json_get(p, "verify")) ? "read back and compared" :
 		       "not read back");
 	}
@@ -104,7 +104,7 @@ confirm(struct json_object *plan, void *ctx)
 	print_plan(plan);
 	fflush(stdout);
 	fprintf(tty, "This overwrites every byte of %s. Type the card's %s (%s) to go on: ",
-		ct_json_str(plan, "device", "?"), serial ? "serial" : "size in bytes", want);
+		ct_cmd_str(plan, "device", "?"), serial ? "serial" : "size in bytes", ct_cmd_esc(want));
 	fflush(tty);
 	if (fgets(line, sizeof(line), tty) == NULL)
 		line[0] = '\0';
@@ -148,17 +148,17 @@ print_result(const struct ct_wipe_opts *o, struct ct_wipe_result *r)
 	struct json_object *passes = ct_json_get(r->cert, "passes");
 	size_t i;
 
-	printf("%s  %s\n", o->device, ct_json_str(r->cert, "result", "?"));
-	printf("  imaged     %s\n", ct_json_str(r->cert, "image_check", "?"));
+	printf("%s  %s\n", o->device, ct_cmd_str(r->cert, "result", "?"));
+	printf("  imaged     %s\n", ct_cmd_str(r->cert, "image_check", "?"));
 	for (i = 0; passes && i < json_object_array_length(passes); i++) {
 		struct json_object *p = json_object_array_get_idx(passes, i);
 		printf("  pass %-3zu %-10s %s, %lld bytes written, verification: %s\n", i + 1,
-		       ct_json_str(p, "pattern", "?"),
+		       ct_cmd_str(p, "pattern", "?"),
 		       json_object_get_boolean(ct_json_get(p, "written")) ? "written" : "NOT written",
 		       (long long)json_object_get_int64(ct_json_get(p, "bytes_written")),
-		       ct_json_str(p, "verified", "?"));
+		       ct_cmd_str(p, "verified", "?"));
 	}
-	printf("  final      %s\n", ct_json_str(r->cert, "final_state", "?"));
+	printf("  final      %s\n", ct_cmd_str(r->cert, "final_state", "?"));
 	printf("  method     Clear (NIST SP 800-88): flash remaps blocks the host cannot "
 	       "reach; not Purge\n");
 	if (r->cert_json[0])

@@ -281,3 +281,71 @@ ct_html_escape(FILE *f, const char *s)
 		}
 	}
 }
+
+static size_t
+esc_byte(unsigned char b, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	memcpy(out, "\\u00", 4);
+	out[4] = hex[b >> 4];
+	out[5] = hex[b & 15];
+	return 6;
+}
+
+static int
+esc_c0(unsigned char b, int flags)
+{
+	if (b == 0x7f)
+		return 1;
+	if (b >= 0x20)
+		return 0;
+	return !((flags & CT_ESC_LINES) && (b == '\n' || b == '\t'));
+}
+
+size_t
+ct_esc_ctl(struct ct_esc *st, const char *in, size_t n, int flags, char *out)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char b = (unsigned char)in[i];
+
+		if (st->held) {
+			st->held = 0;
+			if (b >= 0x80 && b <= 0x9f) {
+				o += esc_byte(b, out + o);
+				continue;
+			}
+			out[o++] = (char)0xc2;
+		}
+		if (b == 0xc2)
+			st->held = 1;
+		else if (esc_c0(b, flags))
+			o += esc_byte(b, out + o);
+		else
+			out[o++] = (char)b;
+	}
+	return o;
+}
+
+size_t
+ct_esc_end(struct ct_esc *st, char *out)
+{
+	if (!st->held)
+		return 0;
+	st->held = 0;
+	out[0] = (char)0xc2;
+	return 1;
+}
+
+int
+ct_esc_needed(const char *s, int flags)
+{
+	const unsigned char *p = (const unsigned char *)s;
+
+	for (; p && *p; p++)
+		if (esc_c0(*p, flags) || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return 1;
+	return 0;
+}

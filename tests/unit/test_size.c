@@ -1,6 +1,6 @@
 /*
- * test_size.c — ct_parse_size, ct_human_size, ct_time_utc, ct_hex
- * (src/util/util.c).
+ * test_size.c — ct_parse_size, ct_human_size, ct_time_utc, ct_hex,
+ * ct_esc_ctl (src/util/util.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -228,6 +228,55 @@ test_hex(void **state)
 	assert_string_equal(out, "ab");
 }
 
+/* Escape in (n bytes) in chunks of step bytes, through one state. */
+static void
+expect_esc(const char *in, size_t n, int flags, size_t step, const char *want)
+{
+	struct ct_esc st = { 0 };
+	char out[CT_ESC_ROOM(64) * 4];
+	size_t i, k, o = 0;
+
+	for (i = 0; i < n; i += k) {
+		k = n - i < step ? n - i : step;
+		o += ct_esc_ctl(&st, in + i, k, flags, out + o);
+	}
+	o += ct_esc_end(&st, out + o);
+	out[o] = '\0';
+	if (o != strlen(want) || memcmp(out, want, o))
+		fail_msg("escaped in steps of %zu: \"%s\", expected \"%s\"", step, out, want);
+}
+
+static void
+test_esc_ctl(void **state)
+{
+	/* ESC, CR, BEL, DEL and the C1 CSI (U+009B as UTF-8) are written out */
+	static const char in[] = "a\x1b[2K\rb\a\x7f\xc2\x9b" "2J";
+	static const char want[] = "a\\u001b[2K\\u000db\\u0007\\u007f\\u009b2J";
+	size_t step;
+
+	(void)state;
+	for (step = 1; step <= sizeof(in); step++)
+		expect_esc(in, sizeof(in) - 1, 0, step, want);
+	/* newline and tab: kept for a stream of lines, written out in a field */
+	expect_esc("a\nb\tc", 5, CT_ESC_LINES, 1, "a\nb\tc");
+	expect_esc("a\nb\tc", 5, 0, 2, "a\\u000ab\\u0009c");
+	/* other UTF-8 is left alone, split anywhere: U+00A0, é, €, U+0080 */
+	for (step = 1; step <= 12; step++) {
+		expect_esc("\xc2\xa0\xc3\xa9\xe2\x82\xac", 7, 0, step, "\xc2\xa0\xc3\xa9\xe2\x82\xac");
+		expect_esc("\xc2\xc2\x80x", 4, 0, step, "\xc2\\u0080x");
+	}
+	/* a 0xC2 at the very end is held and then given back as it was */
+	expect_esc("ab\xc2", 3, 0, 1, "ab\xc2");
+	/* NUL inside a counted buffer */
+	expect_esc("a\0b", 3, 0, 3, "a\\u0000b");
+	assert_int_equal(ct_esc_needed("plain text, é €", 0), 0);
+	assert_int_equal(ct_esc_needed("two\nlines", CT_ESC_LINES), 0);
+	assert_int_equal(ct_esc_needed("two\nlines", 0), 1);
+	assert_int_equal(ct_esc_needed("csi \xc2\x9b", CT_ESC_LINES), 1);
+	assert_int_equal(ct_esc_needed("del \x7f", CT_ESC_LINES), 1);
+	assert_int_equal(ct_esc_needed(NULL, 0), 0);
+}
+
 int
 main(void)
 {
@@ -243,6 +292,7 @@ main(void)
 		cmocka_unit_test(test_human_size),
 		cmocka_unit_test(test_time_utc),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_esc_ctl),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
